@@ -1,0 +1,80 @@
+package table
+
+import "fmt"
+
+// CheckInvariants verifies every invariant of a table whose writer is
+// quiescent, given the live and dead counts its owner keeps, and returns
+// the first violation found. It is O(capacity) and meant for tests.
+//
+// The invariants (see the package comment):
+//   - len(groups) is a power of two and mask == len(groups)-1;
+//   - the sentinel byte of every ctrl word is TOMBSTONE;
+//   - a slot is non-nil iff its control byte is a tag, and the tag is the
+//     tag of its key's hash;
+//   - live and dead equal the numbers of tag and TOMBSTONE bytes;
+//   - live + dead <= MaxUsed(len(groups)), so at least one byte is EMPTY;
+//   - every key is found by Find from its home group (no EMPTY byte lies
+//     between its home group and its slot);
+//   - a key occurs at most once.
+func (t *Table[K, V]) CheckInvariants(hash func(K) uint64, live, dead int) error {
+	n := len(t.groups)
+	if n == 0 || n&(n-1) != 0 || t.mask != uint64(n-1) {
+		return fmt.Errorf("table: %d groups with mask %#x", n, t.mask)
+	}
+	var nLive, nDead, nEmpty int
+	seen := make(map[K]Pos)
+	for g := range t.groups {
+		grp := &t.groups[g]
+		ctrl := grp.ctrl.Load()
+		if byteAt(ctrl, 7) != ctrlTombstone {
+			return fmt.Errorf("table: group %d: sentinel byte is %#x", g, byteAt(ctrl, 7))
+		}
+		for i := range SlotsPerGroup {
+			p := Pos(g<<3 + i)
+			b := byteAt(ctrl, i)
+			e := grp.slots[i].Load()
+			switch {
+			case b == ctrlEmpty || b == ctrlTombstone:
+				if e != nil {
+					return fmt.Errorf("table: slot %d: ctrl %#x but entry %v", p, b, e.Key)
+				}
+				if b == ctrlEmpty {
+					nEmpty++
+				} else {
+					nDead++
+				}
+			case b&0x80 != 0:
+				return fmt.Errorf("table: slot %d: invalid ctrl byte %#x", p, b)
+			default:
+				if e == nil {
+					return fmt.Errorf("table: slot %d: tag %#x but no entry", p, b)
+				}
+				nLive++
+				if e.Key != e.Key {
+					continue // a NaN key: hashed randomly, never found, by design
+				}
+				h := hash(e.Key)
+				if tagOf(h) != b {
+					return fmt.Errorf("table: slot %d: tag %#x, key %v hashes to tag %#x", p, b, e.Key, tagOf(h))
+				}
+				if q, dup := seen[e.Key]; dup {
+					return fmt.Errorf("table: key %v in slots %d and %d", e.Key, q, p)
+				}
+				seen[e.Key] = p
+				if f := t.Find(h, e.Key); f != e {
+					return fmt.Errorf("table: key %v in slot %d is not found from its home group %d", e.Key, p, h&t.mask)
+				}
+			}
+		}
+	}
+	if nLive != live || nDead != dead {
+		return fmt.Errorf("table: counted %d live, %d dead; owner says %d live, %d dead", nLive, nDead, live, dead)
+	}
+	if nLive+nDead > MaxUsed(n) {
+		return fmt.Errorf("table: %d live + %d dead > bound %d for %d groups", nLive, nDead, MaxUsed(n), n)
+	}
+	if nEmpty == 0 {
+		return fmt.Errorf("table: no EMPTY slot")
+	}
+	return nil
+}
