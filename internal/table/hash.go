@@ -15,8 +15,8 @@ type Hasher[K comparable] struct {
 	seed uint64
 	// mseed keys maphash.Comparable, the default for non-integer keys.
 	mseed maphash.Seed
-	// intKey is set when K's underlying type is an integer type (and no
-	// user hasher is set): such keys are hashed by mixInt, 3–4× faster than
+	// intKey is set when K's underlying type is an 8-byte integer type
+	// (and no user hasher is set): such keys are hashed by mixInt, 3–4× faster than
 	// maphash.Comparable for the same HashDoS resistance against an
 	// attacker who does not know the seed.
 	intKey bool
@@ -28,13 +28,22 @@ func MakeHasher[K comparable](user func(seed uint64, key K) uint64, seed uint64)
 	h := Hasher[K]{user: user, seed: seed, mseed: maphash.MakeSeed()}
 	if user == nil {
 		h.seed = maphash.Comparable(h.mseed, uint64(0x5eed))
-		switch reflect.TypeFor[K]().Kind() {
-		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-			h.intKey = true
+		switch k := reflect.TypeFor[K](); k.Kind() {
+		case reflect.Int, reflect.Int64, reflect.Uint, reflect.Uint64, reflect.Uintptr:
+			h.intKey = k.Size() == 8
 		}
 	}
 	return h
+}
+
+// IntHash returns the hash of key and true if keys are hashed by the
+// integer mixer, small enough to inline into the callers' hot paths; else
+// 0 and false, and the caller calls [Hasher.Hash].
+func (h *Hasher[K]) IntHash(key K) (uint64, bool) {
+	if h.intKey {
+		return mixInt(h.seed, intBits(key)), true
+	}
+	return 0, false
 }
 
 // Hash returns the hash of key. It panics, leaving nothing changed, if key
@@ -44,6 +53,12 @@ func (h *Hasher[K]) Hash(key K) uint64 {
 	if h.intKey {
 		return mixInt(h.seed, intBits(key))
 	}
+	return h.hashSlow(key)
+}
+
+// hashSlow is Hash for non-integer keys and user hashers, outlined so that
+// Hash inlines into the hot paths.
+func (h *Hasher[K]) hashSlow(key K) uint64 {
 	if h.user != nil {
 		// Mixing spreads hashers that vary only in a few bits over the
 		// segment, group and tag bits; it is a bijection-like finalizer, so
@@ -71,22 +86,14 @@ func mix(h uint64) uint64 {
 	return h
 }
 
-// intBits returns the bits of an integer key, zero-extended to 64 bits.
+// intBits returns the bits of an 8-byte integer key.
 //
-// Safety: it is called only when K's underlying type is an integer kind
-// (MakeHasher checks it), so K is 1, 2, 4 or 8 bytes of plain data with no
-// pointers, and reading that many bytes of the local copy k is exactly a
-// conversion; k is a private copy, so no other goroutine can race on it.
-// Sign extension does not matter: equal keys give equal bits.
+// Safety: it is called only when K's underlying type is an integer kind of
+// 8 bytes (MakeHasher checks both), so K is 8 bytes of plain data with no
+// pointers and reading them from the local copy k is exactly a conversion;
+// k is a private copy, so no other goroutine can race on it. This is the
+// only use of unsafe in the module: it lets Hash inline (BenchmarkLoad
+// in cmap: see docs/benchmarks.md).
 func intBits[K comparable](k K) uint64 {
-	switch unsafe.Sizeof(k) {
-	case 8:
-		return *(*uint64)(unsafe.Pointer(&k))
-	case 4:
-		return uint64(*(*uint32)(unsafe.Pointer(&k)))
-	case 2:
-		return uint64(*(*uint16)(unsafe.Pointer(&k)))
-	default:
-		return uint64(*(*uint8)(unsafe.Pointer(&k)))
-	}
+	return *(*uint64)(unsafe.Pointer(&k))
 }

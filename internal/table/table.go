@@ -54,9 +54,27 @@ func (t *Table[K, V]) Capacity() int { return len(t.groups) * SlotsPerGroup }
 // concurrently with the table's writer; see the package comment for why its
 // answer is linearizable.
 func (t *Table[K, V]) Find(h uint64, key K) *Entry[K, V] {
+	// The home group is probed here, small enough to inline into Load;
+	// longer probes continue in findSlow.
+	grp := &t.groups[h&uint64(len(t.groups)-1)]
+	ctrl := grp.ctrl.Load()
+	for m := matchTag(ctrl, tagOf(h)); m != 0; m = m.dropFirst() {
+		if e := grp.slots[m.first()].Load(); e != nil && e.Key == key {
+			return e
+		}
+	}
+	if matchEmpty(ctrl) != 0 {
+		return nil
+	}
+	return t.findSlow(h, key)
+}
+
+// findSlow continues Find's probe after the home group.
+func (t *Table[K, V]) findSlow(h uint64, key K) *Entry[K, V] {
 	tag := tagOf(h)
 	g := h & t.mask
-	for range len(t.groups) {
+	for range len(t.groups) - 1 {
+		g = (g + 1) & t.mask
 		grp := &t.groups[g]
 		ctrl := grp.ctrl.Load()
 		for m := matchTag(ctrl, tag); m != 0; m = m.dropFirst() {
@@ -67,7 +85,6 @@ func (t *Table[K, V]) Find(h uint64, key K) *Entry[K, V] {
 		if matchEmpty(ctrl) != 0 {
 			return nil
 		}
-		g = (g + 1) & t.mask
 	}
 	return nil
 }

@@ -1,0 +1,2 @@
+// Package cmap provides [Map], a concurrent hash map.
+package cmap

@@ -1,0 +1,82 @@
+package cmap
+
+import (
+	"iter"
+
+	"github.com/segmap/segmap/internal/table"
+)
+
+// Range calls f sequentially for each key and value present in the map. If
+// f returns false, Range stops the iteration.
+//
+// Range makes sync.Map's promise: no key is visited more than once, and
+// every key present for the whole call is visited; a key stored or deleted
+// during the call may or may not be visited, and a value may be from any
+// point during the call. It never blocks readers; it blocks the writers of
+// one segment at a time, for the time to take and release a lock. f may
+// call any method of m. For a consistent view of the whole map at one
+// instant, use [Map.Snapshot].
+//
+// How: Range pins one segment's table at a time, so that writers of that
+// segment copy the table before changing it, and reads the pinned table.
+func (m *Map[K, V]) Range(f func(key K, value V) bool) {
+	m.rangeEntries(func(e *table.Entry[K, V]) bool { return f(e.Key, e.Value) })
+}
+
+// All returns an iterator over the map's keys and values, with the
+// consistency of [Map.Range].
+func (m *Map[K, V]) All() iter.Seq2[K, V] {
+	return func(yield func(K, V) bool) {
+		m.rangeEntries(func(e *table.Entry[K, V]) bool { return yield(e.Key, e.Value) })
+	}
+}
+
+// Keys returns an iterator over the map's keys, with the consistency of
+// [Map.Range].
+func (m *Map[K, V]) Keys() iter.Seq[K] {
+	return func(yield func(K) bool) {
+		m.rangeEntries(func(e *table.Entry[K, V]) bool { return yield(e.Key) })
+	}
+}
+
+// Values returns an iterator over the map's values, with the consistency
+// of [Map.Range].
+func (m *Map[K, V]) Values() iter.Seq[V] {
+	return func(yield func(V) bool) {
+		m.rangeEntries(func(e *table.Entry[K, V]) bool { return yield(e.Value) })
+	}
+}
+
+func (m *Map[K, V]) rangeEntries(yield func(*table.Entry[K, V]) bool) {
+	st := m.st.Load()
+	if st == nil {
+		return
+	}
+	for i := range st.segs {
+		if !st.rangeSegment(i, yield) {
+			return
+		}
+	}
+}
+
+// rangeSegment pins segment i's table, iterates it and unpins it, even if
+// yield panics. It reports whether to go on.
+func (st *state[K, V]) rangeSegment(i int, yield func(*table.Entry[K, V]) bool) bool {
+	s := &st.segs[i]
+	st.locks.Lock(i)
+	t := s.table.Load()
+	if s.live.Load() == 0 {
+		st.locks.Unlock(i)
+		return true
+	}
+	s.pins++
+	st.locks.Unlock(i)
+	defer func() {
+		st.locks.Lock(i)
+		if s.table.Load() == t {
+			s.pins--
+		}
+		st.locks.Unlock(i)
+	}()
+	return t.Range(yield)
+}

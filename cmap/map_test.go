@@ -1,0 +1,492 @@
+package cmap_test
+
+import (
+	"encoding/binary"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/cespare/xxhash/v2"
+	"go.uber.org/goleak"
+
+	"github.com/segmap/segmap/cmap"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// hashers are the hashers every conformance test runs under: the default,
+// a seeded deterministic one, one that varies only in its low bits, and a
+// constant one (every key collides: the worst case of probing).
+var hashers = []struct {
+	name string
+	opts []cmap.Option
+}{
+	{"default", nil},
+	{"xxhash", []cmap.Option{cmap.WithHasher(xxhashU64), cmap.WithSeed(42)}},
+	{"lowbits", []cmap.Option{cmap.WithHasher(func(_ uint64, k uint64) uint64 { return k & 0xFF })}},
+	{"constant", []cmap.Option{cmap.WithHasher(func(uint64, uint64) uint64 { return 7 })}},
+	{"onesegment", []cmap.Option{cmap.WithSegments(1)}},
+}
+
+func xxhashU64(seed, k uint64) uint64 {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], k)
+	var d xxhash.Digest
+	d.ResetWithSeed(seed)
+	_, _ = d.Write(b[:])
+	return d.Sum64()
+}
+
+// forEachHasher runs f as a subtest under each hasher, with a constructor
+// of maps using it.
+func forEachHasher(t *testing.T, f func(t *testing.T, newMap func(...cmap.Option) *cmap.Map[uint64, uint64])) {
+	for _, h := range hashers {
+		t.Run("hasher="+h.name, func(t *testing.T) {
+			t.Parallel()
+			f(t, func(opts ...cmap.Option) *cmap.Map[uint64, uint64] {
+				return cmap.New[uint64, uint64](append(slices.Clone(h.opts), opts...)...)
+			})
+		})
+	}
+}
+
+func check(t *testing.T, m interface{ CheckInvariants() error }) {
+	t.Helper()
+	if err := m.CheckInvariants(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func contents[K comparable, V any](m *cmap.Map[K, V]) map[K]V {
+	got := make(map[K]V)
+	for k, v := range m.All() {
+		got[k] = v
+	}
+	return got
+}
+
+func TestZeroValue(t *testing.T) {
+	var m cmap.Map[string, int]
+	if _, ok := m.Load("a"); ok {
+		t.Fatal("zero Map: Load found a key")
+	}
+	if n := m.Len(); n != 0 {
+		t.Fatalf("zero Map: Len = %d", n)
+	}
+	m.Delete("a")
+	m.Range(func(string, int) bool { t.Fatal("zero Map: Range visited a key"); return false })
+	m.Clear()
+	m.Store("a", 1)
+	if v, ok := m.Load("a"); !ok || v != 1 {
+		t.Fatalf("Load(a) = %v, %v after Store", v, ok)
+	}
+	check(t, &m)
+}
+
+func TestMethods(t *testing.T) {
+	forEachHasher(t, func(t *testing.T, newMap func(...cmap.Option) *cmap.Map[uint64, uint64]) {
+		m := newMap()
+		steps := []struct {
+			name string
+			do   func() any
+			want any
+		}{
+			{"Load absent", func() any { return pair(m.Load(1)) }, pair(uint64(0), false)},
+			{"LoadOrStore stores", func() any { return pair(m.LoadOrStore(1, 10)) }, pair(uint64(10), false)},
+			{"LoadOrStore loads", func() any { return pair(m.LoadOrStore(1, 11)) }, pair(uint64(10), true)},
+			{"Load present", func() any { return pair(m.Load(1)) }, pair(uint64(10), true)},
+			{"Swap present", func() any { return pair(m.Swap(1, 12)) }, pair(uint64(10), true)},
+			{"Swap absent", func() any { return pair(m.Swap(2, 20)) }, pair(uint64(0), false)},
+			{"CompareAndSwap wrong old", func() any { return m.CompareAndSwap(1, 10, 13) }, false},
+			{"CompareAndSwap", func() any { return m.CompareAndSwap(1, 12, 13) }, true},
+			{"CompareAndSwap absent", func() any { return m.CompareAndSwap(3, 0, 1) }, false},
+			{"Load swapped", func() any { return pair(m.Load(1)) }, pair(uint64(13), true)},
+			{"Len", func() any { return m.Len() }, 2},
+			{"CompareAndDelete wrong old", func() any { return m.CompareAndDelete(1, 12) }, false},
+			{"CompareAndDelete absent zero", func() any { return m.CompareAndDelete(3, 0) }, false},
+			{"CompareAndDelete", func() any { return m.CompareAndDelete(1, 13) }, true},
+			{"Load deleted", func() any { return pair(m.Load(1)) }, pair(uint64(0), false)},
+			{"LoadAndDelete present", func() any { return pair(m.LoadAndDelete(2)) }, pair(uint64(20), true)},
+			{"LoadAndDelete absent", func() any { return pair(m.LoadAndDelete(2)) }, pair(uint64(0), false)},
+			{"Len empty", func() any { return m.Len() }, 0},
+			{"Store", func() any { m.Store(5, 50); return pair(m.Load(5)) }, pair(uint64(50), true)},
+			{"Store overwrite", func() any { m.Store(5, 51); return pair(m.Load(5)) }, pair(uint64(51), true)},
+			{"Delete", func() any { m.Delete(5); return pair(m.Load(5)) }, pair(uint64(0), false)},
+			{"Delete absent", func() any { m.Delete(5); return m.Len() }, 0},
+		}
+		for _, s := range steps {
+			if got := s.do(); got != s.want {
+				t.Fatalf("%s: got %v, want %v", s.name, got, s.want)
+			}
+			check(t, m)
+		}
+	})
+}
+
+type pr struct {
+	v  uint64
+	ok bool
+}
+
+func pair(v uint64, ok bool) pr { return pr{v, ok} }
+
+func TestCompute(t *testing.T) {
+	forEachHasher(t, func(t *testing.T, newMap func(...cmap.Option) *cmap.Map[uint64, uint64]) {
+		m := newMap()
+		inc := func(old uint64, loaded bool) (uint64, cmap.ComputeOp) { return old + 1, cmap.UpdateOp }
+		tests := []struct {
+			name   string
+			f      func(uint64, bool) (uint64, cmap.ComputeOp)
+			want   pr
+			sawOld pr
+			after  pr
+		}{
+			{"update absent", inc, pr{1, true}, pr{0, false}, pr{1, true}},
+			{"update present", inc, pr{2, true}, pr{1, true}, pr{2, true}},
+			{"cancel present", func(o uint64, _ bool) (uint64, cmap.ComputeOp) { return 99, cmap.CancelOp }, pr{2, true}, pr{2, true}, pr{2, true}},
+			{"delete present", func(o uint64, _ bool) (uint64, cmap.ComputeOp) { return 99, cmap.DeleteOp }, pr{2, false}, pr{2, true}, pr{0, false}},
+			{"delete absent", func(o uint64, _ bool) (uint64, cmap.ComputeOp) { return 99, cmap.DeleteOp }, pr{0, false}, pr{0, false}, pr{0, false}},
+			{"cancel absent", func(o uint64, _ bool) (uint64, cmap.ComputeOp) { return 99, cmap.CancelOp }, pr{0, false}, pr{0, false}, pr{0, false}},
+		}
+		for _, tt := range tests {
+			var saw pr
+			v, ok := m.Compute(7, func(old uint64, loaded bool) (uint64, cmap.ComputeOp) {
+				saw = pr{old, loaded}
+				return tt.f(old, loaded)
+			})
+			if got := (pr{v, ok}); got != tt.want {
+				t.Errorf("%s: Compute = %v, want %v", tt.name, got, tt.want)
+			}
+			if saw != tt.sawOld {
+				t.Errorf("%s: f saw %v, want %v", tt.name, saw, tt.sawOld)
+			}
+			if got := pair(m.Load(7)); got != tt.after {
+				t.Errorf("%s: Load after = %v, want %v", tt.name, got, tt.after)
+			}
+			check(t, m)
+		}
+	})
+}
+
+func TestLoadOrCompute(t *testing.T) {
+	m := cmap.New[string, int]()
+	calls := 0
+	f := func() int { calls++; return 42 }
+	if v, loaded := m.LoadOrCompute("a", f); v != 42 || loaded {
+		t.Fatalf("LoadOrCompute absent = %d, %v", v, loaded)
+	}
+	if v, loaded := m.LoadOrCompute("a", f); v != 42 || !loaded {
+		t.Fatalf("LoadOrCompute present = %d, %v", v, loaded)
+	}
+	if calls != 1 {
+		t.Fatalf("f called %d times, want 1", calls)
+	}
+}
+
+// TestModel runs long random operation sequences against the built-in map
+// under every hasher, across growth and shrink, checking invariants
+// periodically.
+func TestModel(t *testing.T) {
+	forEachHasher(t, func(t *testing.T, newMap func(...cmap.Option) *cmap.Map[uint64, uint64]) {
+		seed := rand.Uint64()
+		r := rand.New(rand.NewPCG(seed, 1))
+		n := 20000
+		keySpace := uint64(3000)
+		if testing.Short() {
+			n = 5000
+		}
+		m := newMap(cmap.WithSegments(4))
+		model := map[uint64]uint64{}
+		for i := range n {
+			k := r.Uint64N(keySpace)
+			// Phases: grow, churn, shrink.
+			phase := i * 3 / n
+			op := r.IntN(10)
+			if phase == 2 && op < 6 {
+				op = 8 // mostly deletes
+			} else if phase == 0 && op >= 7 {
+				op = 0
+			}
+			v := r.Uint64()
+			switch op {
+			case 0, 1, 2:
+				m.Store(k, v)
+				model[k] = v
+			case 3:
+				act, loaded := m.LoadOrStore(k, v)
+				if mv, ok := model[k]; ok != loaded || (ok && act != mv) || (!ok && act != v) {
+					t.Fatalf("seed %d step %d: LoadOrStore(%d) = %d, %v; model %d, %v", seed, i, k, act, loaded, mv, ok)
+				}
+				if !loaded {
+					model[k] = v
+				}
+			case 4:
+				prev, loaded := m.Swap(k, v)
+				if mv, ok := model[k]; ok != loaded || prev != mv {
+					t.Fatalf("seed %d step %d: Swap(%d) = %d, %v; model %d, %v", seed, i, k, prev, loaded, mv, ok)
+				}
+				model[k] = v
+			case 5:
+				mv, ok := model[k]
+				old := mv
+				if r.IntN(2) == 0 {
+					old++
+				}
+				swapped := m.CompareAndSwap(k, old, v)
+				if want := ok && old == mv; swapped != want {
+					t.Fatalf("seed %d step %d: CompareAndSwap(%d) = %v, want %v", seed, i, k, swapped, want)
+				}
+				if swapped {
+					model[k] = v
+				}
+			case 6:
+				got, ok := m.Load(k)
+				if mv, mok := model[k]; ok != mok || got != mv {
+					t.Fatalf("seed %d step %d: Load(%d) = %d, %v; model %d, %v", seed, i, k, got, ok, mv, mok)
+				}
+			case 7:
+				m.Delete(k)
+				delete(model, k)
+			case 8:
+				prev, loaded := m.LoadAndDelete(k)
+				if mv, ok := model[k]; ok != loaded || prev != mv {
+					t.Fatalf("seed %d step %d: LoadAndDelete(%d) = %d, %v; model %d, %v", seed, i, k, prev, loaded, mv, ok)
+				}
+				delete(model, k)
+			case 9:
+				mv, ok := model[k]
+				if m.CompareAndDelete(k, mv) != ok {
+					t.Fatalf("seed %d step %d: CompareAndDelete(%d) disagrees with model", seed, i, k)
+				}
+				delete(model, k)
+			}
+			if m.Len() != len(model) {
+				t.Fatalf("seed %d step %d: Len = %d, model %d", seed, i, m.Len(), len(model))
+			}
+			if i%997 == 0 {
+				check(t, m)
+			}
+		}
+		check(t, m)
+		if got := contents(m); !maps.Equal(got, model) {
+			t.Fatalf("seed %d: contents differ from model: %d vs %d entries", seed, len(got), len(model))
+		}
+		if st := m.Stats(); st.Resizes == 0 {
+			t.Fatalf("seed %d: no table was rebuilt; the test did not reach growth", seed)
+		}
+	})
+}
+
+func TestGrowAndShrink(t *testing.T) {
+	m := cmap.New[int, int](cmap.WithSegments(2))
+	const n = 100000
+	for i := range n {
+		m.Store(i, i)
+	}
+	check(t, m)
+	big := m.Stats()
+	if big.Len != n || big.LoadFactor > 0.7 || big.Resizes == 0 {
+		t.Fatalf("after %d stores: %+v", n, big)
+	}
+	for i := range n - 100 {
+		m.Delete(i)
+	}
+	check(t, m)
+	small := m.Stats()
+	if small.Len != 100 {
+		t.Fatalf("Len = %d after deleting all but 100", small.Len)
+	}
+	if small.Capacity*8 > big.Capacity {
+		t.Fatalf("capacity %d after deletes, was %d: memory not given back", small.Capacity, big.Capacity)
+	}
+	for i := n - 100; i < n; i++ {
+		if v, ok := m.Load(i); !ok || v != i {
+			t.Fatalf("Load(%d) = %d, %v after shrink", i, v, ok)
+		}
+	}
+}
+
+func TestTombstoneCleanup(t *testing.T) {
+	// Insert and delete ever-new keys with a live set of 10: without
+	// cleanup rebuilds, tombstones would fill the table.
+	m := cmap.New[int, int](cmap.WithSegments(1))
+	for i := range 100000 {
+		m.Store(i, i)
+		if i >= 10 {
+			m.Delete(i - 10)
+		}
+	}
+	check(t, m)
+	st := m.Stats()
+	if st.Len != 10 || st.Capacity > 64 {
+		t.Fatalf("after churn: %+v, want Len 10 in a small table", st)
+	}
+}
+
+func TestReserve(t *testing.T) {
+	for _, n := range []int{0, 1, 10, 1000, 100000} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			m := cmap.New[int, int]()
+			m.Reserve(n)
+			before := m.Stats().Resizes
+			for i := range n {
+				m.Store(i, i)
+			}
+			if got := m.Stats().Resizes; got != before {
+				t.Fatalf("Reserve(%d) then %d stores: %d rebuilds", n, n, got-before)
+			}
+			c := cmap.New[int, int](cmap.WithCapacity(n))
+			for i := range n {
+				c.Store(i, i)
+			}
+			if got := c.Stats().Resizes; got != 0 {
+				t.Fatalf("WithCapacity(%d) then %d stores: %d rebuilds", n, n, got)
+			}
+			check(t, m)
+		})
+	}
+	// The floor stops shrinking; Reserve(0) lifts it.
+	m := cmap.New[int, int](cmap.WithSegments(1), cmap.WithCapacity(10000))
+	capBefore := m.Stats().Capacity
+	for i := range 1000 {
+		m.Store(i, i)
+	}
+	for i := range 1000 {
+		m.Delete(i)
+	}
+	if c := m.Stats().Capacity; c != capBefore {
+		t.Fatalf("capacity %d below the reserved %d", c, capBefore)
+	}
+	m.Reserve(0)
+	m.Store(1, 1)
+	m.Delete(1)
+	if c := m.Stats().Capacity; c >= capBefore {
+		t.Fatalf("capacity %d did not shrink after Reserve(0)", c)
+	}
+}
+
+func TestClear(t *testing.T) {
+	m := cmap.New[int, string](cmap.WithCapacity(100))
+	for i := range 1000 {
+		m.Store(i, fmt.Sprint(i))
+	}
+	m.Clear()
+	if m.Len() != 0 {
+		t.Fatalf("Len = %d after Clear", m.Len())
+	}
+	for range m.All() {
+		t.Fatal("All visited a key after Clear")
+	}
+	m.Store(5, "5")
+	if v, ok := m.Load(5); !ok || v != "5" {
+		t.Fatalf("Load after Clear+Store = %q, %v", v, ok)
+	}
+	check(t, m)
+}
+
+func TestIterators(t *testing.T) {
+	m := cmap.New[int, int]()
+	want := map[int]int{}
+	for i := range 500 {
+		m.Store(i, i*i)
+		want[i] = i * i
+	}
+	if got := contents(m); !maps.Equal(got, want) {
+		t.Fatal("All differs from what was stored")
+	}
+	keys := slices.Sorted(m.Keys())
+	if !slices.Equal(keys, slices.Sorted(maps.Keys(want))) {
+		t.Fatal("Keys differs")
+	}
+	vals := slices.Sorted(m.Values())
+	if !slices.Equal(vals, slices.Sorted(maps.Values(want))) {
+		t.Fatal("Values differs")
+	}
+	n := 0
+	m.Range(func(k, v int) bool { n++; return n < 10 })
+	if n != 10 {
+		t.Fatalf("Range did not stop: %d calls", n)
+	}
+	n = 0
+	for range m.All() {
+		n++
+		if n == 3 {
+			break
+		}
+	}
+	if n != 3 {
+		t.Fatalf("All did not stop: %d", n)
+	}
+	check(t, m) // no pins left behind by the early stops
+	// Writes from inside Range are allowed and do not disturb it.
+	seen := map[int]bool{}
+	m.Range(func(k, v int) bool {
+		if seen[k] {
+			t.Fatalf("key %d visited twice", k)
+		}
+		seen[k] = true
+		m.Delete(k)
+		m.Store(k+1000, v)
+		return true
+	})
+	for k := range 500 {
+		if !seen[k] { // present from the start until f deleted it
+			t.Fatalf("Range missed key %d while writing", k)
+		}
+	}
+	check(t, m)
+}
+
+func TestStringKeysDeterministicLayout(t *testing.T) {
+	build := func() []string {
+		m := cmap.New[string, int](cmap.WithHasher(cmap.StringXXHash), cmap.WithSeed(7), cmap.WithSegments(8))
+		for i := range 1000 {
+			m.Store(fmt.Sprintf("key-%d", i), i)
+		}
+		return slices.Collect(m.Keys())
+	}
+	a, b := build(), build()
+	if !slices.Equal(a, b) {
+		t.Fatal("StringXXHash with a fixed seed gave two iteration orders")
+	}
+	if StringHash := cmap.StringXXHash(1, "x"); StringHash == cmap.StringXXHash(2, "x") {
+		t.Fatal("StringXXHash ignores its seed")
+	}
+}
+
+func TestStats(t *testing.T) {
+	m := cmap.New[int, int](cmap.WithSegments(4))
+	for i := range 1000 {
+		m.Store(i, i)
+	}
+	for i := range 100 {
+		m.Delete(i)
+	}
+	st := m.Stats()
+	if st.Segments != 4 || st.Len != 900 || st.Capacity < 900 || st.MaxProbe < 1 {
+		t.Fatalf("Stats = %+v", st)
+	}
+	if lf := float64(st.Len+st.Tombstones) / float64(st.Capacity); lf != st.LoadFactor {
+		t.Fatalf("LoadFactor %v, want %v", st.LoadFactor, lf)
+	}
+	bad := cmap.New[int, int](cmap.WithHasher(func(uint64, int) uint64 { return 1 }), cmap.WithSegments(4))
+	for i := range 200 {
+		bad.Store(i, i)
+	}
+	if st := bad.Stats(); st.MaxProbe < 200/7 {
+		t.Fatalf("constant hasher: MaxProbe = %d, want >= %d", st.MaxProbe, 200/7)
+	}
+}
+
+func TestSegmentsOption(t *testing.T) {
+	for _, tt := range []struct{ in, want int }{{1, 1}, {3, 4}, {16, 16}, {17, 32}, {65536, 65536}} {
+		if got := cmap.New[int, int](cmap.WithSegments(tt.in)).Stats().Segments; got != tt.want {
+			t.Errorf("WithSegments(%d): %d segments, want %d", tt.in, got, tt.want)
+		}
+	}
+	if got := cmap.New[int, int]().Stats().Segments; got < 16 || got&(got-1) != 0 {
+		t.Errorf("default: %d segments", got)
+	}
+}

@@ -1,0 +1,107 @@
+package cmap
+
+import (
+	"sync/atomic"
+
+	"github.com/segmap/segmap/internal/table"
+)
+
+// segment is the part of a Map whose keys have the same top hash bits. Its
+// writers hold stripe i of Map.locks (i = its index); its readers hold
+// nothing.
+type segment[K comparable, V any] struct {
+	// table is the current table. Replaced whole (never resized in place)
+	// under the lock; loaded atomically by readers. Never nil after init.
+	table atomic.Pointer[table.Table[K, V]]
+	_     [56]byte // readers' line: no writer stores here but to swap tables
+
+	// The writer's line. Guarded by the segment lock (live is also read
+	// atomically by Len).
+
+	// live == number of entries in table (tag bytes).
+	live atomic.Int64
+	// dead == number of tombstones in table; live+dead <= MaxUsed(groups).
+	dead int
+	// minGroups is the floor set by Reserve: the table never shrinks below
+	// it. A power of two >= 1.
+	minGroups int
+	// frozen: table is shared with a snapshot and must never change again;
+	// the next write copies it. Cleared when table is replaced.
+	frozen bool
+	// pins counts iterators reading table; while > 0 writers copy it first,
+	// as for frozen. Reset to 0 when table is replaced (iterators holding
+	// the old table then unpin nothing).
+	pins int
+	// resizes counts table replacements, for Stats.
+	resizes atomic.Uint64
+	_       [16]byte
+}
+
+// shared reports whether the current table may be read by a snapshot or an
+// iterator and so must be copied before a write. s.mu must be held.
+func (s *segment[K, V]) sharedLocked() bool { return s.frozen || s.pins > 0 }
+
+// replaceLocked publishes nt (holding live entries and no tombstones) as
+// the segment's table. The atomic store orders every write that filled nt
+// before any reader's load of the pointer. The segment lock must be held.
+func (s *segment[K, V]) replaceLocked(nt *table.Table[K, V], live int) {
+	s.table.Store(nt)
+	s.live.Store(int64(live))
+	s.dead = 0
+	s.frozen = false
+	s.pins = 0
+	s.resizes.Add(1)
+}
+
+// rebuildLocked replaces the table by a copy of n groups (clamped to the
+// floor) and returns it. If hashing panics the segment is left exactly as
+// it was. The segment lock must be held.
+func (s *segment[K, V]) rebuildLocked(hasher *table.Hasher[K], n int) *table.Table[K, V] {
+	n = max(n, s.minGroups)
+	nt, live := s.table.Load().Copy(n, hasher.Hash)
+	s.replaceLocked(nt, live)
+	return nt
+}
+
+// growthGroups returns the table size for a segment about to hold live
+// entries after a rebuild: the smallest power of two at which they use at
+// most half the load bound, so that the next rebuild is far away.
+func growthGroups(live int) int { return table.GroupsFor(2 * live) }
+
+// writableLocked returns the table a writer may change for an operation
+// that is about to insert (inserting) or only replace/delete: a private
+// copy if the current table is shared, grown or cleaned if an insert
+// into an EMPTY slot would break the load bound. The caller re-locates its
+// key if the table returned differs from the one it probed. The segment
+// lock must be held.
+func (s *segment[K, V]) writableLocked(hasher *table.Hasher[K], t *table.Table[K, V], insertEmpty bool) *table.Table[K, V] {
+	live := int(s.live.Load())
+	if insertEmpty && live+s.dead+1 > table.MaxUsed(t.Groups()) {
+		// Double if live entries need it, keep the size (dropping the
+		// tombstones) if they do not, shrink if they are few.
+		return s.rebuildLocked(hasher, growthGroups(live+1))
+	}
+	if s.sharedLocked() {
+		// Copy-on-write after a snapshot or during an iteration: same
+		// size, or bigger when the copy is nearly full anyway.
+		n := t.Groups()
+		if live+1 > table.MaxUsed(n) {
+			n = growthGroups(live + 1)
+		}
+		return s.rebuildLocked(hasher, n)
+	}
+	return t
+}
+
+// shrinkLocked rebuilds the table smaller after a delete left fewer live
+// entries than an eighth of the capacity, giving memory back. The segment
+// lock must be held.
+func (s *segment[K, V]) shrinkLocked(hasher *table.Hasher[K], t *table.Table[K, V]) {
+	live := int(s.live.Load())
+	if t.Groups() <= s.minGroups || live >= t.Capacity()/8 {
+		return
+	}
+	if n := max(growthGroups(live), s.minGroups); n < t.Groups() {
+		s.rebuildLocked(hasher, n)
+	}
+}

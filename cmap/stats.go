@@ -1,0 +1,46 @@
+package cmap
+
+import "github.com/segmap/segmap/internal/table"
+
+// Stats describes the layout of a Map, to judge its hasher and its memory
+// use. See [Map.Stats].
+type Stats struct {
+	Segments   int     // number of segments
+	Capacity   int     // slots in all tables together
+	Len        int     // live entries
+	Tombstones int     // deleted slots not yet reclaimed by a rebuild
+	LoadFactor float64 // (Len+Tombstones)/Capacity
+	MaxProbe   int     // longest probe, in groups, of any live key (1: found in its home group)
+	Resizes    uint64  // table rebuilds since New (grow, clean, shrink, copy-on-write)
+}
+
+// Stats returns the map's statistics. It locks one segment at a time and
+// reads every slot, so it costs O(capacity): a diagnostic, not a hot-path
+// call. A MaxProbe far above 1 or a few, or a Len concentrated in few
+// segments, means a bad hasher.
+func (m *Map[K, V]) Stats() Stats {
+	st := m.state()
+	s := Stats{Segments: len(st.segs)}
+	for i := range st.segs {
+		seg := &st.segs[i]
+		st.locks.Lock(i)
+		t := seg.table.Load()
+		s.Capacity += t.Capacity()
+		s.Len += int(seg.live.Load())
+		s.Tombstones += seg.dead
+		s.Resizes += seg.resizes.Load()
+		t.Range(func(e *table.Entry[K, V]) bool {
+			h := st.hasher.Hash(e.Key)
+			pos, _, _, _ := t.Locate(h, e.Key)
+			if pos != table.NoPos {
+				s.MaxProbe = max(s.MaxProbe, t.ProbeLen(pos, h))
+			}
+			return true
+		})
+		st.locks.Unlock(i)
+	}
+	if s.Capacity > 0 {
+		s.LoadFactor = float64(s.Len+s.Tombstones) / float64(s.Capacity)
+	}
+	return s
+}

@@ -1,0 +1,154 @@
+package table
+
+import (
+	"math/rand/v2"
+	"testing"
+	"unsafe"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestGroupIsOneCacheLine(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		t.Skip("64-bit layout")
+	}
+	if got := unsafe.Sizeof(group[uint64, uint64]{}); got != 64 {
+		t.Fatalf("group is %d bytes, want 64", got)
+	}
+}
+
+// naive control-byte matchers, byte by byte.
+func naiveMatch(ctrl uint64, pred func(b uint8) bool) (m uint64) {
+	for i := range SlotsPerGroup {
+		if pred(byteAt(ctrl, i)) {
+			m |= 0x80 << (8 * i)
+		}
+	}
+	return m
+}
+
+func randomCtrl(r *rand.Rand) uint64 {
+	c := emptyCtrl
+	for i := range SlotsPerGroup {
+		var b uint8
+		switch r.IntN(3) {
+		case 0:
+			b = ctrlEmpty
+		case 1:
+			b = ctrlTombstone
+		default:
+			b = uint8(r.IntN(128))
+		}
+		c = setByte(c, i, b)
+	}
+	return c
+}
+
+func TestSWAR(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 100000 {
+		c := randomCtrl(r)
+		tag := uint8(r.IntN(128))
+		if got, want := uint64(matchEmpty(c)), naiveMatch(c, func(b uint8) bool { return b == ctrlEmpty }); got != want {
+			t.Fatalf("matchEmpty(%#x) = %#x, want %#x", c, got, want)
+		}
+		if got, want := uint64(matchFree(c)), naiveMatch(c, func(b uint8) bool { return b&0x80 != 0 }); got != want {
+			t.Fatalf("matchFree(%#x) = %#x, want %#x", c, got, want)
+		}
+		if got, want := uint64(matchFull(c)), naiveMatch(c, func(b uint8) bool { return b&0x80 == 0 }); got != want {
+			t.Fatalf("matchFull(%#x) = %#x, want %#x", c, got, want)
+		}
+		// matchTag may report false positives among tags, never misses,
+		// and never reports EMPTY, TOMBSTONE or the sentinel.
+		got := uint64(matchTag(c, tag))
+		want := naiveMatch(c, func(b uint8) bool { return b == tag })
+		if got&want != want {
+			t.Fatalf("matchTag(%#x, %#x) = %#x misses %#x", c, tag, got, want)
+		}
+		if bad := got &^ naiveMatch(c, func(b uint8) bool { return b&0x80 == 0 }); bad != 0 {
+			t.Fatalf("matchTag(%#x, %#x) = %#x reports non-tags %#x", c, tag, got, bad)
+		}
+	}
+}
+
+func TestTableWriterOps(t *testing.T) {
+	hash := func(k int) uint64 { return mix(uint64(k)) }
+	tb := New[int, int](4)
+	live, dead := 0, 0
+	for k := range MaxUsed(4) {
+		pos, e, free, _ := tb.Locate(hash(k), k)
+		if pos != NoPos || e != nil || free == NoPos {
+			t.Fatalf("Locate(%d) on absent key = %v, %v, %v", k, pos, e, free)
+		}
+		tb.Insert(free, hash(k), &Entry[int, int]{k, k})
+		live++
+	}
+	if err := tb.CheckInvariants(hash, live, dead); err != nil {
+		t.Fatal(err)
+	}
+	for k := range 5 {
+		pos, e, _, _ := tb.Locate(hash(k), k)
+		if e == nil || e.Value != k {
+			t.Fatalf("Locate(%d) = %v", k, e)
+		}
+		tb.Delete(pos)
+		live--
+		dead++
+		if tb.Find(hash(k), k) != nil {
+			t.Fatalf("deleted key %d found", k)
+		}
+	}
+	if err := tb.CheckInvariants(hash, live, dead); err != nil {
+		t.Fatal(err)
+	}
+	// Re-inserting a deleted key reuses a tombstone on its probe path.
+	_, _, free, freeEmpty := tb.Locate(hash(0), 0)
+	tb.Insert(free, hash(0), &Entry[int, int]{0, 100})
+	live++
+	if !freeEmpty {
+		dead--
+	}
+	if err := tb.CheckInvariants(hash, live, dead); err != nil {
+		t.Fatal(err)
+	}
+	nt, n := tb.Copy(8, hash)
+	if n != live {
+		t.Fatalf("Copy copied %d of %d", n, live)
+	}
+	if err := nt.CheckInvariants(hash, live, 0); err != nil {
+		t.Fatal(err)
+	}
+	if e := nt.Find(hash(0), 0); e == nil || e.Value != 100 {
+		t.Fatal("copy lost key 0")
+	}
+}
+
+func TestCheckInvariantsCatches(t *testing.T) {
+	hash := func(k int) uint64 { return mix(uint64(k)) }
+	tb := New[int, int](2)
+	_, _, free, _ := tb.Locate(hash(1), 1)
+	tb.Insert(free, hash(1), &Entry[int, int]{1, 1})
+	if tb.CheckInvariants(hash, 2, 0) == nil {
+		t.Fatal("wrong live count not caught")
+	}
+	g, i := free.split()
+	tb.groups[g].slots[i].Store(nil) // tag without an entry
+	if tb.CheckInvariants(hash, 1, 0) == nil {
+		t.Fatal("tag with a nil slot not caught")
+	}
+	tb.groups[g].slots[i].Store(&Entry[int, int]{2, 2}) // wrong key for the tag/home
+	if tb.CheckInvariants(hash, 1, 0) == nil {
+		t.Fatal("misplaced key not caught")
+	}
+}
+
+func TestGroupsFor(t *testing.T) {
+	for n := range 5000 {
+		g := GroupsFor(n)
+		if MaxUsed(g) < n || (g > 1 && MaxUsed(g/2) >= n) || g&(g-1) != 0 {
+			t.Fatalf("GroupsFor(%d) = %d", n, g)
+		}
+	}
+}

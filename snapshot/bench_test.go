@@ -1,0 +1,71 @@
+package snapshot_test
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/segmap/segmap/cmap"
+)
+
+// BenchmarkSnapshot measures Snapshot() of maps of growing size while two
+// writers run: its cost must not grow with n (it is O(segments)).
+//
+//	go test ./snapshot -run '^$' -bench Snapshot
+func BenchmarkSnapshot(b *testing.B) {
+	for _, n := range []int{1e3, 1e6} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			m := cmap.New[int, int](cmap.WithCapacity(n))
+			for i := range n {
+				m.Store(i, i)
+			}
+			var stop atomic.Bool
+			var wg sync.WaitGroup
+			for w := range 2 {
+				wg.Go(func() {
+					for i := w; !stop.Load(); i += 7 {
+						m.Store(i%n, i)
+						if i%64 == 0 {
+							time.Sleep(time.Microsecond)
+						}
+					}
+				})
+			}
+			for b.Loop() {
+				_ = m.Snapshot()
+			}
+			stop.Store(true)
+			wg.Wait()
+		})
+	}
+}
+
+// BenchmarkWriteAfterSnapshot measures the first writes after a snapshot:
+// each first write to a segment copies that segment's table.
+func BenchmarkWriteAfterSnapshot(b *testing.B) {
+	const n = 1_000_000
+	m := cmap.New[int, int](cmap.WithCapacity(n))
+	for i := range n {
+		m.Store(i, i)
+	}
+	segs := m.Stats().Segments
+	b.Run("after=none", func(b *testing.B) {
+		for b.Loop() {
+			for i := range segs * 4 {
+				m.Store(i, i)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*segs*4), "ns/write")
+	})
+	b.Run("after=snapshot", func(b *testing.B) {
+		for b.Loop() {
+			_ = m.Snapshot()
+			for i := range segs * 4 {
+				m.Store(i, i)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*segs*4), "ns/write")
+	})
+}
