@@ -1,0 +1,36 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/segmap/segmap/cmap"
+)
+
+// The cmap adapter lives in its own file so that the rest of the harness
+// does not depend on cmap's API beyond these few calls.
+
+func init() {
+	register(&impl{id: "cmap", label: "cmap", order: 0, ours: true, snaps: true,
+		u64: newCmap[uint64], str: newCmap[string]})
+}
+
+// cmapMap is cmap.Map with its default options (no presize).
+type cmapMap[K comparable] struct{ m *cmap.Map[K, uint64] }
+
+func newCmap[K comparable]() benchMap[K] {
+	return cmapMap[K]{m: cmap.New[K, uint64]()}
+}
+
+func (c cmapMap[K]) Load(k K) (uint64, bool) { return c.m.Load(k) }
+func (c cmapMap[K]) Store(k K, v uint64)     { c.m.Store(k, v) }
+func (c cmapMap[K]) Delete(k K)              { c.m.Delete(k) }
+
+// snapshot implements snapshotter.
+func (c cmapMap[K]) snapshot() any { return c.m.Snapshot() }
+
+// describe implements describer: the layout figures of cmap.Map.Stats.
+func (c cmapMap[K]) describe() string {
+	s := c.m.Stats()
+	return fmt.Sprintf("%d segments, capacity %d, %d live, %d tombstones, load %.2f, longest probe %d groups, %d resizes",
+		s.Segments, s.Capacity, s.Len, s.Tombstones, s.LoadFactor, s.MaxProbe, s.Resizes)
+}
