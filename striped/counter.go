@@ -69,9 +69,9 @@ type cells struct {
 
 // Counter is a sharded int64 counter for counts that many goroutines
 // update at once: statistics, sizes, rates. Under contention its Add is
-// several times faster than one shared [atomic.Int64], because goroutines
-// add to different cells, each padded to its own cache lines; it pays for
-// that in [Counter.Load], which sums the cells.
+// faster than one shared [atomic.Int64] (2 to 4 times on 2 cores), because
+// goroutines add to different cells, each padded to its own cache lines;
+// it pays for that in [Counter.Load], which sums the cells.
 //
 // The zero value is a counter at 0, ready to use, and costs 16 bytes until
 // two goroutines Add at the same moment; it then grows to 4 cells per
