@@ -11,7 +11,7 @@ import (
 // the segment its hash selects, and the segment counts agree. The map must
 // be quiescent.
 func (m *Map[K, V]) CheckInvariants() error {
-	st := m.st.Load()
+	st := m.loaded()
 	if st == nil {
 		return nil
 	}

@@ -48,7 +48,7 @@ func (m *Map[K, V]) Values() iter.Seq[V] {
 }
 
 func (m *Map[K, V]) rangeEntries(yield func(*table.Entry[K, V]) bool) {
-	st := m.st.Load()
+	st := m.loaded()
 	if st == nil {
 		return
 	}

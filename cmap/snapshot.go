@@ -20,6 +20,7 @@ func (m *Map[K, V]) Snapshot() *snapshot.Snapshot[K, V] {
 	f := table.Frozen[K, V]{
 		Hasher: &st.hasher,
 		Shift:  st.shift,
+		Mask:   st.mask,
 		Tables: make([]*table.Table[K, V], len(st.segs)),
 	}
 	st.locks.LockAll()

@@ -36,7 +36,7 @@ func New[K comparable, V any](f table.Frozen[K, V]) *Snapshot[K, V] {
 // if none is present; ok reports whether a value was found.
 func (s *Snapshot[K, V]) Load(key K) (value V, ok bool) {
 	h := s.f.Hasher.Hash(key)
-	if e := s.f.Tables[h>>s.f.Shift].Find(h, key); e != nil {
+	if e := s.f.Table(h).Find(h, key); e != nil {
 		return e.Value, true
 	}
 	return value, false

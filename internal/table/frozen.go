@@ -6,10 +6,14 @@ package table
 type Frozen[K comparable, V any] struct {
 	// Hasher is the map's hasher (immutable).
 	Hasher *Hasher[K]
-	// Shift selects the segment: Tables[h>>Shift].
+	// Shift and Mask select the segment: Tables[h>>Shift&Mask].
 	Shift uint
+	Mask  uint64
 	// Tables[i] is segment i's table, frozen.
 	Tables []*Table[K, V]
 	// Len is the number of entries in all of Tables.
 	Len int
 }
+
+// Table returns the table of the segment of hash h.
+func (f *Frozen[K, V]) Table(h uint64) *Table[K, V] { return f.Tables[h>>f.Shift&f.Mask] }

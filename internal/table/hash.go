@@ -48,24 +48,19 @@ func (h *Hasher[K]) IntHash(key K) (uint64, bool) {
 
 // Hash returns the hash of key. It panics, leaving nothing changed, if key
 // is an interface holding an unhashable dynamic type (as the built-in map
-// does), or if the user's hasher panics.
+// does), or if the user's hasher panics. It is one flat function: callers
+// on hot paths try the inlinable IntHash first.
 func (h *Hasher[K]) Hash(key K) uint64 {
 	if h.intKey {
 		return mixInt(h.seed, intBits(key))
 	}
-	return h.hashSlow(key)
-}
-
-// hashSlow is Hash for non-integer keys and user hashers, outlined so that
-// Hash inlines into the hot paths.
-func (h *Hasher[K]) hashSlow(key K) uint64 {
-	if h.user != nil {
-		// Mixing spreads hashers that vary only in a few bits over the
-		// segment, group and tag bits; it is a bijection-like finalizer, so
-		// equal user hashes (a constant hasher) still collide.
-		return mix(h.user(h.seed, key))
+	if h.user == nil {
+		return maphash.Comparable(h.mseed, key)
 	}
-	return maphash.Comparable(h.mseed, key)
+	// Mixing spreads hashers that vary only in a few bits over the
+	// segment, group and tag bits; it is a bijection, so equal user hashes
+	// (a constant hasher) still collide.
+	return mix(h.user(h.seed, key))
 }
 
 // mixInt hashes an integer key with a secret seed: two rounds of 128-bit

@@ -1,6 +1,9 @@
 package table
 
-import "sync/atomic"
+import (
+	"math/bits"
+	"sync/atomic"
+)
 
 // Entry is one published key-value pair. It is immutable once a slot
 // points to it: an update publishes a new Entry.
@@ -53,17 +56,23 @@ func (t *Table[K, V]) Capacity() int { return len(t.groups) * SlotsPerGroup }
 // Find returns the entry of key, or nil. It takes no lock and may run
 // concurrently with the table's writer; see the package comment for why its
 // answer is linearizable.
+//
+// The SWAR helpers of ctrl.go are written out by hand in Find, findSlow,
+// Locate and Range: the compiler does not inline a generic function's
+// calls to small unexported helpers when the function is instantiated in
+// another package (cmap), and each call costs more than the probe itself
+// (measured: Load 2× slower). TestSWAR checks both forms agree.
 func (t *Table[K, V]) Find(h uint64, key K) *Entry[K, V] {
-	// The home group is probed here, small enough to inline into Load;
-	// longer probes continue in findSlow.
+	// The home group is probed here; longer probes continue in findSlow.
 	grp := &t.groups[h&uint64(len(t.groups)-1)]
 	ctrl := grp.ctrl.Load()
-	for m := matchTag(ctrl, tagOf(h)); m != 0; m = m.dropFirst() {
-		if e := grp.slots[m.first()].Load(); e != nil && e.Key == key {
+	v := ctrl ^ lsb*uint64(uint8(h>>32)&0x7F) // matchTag
+	for m := (v - lsb) &^ v & msb; m != 0; m &= m - 1 {
+		if e := grp.slots[bits.TrailingZeros64(m)>>3].Load(); e != nil && e.Key == key {
 			return e
 		}
 	}
-	if matchEmpty(ctrl) != 0 {
+	if ctrl&^(ctrl<<6)&msb != 0 { // matchEmpty
 		return nil
 	}
 	return t.findSlow(h, key)
@@ -71,18 +80,19 @@ func (t *Table[K, V]) Find(h uint64, key K) *Entry[K, V] {
 
 // findSlow continues Find's probe after the home group.
 func (t *Table[K, V]) findSlow(h uint64, key K) *Entry[K, V] {
-	tag := tagOf(h)
+	tagWord := lsb * uint64(uint8(h>>32)&0x7F)
 	g := h & t.mask
 	for range len(t.groups) - 1 {
 		g = (g + 1) & t.mask
 		grp := &t.groups[g]
 		ctrl := grp.ctrl.Load()
-		for m := matchTag(ctrl, tag); m != 0; m = m.dropFirst() {
-			if e := grp.slots[m.first()].Load(); e != nil && e.Key == key {
+		v := ctrl ^ tagWord
+		for m := (v - lsb) &^ v & msb; m != 0; m &= m - 1 {
+			if e := grp.slots[bits.TrailingZeros64(m)>>3].Load(); e != nil && e.Key == key {
 				return e
 			}
 		}
-		if matchEmpty(ctrl) != 0 {
+		if ctrl&^(ctrl<<6)&msb != 0 {
 			return nil
 		}
 	}
@@ -97,8 +107,8 @@ func (t *Table[K, V]) findSlow(h uint64, key K) *Entry[K, V] {
 func (t *Table[K, V]) Range(yield func(e *Entry[K, V]) bool) bool {
 	for g := range t.groups {
 		grp := &t.groups[g]
-		for m := matchFull(grp.ctrl.Load()); m != 0; m = m.dropFirst() {
-			if e := grp.slots[m.first()].Load(); e != nil && !yield(e) {
+		for m := ^grp.ctrl.Load() & slotsMSB; m != 0; m &= m - 1 { // matchFull
+			if e := grp.slots[bits.TrailingZeros64(m)>>3].Load(); e != nil && !yield(e) {
 				return false
 			}
 		}

@@ -1,5 +1,7 @@
 package table
 
+import "math/bits"
+
 // The writer's side of a table. Every function here must be called by the
 // single writer of the table (in cmap: with the segment lock held), on a
 // table that is not frozen, except Copy, which only reads its source.
@@ -41,26 +43,28 @@ func (p Pos) split() (int, int) { return int(p) >> 3, int(p) & 7 }
 // whether that slot is EMPTY (an insert there uses one more slot of the
 // load bound; a reused tombstone does not).
 func (t *Table[K, V]) Locate(h uint64, key K) (pos Pos, e *Entry[K, V], free Pos, freeIsEmpty bool) {
-	tag := tagOf(h)
+	// SWAR helpers written out by hand: see Find.
+	tagWord := lsb * uint64(uint8(h>>32)&0x7F)
 	g := h & t.mask
 	free = NoPos
 	for range len(t.groups) {
 		grp := &t.groups[g]
 		ctrl := grp.ctrl.Load()
-		for m := matchTag(ctrl, tag); m != 0; m = m.dropFirst() {
-			i := m.first()
+		v := ctrl ^ tagWord
+		for m := (v - lsb) &^ v & msb; m != 0; m &= m - 1 {
+			i := bits.TrailingZeros64(m) >> 3
 			if e := grp.slots[i].Load(); e != nil && e.Key == key {
 				return Pos(g<<3) + Pos(i), e, NoPos, false
 			}
 		}
 		if free == NoPos {
-			if m := matchFree(ctrl); m != 0 {
-				i := m.first()
+			if m := ctrl & slotsMSB; m != 0 { // matchFree
+				i := bits.TrailingZeros64(m) >> 3
 				free = Pos(g<<3) + Pos(i)
-				freeIsEmpty = byteAt(ctrl, i) == ctrlEmpty
+				freeIsEmpty = uint8(ctrl>>(8*i)) == ctrlEmpty
 			}
 		}
-		if matchEmpty(ctrl) != 0 {
+		if ctrl&^(ctrl<<6)&msb != 0 {
 			return NoPos, nil, free, freeIsEmpty
 		}
 		g = (g + 1) & t.mask
@@ -75,7 +79,8 @@ func (t *Table[K, V]) Insert(p Pos, h uint64, e *Entry[K, V]) {
 	grp := &t.groups[g]
 	// The tag first, then the entry: see "Memory ordering" in the package
 	// comment for why the reverse order is wrong.
-	grp.ctrl.Store(setByte(grp.ctrl.Load(), i, tagOf(h)))
+	shift := uint(i) * 8
+	grp.ctrl.Store(grp.ctrl.Load()&^(0xFF<<shift) | uint64(uint8(h>>32)&0x7F)<<shift)
 	grp.slots[i].Store(e)
 }
 
@@ -92,7 +97,8 @@ func (t *Table[K, V]) Delete(p Pos) {
 	grp := &t.groups[g]
 	// The tombstone first (the delete's linearization point), then the
 	// pointer, so that the entry can be collected.
-	grp.ctrl.Store(setByte(grp.ctrl.Load(), i, ctrlTombstone))
+	shift := uint(i) * 8
+	grp.ctrl.Store(grp.ctrl.Load()&^(0xFF<<shift) | ctrlTombstone<<shift)
 	grp.slots[i].Store(nil)
 }
 
@@ -106,8 +112,8 @@ func (t *Table[K, V]) Copy(n int, hash func(K) uint64) (*Table[K, V], int) {
 	live := 0
 	for g := range t.groups {
 		grp := &t.groups[g]
-		for m := matchFull(grp.ctrl.Load()); m != 0; m = m.dropFirst() {
-			e := grp.slots[m.first()].Load()
+		for m := ^grp.ctrl.Load() & slotsMSB; m != 0; m &= m - 1 { // matchFull
+			e := grp.slots[bits.TrailingZeros64(m)>>3].Load()
 			if e == nil {
 				continue
 			}
@@ -125,9 +131,10 @@ func (t *Table[K, V]) insertFresh(h uint64, e *Entry[K, V]) {
 	for {
 		grp := &t.groups[g]
 		ctrl := grp.ctrl.Load()
-		if m := matchEmpty(ctrl); m != 0 {
-			i := m.first()
-			grp.ctrl.Store(setByte(ctrl, i, tagOf(h)))
+		if m := ctrl &^ (ctrl << 6) & msb; m != 0 { // matchEmpty
+			i := bits.TrailingZeros64(m) >> 3
+			shift := uint(i) * 8
+			grp.ctrl.Store(ctrl&^(0xFF<<shift) | uint64(uint8(h>>32)&0x7F)<<shift)
 			grp.slots[i].Store(e)
 			return
 		}

@@ -1,0 +1,463 @@
+package stress
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// The harness's teeth: maps that are each broken in one way, and a test
+// that Run fails on every one of them. A check that cannot fail is
+// worthless.
+
+// lockedMap is a correct Map: a Go map under one mutex. The broken maps
+// embed it and break one thing each.
+type lockedMap struct {
+	mu sync.Mutex
+	m  map[uint64]uint64
+}
+
+func newLockedMap() *lockedMap { return &lockedMap{m: make(map[uint64]uint64)} }
+
+func (l *lockedMap) Load(k uint64) (uint64, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	v, ok := l.m[k]
+	return v, ok
+}
+
+func (l *lockedMap) Store(k, v uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.m[k] = v
+}
+
+func (l *lockedMap) LoadOrStore(k, v uint64) (uint64, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if old, ok := l.m[k]; ok {
+		return old, true
+	}
+	l.m[k] = v
+	return v, false
+}
+
+func (l *lockedMap) LoadAndDelete(k uint64) (uint64, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	v, ok := l.m[k]
+	delete(l.m, k)
+	return v, ok
+}
+
+func (l *lockedMap) Delete(k uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.m, k)
+}
+
+func (l *lockedMap) Swap(k, v uint64) (uint64, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	old, ok := l.m[k]
+	l.m[k] = v
+	return old, ok
+}
+
+func (l *lockedMap) CompareAndSwap(k, old, new uint64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if v, ok := l.m[k]; !ok || v != old {
+		return false
+	}
+	l.m[k] = new
+	return true
+}
+
+func (l *lockedMap) CompareAndDelete(k, old uint64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if v, ok := l.m[k]; !ok || v != old {
+		return false
+	}
+	delete(l.m, k)
+	return true
+}
+
+// Range visits a copy of the map taken under the lock, as a snapshot.
+func (l *lockedMap) Range(f func(k, v uint64) bool) {
+	for _, e := range l.entries() {
+		if !f(e.k, e.v) {
+			return
+		}
+	}
+}
+
+func (l *lockedMap) entries() []kv {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	es := make([]kv, 0, len(l.m))
+	for k, v := range l.m {
+		es = append(es, kv{k, v})
+	}
+	return es
+}
+
+// racyLoadOrStore checks and then acts without holding the lock across
+// both: two goroutines can both find the key absent and both store.
+type racyLoadOrStore struct{ *lockedMap }
+
+func (r racyLoadOrStore) LoadOrStore(k, v uint64) (uint64, bool) {
+	if old, ok := r.Load(k); ok {
+		return old, true
+	}
+	runtime.Gosched() // widen the window between check and act
+	r.Store(k, v)
+	return v, false
+}
+
+// lostDelete silently drops one Delete in 64.
+type lostDelete struct {
+	*lockedMap
+	n *atomic.Int64
+}
+
+func (l lostDelete) Delete(k uint64) {
+	if l.n.Add(1)%64 == 0 {
+		return
+	}
+	l.lockedMap.Delete(k)
+}
+
+// dupRange visits its first key a second time in one Range of 16.
+type dupRange struct {
+	*lockedMap
+	n *atomic.Int64
+}
+
+func (d dupRange) Range(f func(k, v uint64) bool) {
+	es := d.entries()
+	if len(es) > 0 && d.n.Add(1)%16 == 0 {
+		es = append(es, es[0])
+	}
+	for _, e := range es {
+		if !f(e.k, e.v) {
+			return
+		}
+	}
+}
+
+// skipRange leaves out one key in one Range of 8.
+type skipRange struct {
+	*lockedMap
+	n *atomic.Int64
+}
+
+func (s skipRange) Range(f func(k, v uint64) bool) {
+	es := s.entries()
+	if len(es) > 0 && s.n.Add(1)%8 == 0 {
+		es = es[1:]
+	}
+	for _, e := range es {
+		if !f(e.k, e.v) {
+			return
+		}
+	}
+}
+
+// looseCAS lets one CompareAndSwap in 32 on a present key succeed even
+// though the value is not old.
+type looseCAS struct {
+	*lockedMap
+	n *atomic.Int64
+}
+
+func (l looseCAS) CompareAndSwap(k, old, new uint64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	v, ok := l.m[k]
+	if !ok || (v != old && l.n.Add(1)%32 != 0) {
+		return false
+	}
+	l.m[k] = new
+	return true
+}
+
+// staleLoad is a lagging read: one Load in 8 returns what the key held
+// before its latest write, as a reader caching values would.
+type staleLoad struct {
+	*lockedMap
+	mu   *sync.Mutex
+	prev map[uint64]linState // the state of each key before its latest write
+	n    *atomic.Int64
+}
+
+func newStaleLoad() staleLoad {
+	return staleLoad{lockedMap: newLockedMap(), mu: new(sync.Mutex), prev: make(map[uint64]linState), n: new(atomic.Int64)}
+}
+
+// write runs a write of k on the inner map, remembering k's state before it.
+func (s staleLoad) write(k uint64, f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.lockedMap.Load(k)
+	f()
+	if v2, ok2 := s.lockedMap.Load(k); v2 != v || ok2 != ok {
+		s.prev[k] = linState{v, ok}
+	}
+}
+
+func (s staleLoad) Load(k uint64) (uint64, bool) {
+	if s.n.Add(1)%8 == 0 {
+		s.mu.Lock()
+		p, ok := s.prev[k]
+		s.mu.Unlock()
+		if ok {
+			return p.v, p.present
+		}
+	}
+	return s.lockedMap.Load(k)
+}
+
+func (s staleLoad) Store(k, v uint64) { s.write(k, func() { s.lockedMap.Store(k, v) }) }
+func (s staleLoad) Delete(k uint64)   { s.write(k, func() { s.lockedMap.Delete(k) }) }
+
+func (s staleLoad) LoadOrStore(k, v uint64) (a uint64, loaded bool) {
+	s.write(k, func() { a, loaded = s.lockedMap.LoadOrStore(k, v) })
+	return a, loaded
+}
+
+func (s staleLoad) LoadAndDelete(k uint64) (v uint64, loaded bool) {
+	s.write(k, func() { v, loaded = s.lockedMap.LoadAndDelete(k) })
+	return v, loaded
+}
+
+func (s staleLoad) Swap(k, v uint64) (p uint64, loaded bool) {
+	s.write(k, func() { p, loaded = s.lockedMap.Swap(k, v) })
+	return p, loaded
+}
+
+func (s staleLoad) CompareAndSwap(k, old, new uint64) (ok bool) {
+	s.write(k, func() { ok = s.lockedMap.CompareAndSwap(k, old, new) })
+	return ok
+}
+
+func (s staleLoad) CompareAndDelete(k, old uint64) (ok bool) {
+	s.write(k, func() { ok = s.lockedMap.CompareAndDelete(k, old) })
+	return ok
+}
+
+// stuckStore blocks forever in one Store of 4096: a deadlock.
+type stuckStore struct {
+	*lockedMap
+	n *atomic.Int64
+}
+
+func (s stuckStore) Store(k, v uint64) {
+	if s.n.Add(1)%4096 == 0 {
+		select {}
+	}
+	s.lockedMap.Store(k, v)
+}
+
+// plainMap is a Go map with no synchronization at all: correct on one
+// goroutine, a data race (or a fatal "concurrent map writes") on several.
+type plainMap map[uint64]uint64
+
+func (p plainMap) Load(k uint64) (uint64, bool) { v, ok := p[k]; return v, ok }
+func (p plainMap) Store(k, v uint64)            { p[k] = v }
+func (p plainMap) Delete(k uint64)              { delete(p, k) }
+
+func (p plainMap) LoadOrStore(k, v uint64) (uint64, bool) {
+	if old, ok := p[k]; ok {
+		return old, true
+	}
+	p[k] = v
+	return v, false
+}
+
+func (p plainMap) LoadAndDelete(k uint64) (uint64, bool) {
+	v, ok := p[k]
+	delete(p, k)
+	return v, ok
+}
+
+func (p plainMap) Swap(k, v uint64) (uint64, bool) {
+	old, ok := p[k]
+	p[k] = v
+	return old, ok
+}
+
+func (p plainMap) CompareAndSwap(k, old, new uint64) bool {
+	if v, ok := p[k]; !ok || v != old {
+		return false
+	}
+	p[k] = new
+	return true
+}
+
+func (p plainMap) CompareAndDelete(k, old uint64) bool {
+	if v, ok := p[k]; !ok || v != old {
+		return false
+	}
+	delete(p, k)
+	return true
+}
+
+func (p plainMap) Range(f func(k, v uint64) bool) {
+	for k, v := range p {
+		if !f(k, v) {
+			return
+		}
+	}
+}
+
+// brokenMaps are the broken maps by name, with the scenarios that must
+// catch each: those that catch it every time, not every scenario that may.
+var brokenMaps = map[string]struct {
+	newMap     func() Map
+	caught     []string
+	visualized bool // a history that is not linearizable is reported, with its visualization
+}{
+	"racy-load-or-store": {
+		newMap:     func() Map { return racyLoadOrStore{newLockedMap()} },
+		caught:     []string{"contended-counters", "linearizability"},
+		visualized: true,
+	},
+	"lost-delete": {
+		newMap: func() Map { return lostDelete{newLockedMap(), new(atomic.Int64)} },
+		caught: []string{"disjoint-writers", "churn", "grow-shrink"},
+	},
+	"duplicate-in-range": {
+		newMap: func() Map { return dupRange{newLockedMap(), new(atomic.Int64)} },
+		caught: []string{"disjoint-writers", "range-under-writers"},
+	},
+	"skip-in-range": {
+		newMap: func() Map { return skipRange{newLockedMap(), new(atomic.Int64)} },
+		caught: []string{"range-under-writers"},
+	},
+	"loose-compare-and-swap": {
+		newMap:     func() Map { return looseCAS{newLockedMap(), new(atomic.Int64)} },
+		caught:     []string{"disjoint-writers", "contended-counters", "linearizability"},
+		visualized: true,
+	},
+	"stale-load": {
+		newMap:     func() Map { return newStaleLoad() },
+		caught:     []string{"disjoint-writers", "contended-counters", "linearizability"},
+		visualized: true,
+	},
+	"goroutine-leak": {
+		newMap: func() Map {
+			go func() { select {} }() // never ends
+			return newLockedMap()
+		},
+		caught: []string{"disjoint-writers", "contended-counters", "churn", "grow-shrink", "range-under-writers", "linearizability"},
+	},
+	// The process dies of a race report or a fatal error.
+	"unsynchronized": {newMap: func() Map { return make(plainMap) }},
+	// The watchdog ends the process.
+	"deadlock": {newMap: func() Map { return stuckStore{newLockedMap(), new(atomic.Int64)} }},
+}
+
+// visualizationRE finds the visualization files named in failure messages.
+var visualizationRE = regexp.MustCompile(`porcupine's visualization: (\S+)\)`)
+
+// Environment of TestBrokenChild.
+const (
+	brokenEnv     = "STRESS_BROKEN"      // the name of the broken map
+	brokenSeedEnv = "STRESS_BROKEN_SEED" // the seed
+)
+
+// TestBroken runs Run on each broken map in a child process (so that a map
+// that crashes the process, or a failure, is observed rather than suffered)
+// and checks that the child fails, in the scenarios that must catch the
+// map, with the seed in its messages.
+func TestBroken(t *testing.T) {
+	names := make([]string, 0, len(brokenMaps))
+	for name := range brokenMaps {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			seed := rand.Uint64() | 1
+			start := time.Now()
+			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenChild$", "-test.v", "-test.timeout=5m")
+			tmp := t.TempDir() // for the child's porcupine visualizations
+			cmd.Env = append(os.Environ(), brokenEnv+"="+name, brokenSeedEnv+"="+strconv.FormatUint(seed, 10), "TMPDIR="+tmp)
+			out, err := cmd.CombinedOutput()
+			t.Logf("child ran %v", time.Since(start).Round(time.Millisecond))
+			if err == nil {
+				t.Fatalf("Run passed the broken map %q (seed %d); output:\n%s", name, seed, out)
+			}
+			if _, ok := err.(*exec.ExitError); !ok {
+				t.Fatalf("running the child: %v", err)
+			}
+			output := string(out)
+			var failed []string
+			for _, sc := range scenarios {
+				if strings.Contains(output, "--- FAIL: TestBrokenChild/"+sc.name+" ") {
+					failed = append(failed, sc.name)
+				}
+			}
+			t.Logf("caught by %v", failed)
+			switch name {
+			case "unsynchronized":
+				if !strings.Contains(output, "DATA RACE") && !strings.Contains(output, "fatal error: concurrent map") && len(failed) == 0 {
+					t.Errorf("child failed, but neither with a race report, a fatal map error nor a failed scenario:\n%s", out)
+				}
+				return
+			case "deadlock":
+				if !strings.Contains(output, "the map is stuck") {
+					t.Errorf("child failed, but not with the watchdog's report:\n%s", out)
+				}
+			}
+			for _, sc := range brokenMaps[name].caught {
+				if !slices.Contains(failed, sc) {
+					t.Errorf("scenario %s did not catch the broken map %q (seed %d); output:\n%s", sc, name, seed, out)
+				}
+			}
+			if want := fmt.Sprintf("stress.Options{Seed: %d}", seed); !strings.Contains(output, want) {
+				t.Errorf("the child's output does not name the seed (%s):\n%s", want, out)
+			}
+			// A history that is not linearizable comes with a visualization.
+			vis := visualizationRE.FindAllStringSubmatch(output, -1)
+			if brokenMaps[name].visualized && len(vis) == 0 {
+				t.Errorf("no porcupine visualization named in the child's output:\n%s", out)
+			}
+			for _, v := range vis {
+				if fi, err := os.Stat(v[1]); err != nil || fi.Size() == 0 {
+					t.Errorf("the visualization %s named in the child's output is missing or empty (%v)", v[1], err)
+				}
+			}
+		})
+	}
+}
+
+// TestBrokenChild is TestBroken's child process; it skips unless run as one.
+func TestBrokenChild(t *testing.T) {
+	name := os.Getenv(brokenEnv)
+	if name == "" {
+		t.Skip("runs only as TestBroken's child process")
+	}
+	b, ok := brokenMaps[name]
+	if !ok {
+		t.Fatalf("%s=%q: no such broken map", brokenEnv, name)
+	}
+	seed, err := strconv.ParseUint(os.Getenv(brokenSeedEnv), 10, 64)
+	if err != nil {
+		t.Fatalf("%s: %v", brokenSeedEnv, err)
+	}
+	stuckGrace = 2 * time.Second
+	Run(t, b.newMap, Options{Duration: 150 * time.Millisecond, Seed: seed})
+}

@@ -1,0 +1,107 @@
+// Package stress is a race-detector torture harness for concurrent maps:
+// [Run] puts any [Map] (the method set of [sync.Map], typed for uint64 keys
+// and values) through scenarios that hunt for lost updates, stale reads,
+// lost deletes, broken iteration and goroutine leaks, and fails the test
+// with the seed that replays the run.
+//
+// # Scenarios
+//
+// Each scenario is a subtest of the test that calls Run, runs for
+// [Options.Duration] with about [Options.Goroutines] goroutines, and makes
+// fresh maps as it needs them:
+//
+//   - disjoint-writers: each goroutine owns a range of keys and runs every
+//     operation on them, checking each result against a private model; at
+//     the end the map must equal the union of the models, through Load and
+//     through Range (every key with its value, no other key). A ranger
+//     checks Range meanwhile.
+//   - contended-counters: all goroutines increment a few keys with
+//     LoadOrStore and CompareAndSwap loops; the totals must be exact. A
+//     monitor bounds every Load between the increments completed before it
+//     and those begun before it returned; in alternate rounds goroutines
+//     also take counters out with LoadAndDelete or CompareAndDelete.
+//   - churn: writers insert ever-new keys and delete them soon after (a
+//     small live set, many tombstones) and publish watermarks; readers
+//     check that every key known present for a whole Load or Range is
+//     found with its value, and every key known absent is not.
+//   - grow-shrink: writers grow a map from empty to thousands of keys (up
+//     to 65536, as the budget allows) and shrink it back to empty, cycle
+//     after cycle, publishing each key's phase; readers check each Load
+//     against it. After growth the map holds exactly the keys; after
+//     shrinking, nothing.
+//   - range-under-writers: Range while other keys are toggled and waves of
+//     keys are inserted and deleted: no key twice, no key absent for the
+//     whole call, every key present for the whole call; f is never called
+//     after it returns false.
+//   - linearizability: short random histories of all nine operations by
+//     up to 8 goroutines on 3 or 4 keys, timed on a shared atomic clock and
+//     checked with porcupine (github.com/anishathalye/porcupine) against a
+//     sequential specification, key by key; Range is in the model, as a
+//     read of each key within its interval. A failure prints the offending
+//     key's history and writes porcupine's visualization to a file it names.
+//
+// After every scenario, Run checks with goleak (go.uber.org/goleak) that
+// no goroutine started during the scenario is still running.
+//
+// The checks have teeth: the package's own tests keep maps broken in one
+// way each (a LoadOrStore that checks then acts, a lost Delete, a Range
+// that repeats or skips a key, a loose CompareAndSwap, a lagging Load, a
+// leaked goroutine, a deadlock, no synchronization at all) and show, in
+// child processes, that Run fails on every one of them, in the scenarios
+// expected to catch it.
+//
+// # Use
+//
+// Put your own map through it from a test, beside sync.Map as a control:
+//
+//	func TestStress(t *testing.T) {
+//		stress.Run(t, func() stress.Map { return mymap.New[uint64, uint64]() }, stress.Options{})
+//	}
+//
+//	func TestStressSyncMap(t *testing.T) {
+//		stress.Run(t, func() stress.Map { return new(stress.SyncMap) }, stress.Options{})
+//	}
+//
+// Run the tests with the race detector, go test -race. A map whose method
+// set differs needs a small adapter type with the methods of [Map].
+//
+// # Failures and replay
+//
+// Every failure message ends with the seed and how to replay it, such as
+//
+//	[seed 42: replay with stress.Options{Seed: 42} and go test -run '^TestStress$/^churn$']
+//
+// Each scenario derives its own random streams from the run's seed and its
+// name, so replaying one scenario alone with -run replays its operations
+// (keys, operations, values); how far it gets depends on the budget and
+// the machine, and the interleaving is the scheduler's, so a rare race may
+// take a longer Duration or a few -count runs to recur. A linearizability
+// failure also names an HTML file with porcupine's view of the history.
+//
+// # Budget and soak
+//
+// With the zero [Options], each scenario runs for 1s (200ms under
+// go test -short) plus its final checks, so a Run takes about 6s, under
+// -race too. For longer runs set [Options.Duration], say from a flag of
+// your own test package. This package's own TestSoak puts cmap (under
+// three configurations, with the cmap-only scenarios) and sync.Map through
+// the harness for as long per scenario as the flag -stress.duration or the
+// environment variable STRESS_DURATION asks (the flag wins); without
+// either, it skips:
+//
+//	go test -race -run Soak -timeout 0 ./stress -stress.duration=30m
+//	STRESS_DURATION=30m go test -race -run 'Soak/cmap-default' -timeout 0 ./stress
+//
+// TestSoak runs 36 scenarios in all, 10 per cmap configuration
+// (cmap-default, cmap-one-segment, cmap-low-bits-hash) and 6 for sync.Map:
+// pick some with -run. Pass -timeout 0 (or a -timeout above the total),
+// since go test stops a test binary after 10 minutes by default.
+//
+// # Caveats
+//
+// Run must not be called from parallel tests, since its leak check cannot
+// tell other tests' goroutines from the map's. If the goroutines of a
+// scenario are still running two minutes past its budget, the map is
+// taken to be deadlocked or livelocked, and Run panics with the seed and
+// every goroutine's stack.
+package stress

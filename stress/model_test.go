@@ -1,0 +1,100 @@
+package stress
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/anishathalye/porcupine"
+)
+
+// op builds a porcupine operation on key 1 for the model tests.
+func op(client int, call, ret int64, kind opKind, a, b uint64, v uint64, ok bool) porcupine.Operation {
+	return porcupine.Operation{ClientId: client, Input: linInput{kind: kind, key: 1, a: a, b: b}, Output: linOutput{v, ok}, Call: call, Return: ret}
+}
+
+// TestLinModel checks the sequential specification on hand-made histories,
+// linearizable and not: the linearizability scenario is only as good as it.
+func TestLinModel(t *testing.T) {
+	tests := []struct {
+		name    string
+		history []porcupine.Operation
+		want    bool
+	}{
+		{"sequential", []porcupine.Operation{
+			op(0, 0, 1, opLoad, 0, 0, 0, false),
+			op(0, 2, 3, opLoadOrStore, 1, 0, 1, false),
+			op(0, 4, 5, opLoadOrStore, 2, 0, 1, true),
+			op(0, 6, 7, opSwap, 3, 0, 1, true),
+			op(0, 8, 9, opCompareAndSwap, 1, 4, 0, false),
+			op(0, 10, 11, opCompareAndSwap, 3, 4, 0, true),
+			op(0, 12, 13, opRange, 0, 0, 4, true),
+			op(0, 14, 15, opCompareAndDelete, 3, 0, 0, false),
+			op(0, 16, 17, opCompareAndDelete, 4, 0, 0, true),
+			op(0, 18, 19, opLoadAndDelete, 0, 0, 0, false),
+			op(0, 20, 21, opStore, 2, 0, 0, false),
+			op(0, 22, 23, opLoadAndDelete, 0, 0, 2, true),
+			op(0, 24, 25, opStore, 2, 0, 0, false),
+			op(0, 26, 27, opDelete, 0, 0, 0, false),
+			op(0, 28, 29, opRange, 0, 0, 0, false),
+		}, true},
+		{"overlapping store and load", []porcupine.Operation{
+			op(0, 0, 10, opStore, 1, 0, 0, false),
+			op(1, 2, 3, opLoad, 0, 0, 1, true),
+			op(2, 4, 5, opLoad, 0, 0, 0, false),
+		}, false}, // once a read saw the store, a later read cannot miss it
+		{"stale load", []porcupine.Operation{
+			op(0, 0, 1, opStore, 1, 0, 0, false),
+			op(0, 2, 3, opStore, 2, 0, 0, false),
+			op(1, 4, 5, opLoad, 0, 0, 1, true),
+		}, false},
+		{"two LoadOrStores both store", []porcupine.Operation{
+			op(0, 0, 3, opLoadOrStore, 1, 0, 1, false),
+			op(1, 1, 2, opLoadOrStore, 2, 0, 2, false),
+		}, false},
+		{"CompareAndSwap on a wrong old value", []porcupine.Operation{
+			op(0, 0, 1, opStore, 1, 0, 0, false),
+			op(1, 2, 3, opCompareAndSwap, 2, 3, 0, true),
+		}, false},
+		{"miss with a value", []porcupine.Operation{
+			op(0, 0, 1, opLoad, 0, 0, 7, false),
+		}, false},
+		{"Range misses a key present throughout", []porcupine.Operation{
+			op(0, 0, 1, opStore, 1, 0, 0, false),
+			op(1, 2, 9, opRange, 0, 0, 0, false),
+			op(0, 3, 4, opStore, 2, 0, 0, false),
+		}, false},
+		{"Range sees a value from within its call", []porcupine.Operation{
+			op(0, 0, 1, opStore, 1, 0, 0, false),
+			op(1, 2, 9, opRange, 0, 0, 0, false),
+			op(0, 3, 4, opDelete, 0, 0, 0, false),
+		}, true},
+	}
+	for _, tt := range tests {
+		if got := porcupine.CheckOperations(linModel, tt.history); got != tt.want {
+			t.Errorf("%s: linearizable = %t, want %t", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestLinHistory checks that a Range is projected onto every key, and that
+// a Range visiting a key twice or an unknown key is rejected.
+func TestLinHistory(t *testing.T) {
+	keys := []uint64{10, 20}
+	rng := linRecord{in: linInput{kind: opRange}, seen: []kv{{10, 3}}, call: 1, ret: 2}
+	h, bad := linHistory([][]linRecord{{rng}}, keys)
+	if bad != "" || len(h) != 2 {
+		t.Fatalf("linHistory = %v, %q; want two projections", h, bad)
+	}
+	if in, out := h[0].Input.(linInput), h[0].Output.(linOutput); in.key != 10 || out != (linOutput{3, true}) {
+		t.Errorf("projection on key 10 = %+v %+v, want a visit with value 3", in, out)
+	}
+	if in, out := h[1].Input.(linInput), h[1].Output.(linOutput); in.key != 20 || out != (linOutput{}) {
+		t.Errorf("projection on key 20 = %+v %+v, want no visit", in, out)
+	}
+	for _, seen := range [][]kv{{{10, 3}, {10, 3}}, {{30, 1}}} {
+		rng.seen = seen
+		if _, bad := linHistory([][]linRecord{{rng}}, keys); bad == "" || !strings.Contains(bad, "Range visited") {
+			t.Errorf("linHistory accepted a Range that saw %v", seen)
+		}
+	}
+}
