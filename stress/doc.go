@@ -40,6 +40,9 @@
 //     read of each key within its interval. A failure prints the offending
 //     key's history and writes porcupine's visualization to a file it names.
 //
+// These are the promises of docs/guarantees.md (in the segmap repository)
+// that any sync.Map-like map should keep.
+//
 // After every scenario, Run checks with goleak (go.uber.org/goleak) that
 // no goroutine started during the scenario is still running.
 //

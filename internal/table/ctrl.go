@@ -1,6 +1,11 @@
 package table
 
-import "math/bits"
+// The match functions return a word with the high bit of byte i set for
+// each matching slot i. They are the reference formulas: the hot paths
+// (Find, findSlow, Locate, Range, Copy) write them out by hand, because the
+// compiler does not inline these helpers into generic code instantiated in
+// another package; TestSWAR checks the formulas against byte-by-byte
+// matching, and the table tests and FuzzMap check the probes.
 
 // Control bytes. A tag has its high bit clear; EMPTY and TOMBSTONE have it
 // set, and are told apart by bit 1 (EMPTY 1000_0000, TOMBSTONE 1111_1110),
@@ -24,37 +29,28 @@ const (
 	emptyCtrl = uint64(ctrlTombstone)<<56 | 0x0080808080808080
 )
 
-// bitset has the high bit of byte i set for each matching slot i.
-type bitset uint64
-
-// first returns the index of the lowest matching slot; b must be non-zero.
-func (b bitset) first() int { return bits.TrailingZeros64(uint64(b)) >> 3 }
-
-// dropFirst clears the lowest match.
-func (b bitset) dropFirst() bitset { return b & (b - 1) }
-
 // matchTag returns the slots whose control byte may equal tag. It can
 // report false positives (a byte just above a true match) but never misses
 // a true match and never reports the sentinel byte; callers compare keys.
-func matchTag(ctrl uint64, tag uint8) bitset {
+func matchTag(ctrl uint64, tag uint8) uint64 {
 	v := ctrl ^ (lsb * uint64(tag))
-	return bitset((v - lsb) &^ v & msb)
+	return (v - lsb) &^ v & msb
 }
 
 // matchEmpty returns the slots whose control byte is EMPTY.
-func matchEmpty(ctrl uint64) bitset {
-	return bitset(ctrl &^ (ctrl << 6) & msb)
+func matchEmpty(ctrl uint64) uint64 {
+	return ctrl &^ (ctrl << 6) & msb
 }
 
 // matchFree returns the slots whose control byte is EMPTY or TOMBSTONE
 // (high bit set), excluding the sentinel.
-func matchFree(ctrl uint64) bitset {
-	return bitset(ctrl & slotsMSB)
+func matchFree(ctrl uint64) uint64 {
+	return ctrl & slotsMSB
 }
 
 // matchFull returns the slots that hold a tag (high bit clear).
-func matchFull(ctrl uint64) bitset {
-	return bitset(^ctrl & slotsMSB)
+func matchFull(ctrl uint64) uint64 {
+	return ^ctrl & slotsMSB
 }
 
 // setByte returns ctrl with byte i replaced by b.

@@ -61,7 +61,7 @@ func (t *Table[K, V]) Capacity() int { return len(t.groups) * SlotsPerGroup }
 // Locate and Range: the compiler does not inline a generic function's
 // calls to small unexported helpers when the function is instantiated in
 // another package (cmap), and each call costs more than the probe itself
-// (measured: Load 2× slower). TestSWAR checks both forms agree.
+// (measured: Load 2× slower); see ctrl.go.
 func (t *Table[K, V]) Find(h uint64, key K) *Entry[K, V] {
 	// The home group is probed here; longer probes continue in findSlow.
 	grp := &t.groups[h&uint64(len(t.groups)-1)]

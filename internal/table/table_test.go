@@ -51,18 +51,18 @@ func TestSWAR(t *testing.T) {
 	for range 100000 {
 		c := randomCtrl(r)
 		tag := uint8(r.IntN(128))
-		if got, want := uint64(matchEmpty(c)), naiveMatch(c, func(b uint8) bool { return b == ctrlEmpty }); got != want {
+		if got, want := matchEmpty(c), naiveMatch(c, func(b uint8) bool { return b == ctrlEmpty }); got != want {
 			t.Fatalf("matchEmpty(%#x) = %#x, want %#x", c, got, want)
 		}
-		if got, want := uint64(matchFree(c)), naiveMatch(c, func(b uint8) bool { return b&0x80 != 0 }); got != want {
+		if got, want := matchFree(c), naiveMatch(c, func(b uint8) bool { return b&0x80 != 0 }); got != want {
 			t.Fatalf("matchFree(%#x) = %#x, want %#x", c, got, want)
 		}
-		if got, want := uint64(matchFull(c)), naiveMatch(c, func(b uint8) bool { return b&0x80 == 0 }); got != want {
+		if got, want := matchFull(c), naiveMatch(c, func(b uint8) bool { return b&0x80 == 0 }); got != want {
 			t.Fatalf("matchFull(%#x) = %#x, want %#x", c, got, want)
 		}
 		// matchTag may report false positives among tags, never misses,
 		// and never reports EMPTY, TOMBSTONE or the sentinel.
-		got := uint64(matchTag(c, tag))
+		got := matchTag(c, tag)
 		want := naiveMatch(c, func(b uint8) bool { return b == tag })
 		if got&want != want {
 			t.Fatalf("matchTag(%#x, %#x) = %#x misses %#x", c, tag, got, want)
