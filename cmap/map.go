@@ -155,7 +155,7 @@ func (m *Map[K, V]) initSlow() *state[K, V] {
 
 // seg returns the segment of hash h and its index.
 func (st *state[K, V]) seg(h uint64) (*segment[K, V], int) {
-	i := int(h >> st.shift & st.mask)
+	i := int(h >> (st.shift & 63) & st.mask)
 	return &st.segs[i], i
 }
 
@@ -170,7 +170,22 @@ func (m *Map[K, V]) Load(key K) (value V, ok bool) {
 	if !ok {
 		h = st.hasher.Hash(key)
 	}
-	if e := st.segs[h>>st.shift&st.mask].table.Load().Find(h, key); e != nil {
+	t := st.segs[h>>(st.shift&63)&st.mask].table.Load()
+	// The home group is probed here, written out (it is table.Find's
+	// first step) so that a Load that ends in its home group makes no
+	// call: the hottest path of the map. Longer probes call the table.
+	grp := t.Home(h)
+	ctrl := grp.Ctrl()
+	v := ctrl ^ table.LSB*uint64(uint8(h>>32)&0x7F) // match the tag
+	for match := (v - table.LSB) &^ v & table.MSB; match != 0; match &= match - 1 {
+		if e := grp.Slot(bits.TrailingZeros64(match) >> 3); e != nil && e.Key == key {
+			return e.Value, true
+		}
+	}
+	if ctrl&^(ctrl<<6)&table.MSB != 0 { // an EMPTY byte ends the probe
+		return value, false
+	}
+	if e := t.FindAfterHome(h, key); e != nil {
 		return e.Value, true
 	}
 	return value, false

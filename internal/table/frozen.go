@@ -16,4 +16,4 @@ type Frozen[K comparable, V any] struct {
 }
 
 // Table returns the table of the segment of hash h.
-func (f *Frozen[K, V]) Table(h uint64) *Table[K, V] { return f.Tables[h>>f.Shift&f.Mask] }
+func (f *Frozen[K, V]) Table(h uint64) *Table[K, V] { return f.Tables[h>>(f.Shift&63)&f.Mask] }

@@ -39,11 +39,17 @@ func MakeHasher[K comparable](user func(seed uint64, key K) uint64, seed uint64)
 // IntHash returns the hash of key and true if keys are hashed by the
 // integer mixer, small enough to inline into the callers' hot paths; else
 // 0 and false, and the caller calls [Hasher.Hash].
+//
+// mixInt is written out here: the compiler does not inline a generic
+// function's calls to unexported helpers when the function is instantiated
+// in another package (see ctrl.go).
 func (h *Hasher[K]) IntHash(key K) (uint64, bool) {
-	if h.intKey {
-		return mixInt(h.seed, intBits(key)), true
+	if !h.intKey {
+		return 0, false
 	}
-	return 0, false
+	hi, lo := bits.Mul64(intBits(key)^h.seed, 0x2d358dccaa6c78a5)
+	hi, lo = bits.Mul64(hi^lo, 0x8bb84b93962eacc9)
+	return hi ^ lo, true
 }
 
 // Hash returns the hash of key. It panics, leaving nothing changed, if key

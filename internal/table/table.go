@@ -25,6 +25,29 @@ type group[K comparable, V any] struct {
 	slots [SlotsPerGroup]atomic.Pointer[Entry[K, V]]
 }
 
+// Group is a group, for the hand-inlined home-group probe of cmap's Load.
+type Group[K comparable, V any] = group[K, V]
+
+// Ctrl returns the group's ctrl word.
+func (g *group[K, V]) Ctrl() uint64 { return g.ctrl.Load() }
+
+// Slot returns the entry in slot i (< SlotsPerGroup), or nil.
+func (g *group[K, V]) Slot(i int) *Entry[K, V] { return g.slots[i].Load() }
+
+// SWAR constants for callers that write the match formulas out (see
+// ctrl.go).
+const (
+	LSB = lsb
+	MSB = msb
+)
+
+// Home returns the home group of hash h.
+func (t *Table[K, V]) Home(h uint64) *Group[K, V] { return &t.groups[h&uint64(len(t.groups)-1)] }
+
+// FindAfterHome continues a probe for key whose home group did not hold
+// it and had no EMPTY byte: it is Find without the home group.
+func (t *Table[K, V]) FindAfterHome(h uint64, key K) *Entry[K, V] { return t.findSlow(h, key) }
+
 // Table is one open-addressing hash table. Its shape is fixed at creation;
 // only its ctrl words and slots change, by the writer of its segment, until
 // it is replaced or frozen.
