@@ -36,10 +36,14 @@ func (m *Map[K, V]) Compute(key K, f func(old V, loaded bool) (newValue V, op Co
 		panic("cmap: Compute: nil function")
 	}
 	st := m.state()
-	h := st.hasher.Hash(key)
+	h, ok := st.hasher.IntHash(key)
+	if !ok {
+		h = st.hasher.Hash(key)
+	}
 	s, i := st.seg(h)
-	st.locks.Lock(i)
-	defer st.locks.Unlock(i)
+	mu := st.mus[i]
+	mu.Lock()
+	defer mu.Unlock()
 	t := s.table.Load()
 	pos, e, free, freeEmpty := t.Locate(h, key)
 	var old V
@@ -80,13 +84,17 @@ func (m *Map[K, V]) LoadOrCompute(key K, f func() V) (actual V, loaded bool) {
 		panic("cmap: LoadOrCompute: nil function")
 	}
 	st := m.state()
-	h := st.hasher.Hash(key)
+	h, ok := st.hasher.IntHash(key)
+	if !ok {
+		h = st.hasher.Hash(key)
+	}
 	s, i := st.seg(h)
 	if e := s.table.Load().Find(h, key); e != nil {
 		return e.Value, true
 	}
-	st.locks.Lock(i)
-	defer st.locks.Unlock(i)
+	mu := st.mus[i]
+	mu.Lock()
+	defer mu.Unlock()
 	t := s.table.Load()
 	pos, e, free, freeEmpty := t.Locate(h, key)
 	if e != nil {

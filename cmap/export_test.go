@@ -2,6 +2,7 @@ package cmap
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/segmap/segmap/internal/table"
 )
@@ -70,3 +71,6 @@ func (m *Map[K, V]) SegmentOf(key K) int {
 	_, i := st.seg(st.hasher.Hash(key))
 	return i
 }
+
+// SegmentSize is the size of a segment in bytes.
+const SegmentSize = unsafe.Sizeof(segment[uint64, uint64]{})

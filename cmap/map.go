@@ -66,6 +66,10 @@ type state[K comparable, V any] struct {
 	// several stripes is done in ascending index order only (striped's
 	// global order), so Snapshot and Clear cannot deadlock.
 	locks *striped.Stripes
+	// mus[i] == locks.Mutex(i), so that single-segment writers lock with
+	// an inlined sync.Mutex fast path: calls from generic code into
+	// another package are not inlined when a user instantiates the map.
+	mus []*sync.Mutex
 	// valueComparable reports whether V's values can be compared with ==
 	// (CompareAndSwap, CompareAndDelete).
 	valueComparable bool
@@ -114,6 +118,10 @@ func newState[K comparable, V any](opts []Option) *state[K, V] {
 		locks:           striped.NewStripes(n),
 		valueComparable: reflect.TypeFor[V]().Comparable(),
 	}
+	st.mus = make([]*sync.Mutex, n)
+	for i := range st.mus {
+		st.mus[i] = st.locks.Mutex(i)
+	}
 	perSeg := segmentShare(c.capacity, n)
 	for i := range st.segs {
 		g := table.GroupsFor(perSeg)
@@ -128,9 +136,6 @@ func (m *Map[K, V]) state() *state[K, V] {
 	if m.own.segs != nil {
 		return &m.own
 	}
-	if st := m.loaded(); st != nil {
-		return st
-	}
 	return m.initSlow()
 }
 
@@ -143,6 +148,9 @@ func (m *Map[K, V]) loaded() *state[K, V] {
 }
 
 func (m *Map[K, V]) initSlow() *state[K, V] {
+	if st := m.st.Load(); st != nil {
+		return st
+	}
 	m.initMu.Lock()
 	defer m.initMu.Unlock()
 	if st := m.st.Load(); st != nil {
@@ -200,11 +208,15 @@ func (m *Map[K, V]) Store(key K, value V) {
 // reports whether key was present.
 func (m *Map[K, V]) Swap(key K, value V) (previous V, loaded bool) {
 	st := m.state()
-	h := st.hasher.Hash(key)
+	h, ok := st.hasher.IntHash(key)
+	if !ok {
+		h = st.hasher.Hash(key)
+	}
 	ne := &table.Entry[K, V]{Key: key, Value: value}
 	s, i := st.seg(h)
-	st.locks.Lock(i)
-	defer st.locks.Unlock(i)
+	mu := st.mus[i]
+	mu.Lock()
+	defer mu.Unlock()
 	t := s.table.Load()
 	pos, e, free, freeEmpty := t.Locate(h, key)
 	if e != nil {
@@ -250,14 +262,18 @@ func (st *state[K, V]) deleteLocked(s *segment[K, V], t *table.Table[K, V], h ui
 // loaded, false if stored. When key is present it takes no lock.
 func (m *Map[K, V]) LoadOrStore(key K, value V) (actual V, loaded bool) {
 	st := m.state()
-	h := st.hasher.Hash(key)
+	h, ok := st.hasher.IntHash(key)
+	if !ok {
+		h = st.hasher.Hash(key)
+	}
 	s, i := st.seg(h)
 	if e := s.table.Load().Find(h, key); e != nil {
 		return e.Value, true
 	}
 	ne := &table.Entry[K, V]{Key: key, Value: value}
-	st.locks.Lock(i)
-	defer st.locks.Unlock(i)
+	mu := st.mus[i]
+	mu.Lock()
+	defer mu.Unlock()
 	t := s.table.Load()
 	pos, e, free, freeEmpty := t.Locate(h, key)
 	if e != nil {
@@ -275,13 +291,17 @@ func (m *Map[K, V]) LoadAndDelete(key K) (value V, loaded bool) {
 	if st == nil {
 		return value, false
 	}
-	h := st.hasher.Hash(key)
+	h, ok := st.hasher.IntHash(key)
+	if !ok {
+		h = st.hasher.Hash(key)
+	}
 	s, i := st.seg(h)
 	if s.table.Load().Find(h, key) == nil {
 		return value, false
 	}
-	st.locks.Lock(i)
-	defer st.locks.Unlock(i)
+	mu := st.mus[i]
+	mu.Lock()
+	defer mu.Unlock()
 	t := s.table.Load()
 	pos, e, _, _ := t.Locate(h, key)
 	if e == nil {
@@ -306,14 +326,18 @@ func (m *Map[K, V]) CompareAndSwap(key K, old, new V) (swapped bool) {
 	if !st.valueComparable {
 		panic(fmt.Sprintf("cmap: CompareAndSwap: value type %v is not comparable", reflect.TypeFor[V]()))
 	}
-	h := st.hasher.Hash(key)
+	h, ok := st.hasher.IntHash(key)
+	if !ok {
+		h = st.hasher.Hash(key)
+	}
 	s, i := st.seg(h)
 	if e := s.table.Load().Find(h, key); e == nil || any(e.Value) != any(old) {
 		return false
 	}
 	ne := &table.Entry[K, V]{Key: key, Value: new}
-	st.locks.Lock(i)
-	defer st.locks.Unlock(i)
+	mu := st.mus[i]
+	mu.Lock()
+	defer mu.Unlock()
 	t := s.table.Load()
 	pos, e, _, _ := t.Locate(h, key)
 	if e == nil || any(e.Value) != any(old) {
@@ -331,13 +355,17 @@ func (m *Map[K, V]) CompareAndDelete(key K, old V) (deleted bool) {
 	if !st.valueComparable {
 		panic(fmt.Sprintf("cmap: CompareAndDelete: value type %v is not comparable", reflect.TypeFor[V]()))
 	}
-	h := st.hasher.Hash(key)
+	h, ok := st.hasher.IntHash(key)
+	if !ok {
+		h = st.hasher.Hash(key)
+	}
 	s, i := st.seg(h)
 	if e := s.table.Load().Find(h, key); e == nil || any(e.Value) != any(old) {
 		return false
 	}
-	st.locks.Lock(i)
-	defer st.locks.Unlock(i)
+	mu := st.mus[i]
+	mu.Lock()
+	defer mu.Unlock()
 	t := s.table.Load()
 	pos, e, _, _ := t.Locate(h, key)
 	if e == nil || any(e.Value) != any(old) {

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/cespare/xxhash/v2"
@@ -488,5 +489,16 @@ func TestSegmentsOption(t *testing.T) {
 	}
 	if got := cmap.New[int, int]().Stats().Segments; got < 16 || got&(got-1) != 0 {
 		t.Errorf("default: %d segments", got)
+	}
+}
+
+func TestSegmentLayout(t *testing.T) {
+	if strconv.IntSize != 64 {
+		t.Skip("64-bit layout")
+	}
+	// Two 128-byte halves: the readers' table pointer and the writers'
+	// counters, each alone in an adjacent-line prefetch pair.
+	if cmap.SegmentSize != 256 {
+		t.Fatalf("segment is %d bytes, want 256", cmap.SegmentSize)
 	}
 }

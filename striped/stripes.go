@@ -1,5 +1,7 @@
 package striped
 
+import "sync"
+
 // Stripes is a fixed set of mutexes, a power of two of them, addressed by
 // index from 0 to Len()-1. Each mutex is padded to its own cache lines, so
 // goroutines that lock different stripes never contend for a cache line
@@ -58,6 +60,12 @@ func (s *Stripes) Unlock(i int) {
 	}
 	s.mu[i].Unlock()
 }
+
+// Mutex returns stripe i's mutex itself, for callers on hot paths (a
+// direct Lock and Unlock inline where the checked methods do not) or that
+// need a [sync.Locker]. It panics if i is not in [0, Len()). The lock
+// order above applies to it as to [Stripes.Lock].
+func (s *Stripes) Mutex(i int) *sync.Mutex { return &s.mu[i].Mutex }
 
 // TryLock tries to lock stripe i without blocking and reports whether it
 // did. It panics if i is not in [0, Len()). Because it never waits, it

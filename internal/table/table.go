@@ -56,6 +56,10 @@ type Table[K comparable, V any] struct {
 	groups []group[K, V]
 	// mask == len(groups)-1.
 	mask uint64
+	// The header is read by every probe: padding it to 64 bytes keeps it
+	// in a cache line (and an allocation size class) of its own, away from
+	// small objects that other goroutines write.
+	_ [64 - 32]byte
 }
 
 // New returns an empty table of n groups; n must be a power of two >= 1.

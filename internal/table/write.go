@@ -19,6 +19,10 @@ const (
 // table keeps an EMPTY slot and every probe terminates.
 func MaxUsed(groups int) int { return groups * SlotsPerGroup * maxLoadNum / maxLoadDen }
 
+// MaxUsed returns MaxUsed(t.Groups()). (A method, so that it inlines into
+// generic callers instantiated in other packages.)
+func (t *Table[K, V]) MaxUsed() int { return len(t.groups) * SlotsPerGroup * maxLoadNum / maxLoadDen }
+
 // GroupsFor returns the smallest power-of-two number of groups whose load
 // bound admits n used slots.
 func GroupsFor(n int) int {
@@ -35,6 +39,8 @@ type Pos int
 // NoPos is the Pos of no slot.
 const NoPos Pos = -1
 
+// split returns the group and slot indexes of p. (Generic code in this
+// package writes it out: see ctrl.go on inlining.)
 func (p Pos) split() (int, int) { return int(p) >> 3, int(p) & 7 }
 
 // Locate finds key for a writer. It returns the slot holding key and its
@@ -75,7 +81,7 @@ func (t *Table[K, V]) Locate(h uint64, key K) (pos Pos, e *Entry[K, V], free Pos
 
 // Insert publishes e in the free slot p returned by Locate for e's key.
 func (t *Table[K, V]) Insert(p Pos, h uint64, e *Entry[K, V]) {
-	g, i := p.split()
+	g, i := int(p)>>3, int(p)&7
 	grp := &t.groups[g]
 	// The tag first, then the entry: see "Memory ordering" in the package
 	// comment for why the reverse order is wrong.
@@ -86,14 +92,14 @@ func (t *Table[K, V]) Insert(p Pos, h uint64, e *Entry[K, V]) {
 
 // Replace publishes e in slot p, which holds an entry with the same key.
 func (t *Table[K, V]) Replace(p Pos, e *Entry[K, V]) {
-	g, i := p.split()
+	g, i := int(p)>>3, int(p)&7
 	t.groups[g].slots[i].Store(e)
 }
 
 // Delete turns slot p into a tombstone and releases its entry to the
 // garbage collector.
 func (t *Table[K, V]) Delete(p Pos) {
-	g, i := p.split()
+	g, i := int(p)>>3, int(p)&7
 	grp := &t.groups[g]
 	// The tombstone first (the delete's linearization point), then the
 	// pointer, so that the entry can be collected.
@@ -145,6 +151,6 @@ func (t *Table[K, V]) insertFresh(h uint64, e *Entry[K, V]) {
 // ProbeLen returns the number of groups a probe for the key in slot p
 // visits (1 when it is in its home group).
 func (t *Table[K, V]) ProbeLen(p Pos, h uint64) int {
-	g, _ := p.split()
+	g := int(p) >> 3
 	return int((uint64(g)-h)&t.mask) + 1
 }
