@@ -113,9 +113,28 @@ func (t *Table[K, V]) Delete(p Pos) {
 // return the hash each key was inserted with; if it panics, the new table
 // is simply dropped and t is untouched (t is only read). n must be large
 // enough: GroupsFor(live) or more.
+//
+// Copy works in batches: it first gathers up to copyBatch entries and
+// their hashes with plain loads, then inserts them. Reading a key is a
+// cache miss for a large table (entries are scattered), and every insert
+// does atomic stores, which on amd64 are full fences: interleaved, each
+// miss would wait for the previous one; gathered, the processor overlaps
+// them. (Measured: the worst Store while growing to 1e6 keys.)
 func (t *Table[K, V]) Copy(n int, hash func(K) uint64) (*Table[K, V], int) {
 	nt := New[K, V](n)
 	live := 0
+	var batch [copyBatch]struct {
+		e *Entry[K, V]
+		h uint64
+	}
+	k := 0
+	flush := func() {
+		for _, b := range batch[:k] {
+			nt.insertFresh(b.h, b.e)
+		}
+		live += k
+		k = 0
+	}
 	for g := range t.groups {
 		grp := &t.groups[g]
 		for m := ^grp.ctrl.Load() & slotsMSB; m != 0; m &= m - 1 { // matchFull
@@ -123,12 +142,18 @@ func (t *Table[K, V]) Copy(n int, hash func(K) uint64) (*Table[K, V], int) {
 			if e == nil {
 				continue
 			}
-			nt.insertFresh(hash(e.Key), e)
-			live++
+			batch[k].e, batch[k].h = e, hash(e.Key)
+			if k++; k == copyBatch {
+				flush()
+			}
 		}
 	}
+	flush()
 	return nt, live
 }
+
+// copyBatch is the number of entries Copy gathers before inserting them.
+const copyBatch = 64
 
 // insertFresh puts e in the first free slot of its probe sequence in a
 // table that no reader can see yet and that does not hold e's key.

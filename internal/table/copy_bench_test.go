@@ -1,0 +1,36 @@
+package table
+
+import "testing"
+
+// BenchmarkCopy measures a rebuild of a table holding n entries into a
+// table twice its size: the pause of the Store that grows a segment.
+func BenchmarkCopy(b *testing.B) {
+	const n = 60000
+	hash := func(k uint64) uint64 { return mixInt(42, k) }
+	t := New[uint64, uint64](GroupsFor(n))
+	x := uint64(88172645463325252)
+	entries := make([]*Entry[uint64, uint64], n)
+	for i := range entries {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		entries[i] = &Entry[uint64, uint64]{x, x}
+	}
+	// Scatter the entries over the heap as a long-lived map's are.
+	for i := range entries {
+		j := int(mixInt(1, uint64(i)) % uint64(n))
+		entries[i], entries[j] = entries[j], entries[i]
+	}
+	for _, e := range entries {
+		_, _, free, _ := t.Locate(hash(e.Key), e.Key)
+		t.Insert(free, hash(e.Key), e)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		nt, live := t.Copy(2*t.Groups(), hash)
+		if live != n || nt == nil {
+			b.Fatal("bad copy")
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/entry")
+}
