@@ -119,8 +119,9 @@ func (t *Table[K, V]) Copy(n int, hash func(K) uint64) (*Table[K, V], int) {
 }
 
 // insertFresh puts e in the first free slot of its probe sequence in a
-// table that no reader can see yet and that does not hold e's key.
-func (t *Table[K, V]) insertFresh(h uint64, e *Entry[K, V]) {
+// table that no reader can see yet and that does not hold e's key, and
+// returns that slot.
+func (t *Table[K, V]) insertFresh(h uint64, e *Entry[K, V]) Pos {
 	g := h & t.mask
 	for {
 		grp := &t.groups[g]
@@ -129,7 +130,7 @@ func (t *Table[K, V]) insertFresh(h uint64, e *Entry[K, V]) {
 			i := m.first()
 			grp.ctrl.Store(setByte(ctrl, i, tagOf(h)))
 			grp.slots[i].Store(e)
-			return
+			return Pos(g<<3) + Pos(i)
 		}
 		g = (g + 1) & t.mask
 	}
