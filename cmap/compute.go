@@ -37,6 +37,9 @@ func (m *Map[K, V]) Compute(key K, f func(old V, loaded bool) (newValue V, op Co
 	}
 	st := m.state()
 	h := st.hasher.Hash(key)
+	if st.extra != nil {
+		return st.computeExtra(key, h, f)
+	}
 	s, i := st.seg(h)
 	st.locks.Lock(i)
 	defer st.locks.Unlock(i)
@@ -84,6 +87,9 @@ func (m *Map[K, V]) LoadOrCompute(key K, f func() V) (actual V, loaded bool) {
 	s, i := st.seg(h)
 	if e := s.table.Load().Find(h, key); e != nil {
 		return e.Value, true
+	}
+	if st.extra != nil {
+		return st.loadOrComputeExtra(key, h, f)
 	}
 	st.locks.Lock(i)
 	defer st.locks.Unlock(i)

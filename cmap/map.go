@@ -62,6 +62,10 @@ type state[K comparable, V any] struct {
 	// valueComparable reports whether V's values can be compared with ==
 	// (CompareAndSwap, CompareAndDelete).
 	valueComparable bool
+	// extra is nil unless the map keeps insertion order or is bounded
+	// (WithInsertionOrder, WithMaxLen); every write checks it once, and
+	// takes the paths of bound.go and order.go if it is set.
+	extra *extra[K, V]
 }
 
 // noCopy makes go vet's copylocks check flag copies of a Map.
@@ -109,11 +113,22 @@ func newState[K comparable, V any](opts []Option) *state[K, V] {
 	if n == 1 {
 		st.shift = 64 // h >> 64 == 0 in Go
 	}
-	perSeg := segmentShare(c.capacity, n)
+	if c.ordered || c.maxLen > 0 || c.hasOnEvict {
+		st.extra = newExtra[K, V](&c, n)
+	}
+	g := table.GroupsFor(segmentShare(c.capacity, n))
 	for i := range st.segs {
-		g := table.GroupsFor(perSeg)
-		st.segs[i].minGroups = g
-		st.segs[i].table.Store(table.New[K, V](g))
+		s := &st.segs[i]
+		s.minGroups = g
+		if x := st.extra; x != nil {
+			if x.policy == RejectNew {
+				s.minGroups, s.fixed = max(g, x.layout), true
+			}
+			if x.ordered {
+				s.log = table.NewLog[K, V](x.single)
+			}
+		}
+		s.table.Store(table.New[K, V](s.minGroups))
 	}
 	return st
 }
@@ -162,13 +177,22 @@ func (m *Map[K, V]) Load(key K) (value V, ok bool) {
 
 // Store sets the value for key.
 func (m *Map[K, V]) Store(key K, value V) {
-	m.Swap(key, value)
+	m.swap("Store", key, value)
 }
 
 // Swap stores value for key and returns the previous value, if any. loaded
 // reports whether key was present.
 func (m *Map[K, V]) Swap(key K, value V) (previous V, loaded bool) {
+	return m.swap("Swap", key, value)
+}
+
+// swap is Swap; fn names the method called, for the panics of a bounded
+// map.
+func (m *Map[K, V]) swap(fn string, key K, value V) (previous V, loaded bool) {
 	st := m.state()
+	if st.extra != nil {
+		return st.swapExtra(fn, key, value)
+	}
 	h := st.hasher.Hash(key)
 	ne := &table.Entry[K, V]{Key: key, Value: value}
 	s, i := st.seg(h)
@@ -212,6 +236,9 @@ func (st *state[K, V]) deleteLocked(s *segment[K, V], t *table.Table[K, V], h ui
 	s.dead++
 	s.live.Add(-1)
 	s.shrinkLocked(&st.hasher, t)
+	if st.extra != nil {
+		st.extra.deletedLocked(s)
+	}
 }
 
 // LoadOrStore returns the existing value for key if present. Otherwise, it
@@ -223,6 +250,9 @@ func (m *Map[K, V]) LoadOrStore(key K, value V) (actual V, loaded bool) {
 	s, i := st.seg(h)
 	if e := s.table.Load().Find(h, key); e != nil {
 		return e.Value, true
+	}
+	if st.extra != nil {
+		return st.loadOrStoreExtra(key, h, value)
 	}
 	ne := &table.Entry[K, V]{Key: key, Value: value}
 	st.locks.Lock(i)
@@ -280,6 +310,9 @@ func (m *Map[K, V]) CompareAndSwap(key K, old, new V) (swapped bool) {
 	if e := s.table.Load().Find(h, key); e == nil || any(e.Value) != any(old) {
 		return false
 	}
+	if st.extra != nil {
+		return st.compareAndSwapExtra(key, h, old, new)
+	}
 	ne := &table.Entry[K, V]{Key: key, Value: new}
 	st.locks.Lock(i)
 	defer st.locks.Unlock(i)
@@ -319,6 +352,10 @@ func (m *Map[K, V]) CompareAndDelete(key K, old V) (deleted bool) {
 // Len returns the number of entries. It takes no lock: while writers run,
 // it is the sum of the segments' counts, each exact at some instant during
 // the call. [Map.Snapshot] gives an exact count at one instant.
+//
+// On a map bounded by [WithMaxLen] it never exceeds the bound: the map
+// never holds more, and the sum, which can count an entry evicted from one
+// segment and its replacement in another, is capped at it.
 func (m *Map[K, V]) Len() int {
 	st := m.st.Load()
 	if st == nil {
@@ -327,6 +364,9 @@ func (m *Map[K, V]) Len() int {
 	n := int64(0)
 	for i := range st.segs {
 		n += st.segs[i].live.Load()
+	}
+	if st.extra != nil && st.extra.maxLen > 0 {
+		n = min(n, st.extra.maxLen)
 	}
 	return int(n)
 }
@@ -343,9 +383,14 @@ func (m *Map[K, V]) Clear() {
 	}
 	st.locks.LockAll()
 	defer st.locks.UnlockAll()
+	cleared := 0
 	for i := range st.segs {
 		s := &st.segs[i]
+		cleared += int(s.live.Load())
 		s.replaceLocked(table.New[K, V](s.minGroups), 0)
 		s.resizes.Add(^uint64(0)) // a clear is not a rebuild
+	}
+	if st.extra != nil {
+		st.clearedLocked(cleared)
 	}
 }
