@@ -16,7 +16,9 @@ import (
 // additional locking or coordination. It is a typed, faster replacement for
 // [sync.Map] with the same method names and promises, plus [Map.Len],
 // [Map.Compute], [Map.LoadOrCompute], [Map.Reserve], [Map.Snapshot] and
-// [Map.Stats].
+// [Map.Stats]; optionally, insertion order ([WithInsertionOrder]:
+// [Map.Oldest], [Map.Newest], [Map.PopOldest]) and a bound on its length
+// ([WithMaxLen]: a FIFO cache, or a fixed-capacity map with [Map.TryStore]).
 //
 // Keys are partitioned by hash into a fixed number of segments. Reads
 // ([Map.Load] and the read-only paths of the other methods) take no lock
@@ -175,7 +177,10 @@ func (m *Map[K, V]) Load(key K) (value V, ok bool) {
 	return value, false
 }
 
-// Store sets the value for key.
+// Store sets the value for key. On a map bounded by [WithMaxLen], storing
+// a new key into a full map evicts the oldest entry first ([EvictOldest])
+// or panics with an error wrapping [ErrFull], changing nothing
+// ([RejectNew]; [Map.TryStore] returns the error instead).
 func (m *Map[K, V]) Store(key K, value V) {
 	m.swap("Store", key, value)
 }
@@ -244,6 +249,11 @@ func (st *state[K, V]) deleteLocked(s *segment[K, V], t *table.Table[K, V], h ui
 // LoadOrStore returns the existing value for key if present. Otherwise, it
 // stores and returns the given value. loaded is true if the value was
 // loaded, false if stored. When key is present it takes no lock.
+//
+// Like Store, Swap, Compute and LoadOrCompute, it panics with an error
+// wrapping [ErrFull] if it would insert a new key into a full map bounded
+// with [WithMaxLen] and [RejectNew], leaving the map unchanged; use
+// [Map.TryStore] to get the error instead.
 func (m *Map[K, V]) LoadOrStore(key K, value V) (actual V, loaded bool) {
 	st := m.state()
 	h := st.hasher.Hash(key)
