@@ -160,7 +160,8 @@ func WithMaxLen(n int, policy BoundPolicy) Option {
 // WithOnEvict makes a map bounded with [WithMaxLen](n, [EvictOldest]) call
 // f with each entry it evicts, once per eviction, after the write that
 // evicted it has released every lock, in the goroutine of that write: f may
-// call any method of the map. [Map.PopOldest] and deletes do not call f.
+// call any method of the map. Evictions by concurrent writes may call f
+// concurrently, in any order. [Map.PopOldest] and deletes do not call f.
 // If f panics, the panic propagates from the write, whose effect (the
 // eviction and the insert) stands.
 //

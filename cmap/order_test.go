@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/segmap/segmap/cmap"
 	"github.com/segmap/segmap/snapshot"
@@ -492,4 +493,62 @@ func TestOrderedAllocs(t *testing.T) {
 	if a := testing.AllocsPerRun(10000, func() { m.Store(i%1000, i); i++ }); a > 1.01 {
 		t.Errorf("Store of an existing key: %v allocs, want 1", a)
 	}
+}
+
+// TestInOrderUnderWriters: snapshots taken while writers insert (growing
+// the tables) and overwrite list each writer's stores in the order it
+// made them, and hold a prefix of each writer's keys.
+func TestInOrderUnderWriters(t *testing.T) {
+	const writers, perWriter = 3, 1500
+	m := cmap.New[uint64, uint64](cmap.WithInsertionOrder(), cmap.WithSegments(8))
+	var stop atomic.Bool
+	var snapper sync.WaitGroup
+	var snaps atomic.Int64
+	snapper.Go(func() {
+		for !stop.Load() {
+			next := make([]uint64, writers)    // the next key expected of each writer
+			between := make([]uint64, writers) // 1 + the key caught between its two Stores
+			for k, v := range m.Snapshot().InOrder() {
+				w, j := k%writers, k/writers
+				if v != k && v != k+1 || j != next[w] {
+					t.Errorf("writer %d: key #%d (value %d) after %d keys", w, j, v, next[w])
+					return
+				}
+				if v == k+1 {
+					between[w] = j + 1
+				}
+				next[w]++
+			}
+			for w := range writers {
+				if between[w] != 0 && between[w] != next[w] {
+					t.Errorf("writer %d: key #%d has its first value, but %d keys follow it", w, between[w]-1, next[w])
+					return
+				}
+			}
+			snaps.Add(1)
+			time.Sleep(100 * time.Microsecond) // let the writers run between copies
+		}
+	})
+	var wg sync.WaitGroup
+	for w := range uint64(writers) {
+		wg.Go(func() {
+			for j := range uint64(perWriter) {
+				if j%300 == 0 { // wait for a snapshot now and then
+					for s := snaps.Load(); snaps.Load() == s; {
+						runtime.Gosched()
+					}
+				}
+				k := j*writers + w
+				m.Store(k, k+1) // then moved to the newest position by its final value
+				m.Store(k, k)
+			}
+		})
+	}
+	wg.Wait()
+	stop.Store(true)
+	snapper.Wait()
+	if snaps.Load() < 5 {
+		t.Fatalf("%d snapshots taken while writing", snaps.Load())
+	}
+	check(t, m)
 }
