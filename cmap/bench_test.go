@@ -162,3 +162,48 @@ func BenchmarkLoadString(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkCache is mix-90 (90% Load, 5% Store, 5% Delete over 2×benchN
+// keys) on cmap with and without the insertion-order and bound options,
+// to show what each costs:
+//
+//	go test ./cmap -run '^$' -bench Cache -count 6 | benchstat -col /impl -
+//
+// cmap+evict is a FIFO cache of benchN/2 entries, always full, so that
+// most Stores insert a new key and evict the oldest (every segment lock
+// held: O(segments)); it holds half the entries of the others, so its
+// Loads touch less memory.
+func BenchmarkCache(b *testing.B) {
+	for _, impl := range []struct {
+		name string
+		opts []cmap.Option
+	}{
+		{"cmap", nil},
+		{"cmap+order", []cmap.Option{cmap.WithInsertionOrder()}},
+		{"cmap+evict", []cmap.Option{cmap.WithMaxLen(benchN/2, cmap.EvictOldest)}},
+	} {
+		b.Run("impl="+impl.name, func(b *testing.B) {
+			m := cmap.New[uint64, uint64](impl.opts...)
+			for k := range uint64(benchN) {
+				m.Store(k, k)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				k := rand.Uint64()
+				for pb.Next() {
+					k = k*6364136223846793005 + 1442695040888963407
+					key := k >> 47 // over 2×benchN
+					switch op := k >> 20 & 127; {
+					case op < 6:
+						m.Store(key, k)
+					case op < 12:
+						m.Delete(key)
+					default:
+						m.Load(key)
+					}
+				}
+			})
+		})
+	}
+}

@@ -29,8 +29,12 @@ const (
 // f runs with the lock of key's segment held: it may Load from m (reads
 // take no lock), but must not write to m or call any method of m that
 // writes, which could deadlock, and should be quick, since it blocks the
-// writers of that segment. If f panics, the panic propagates, the key is
-// left as it was and the lock is released. Compute panics if f is nil.
+// writers of that segment. On a map bounded by [WithMaxLen] that is full,
+// f for an absent key runs with every segment lock held instead (the map
+// must evict or refuse atomically with f's decision). If f panics, the
+// panic propagates, the key is left as it was and the locks are released.
+// Compute panics if f is nil, and on a full [RejectNew] map if f stores a
+// new key, with an error wrapping [ErrFull].
 func (m *Map[K, V]) Compute(key K, f func(old V, loaded bool) (newValue V, op ComputeOp)) (actual V, ok bool) {
 	if f == nil {
 		panic("cmap: Compute: nil function")
@@ -39,6 +43,9 @@ func (m *Map[K, V]) Compute(key K, f func(old V, loaded bool) (newValue V, op Co
 	h, ok := st.hasher.IntHash(key)
 	if !ok {
 		h = st.hasher.Hash(key)
+	}
+	if st.extra != nil {
+		return st.computeExtra(key, h, f)
 	}
 	s, i := st.seg(h)
 	mu := st.mus[i]
@@ -72,7 +79,9 @@ func (m *Map[K, V]) Compute(key K, f func(old V, loaded bool) (newValue V, op Co
 // it calls f, stores its result and returns it; loaded is true if the
 // value was loaded, false if computed. f is called at most once per absent
 // key, even when many goroutines ask for the same key at once: the others
-// wait for it and load its result.
+// wait for it and load its result. On a full bounded map it evicts or
+// panics as [Map.LoadOrStore] does, f then running with every segment lock
+// held.
 //
 // When key is present no lock is taken. Otherwise f runs with the lock of
 // key's segment held, with the same rules as [Map.Compute]'s f: it may
@@ -91,6 +100,9 @@ func (m *Map[K, V]) LoadOrCompute(key K, f func() V) (actual V, loaded bool) {
 	s, i := st.seg(h)
 	if e := s.table.Load().Find(h, key); e != nil {
 		return e.Value, true
+	}
+	if st.extra != nil {
+		return st.loadOrComputeExtra(key, h, f)
 	}
 	mu := st.mus[i]
 	mu.Lock()

@@ -22,10 +22,14 @@ func FuzzMap(f *testing.F) {
 		seq = append(seq, byte(i%3*7), byte(i))
 	}
 	f.Add(seq, uint8(2))
+	f.Add(seq, uint8(8+4+1))
 	f.Fuzz(func(t *testing.T, ops []byte, mode uint8) {
 		opts := []cmap.Option{cmap.WithSegments(1 << (mode % 3))}
 		if mode&4 != 0 {
 			opts = append(opts, cmap.WithHasher(func(_ uint64, k uint16) uint64 { return uint64(k % 5) }))
+		}
+		if mode&8 != 0 {
+			opts = append(opts, cmap.WithInsertionOrder()) // the same model; CheckInvariants checks the logs
 		}
 		m := cmap.New[uint16, int](opts...)
 		model := map[uint16]int{}

@@ -16,7 +16,9 @@ import (
 // additional locking or coordination. It is a typed, faster replacement for
 // [sync.Map] with the same method names and promises, plus [Map.Len],
 // [Map.Compute], [Map.LoadOrCompute], [Map.Reserve], [Map.Snapshot] and
-// [Map.Stats].
+// [Map.Stats]; optionally, insertion order ([WithInsertionOrder]:
+// [Map.Oldest], [Map.Newest], [Map.PopOldest]) and a bound on its length
+// ([WithMaxLen]: a FIFO cache, or a fixed-capacity map with [Map.TryStore]).
 //
 // Keys are partitioned by hash into a fixed number of segments. Reads
 // ([Map.Load] and the read-only paths of the other methods) take no lock
@@ -73,6 +75,10 @@ type state[K comparable, V any] struct {
 	// valueComparable reports whether V's values can be compared with ==
 	// (CompareAndSwap, CompareAndDelete).
 	valueComparable bool
+	// extra is nil unless the map keeps insertion order or is bounded
+	// (WithInsertionOrder, WithMaxLen); every write checks it once, and
+	// takes the paths of bound.go and order.go if it is set.
+	extra *extra[K, V]
 }
 
 // noCopy makes go vet's copylocks check flag copies of a Map.
@@ -122,11 +128,22 @@ func newState[K comparable, V any](opts []Option) *state[K, V] {
 	for i := range st.mus {
 		st.mus[i] = st.locks.Mutex(i)
 	}
-	perSeg := segmentShare(c.capacity, n)
+	if c.ordered || c.maxLen > 0 || c.hasOnEvict {
+		st.extra = newExtra[K, V](&c, n)
+	}
+	g := table.GroupsFor(segmentShare(c.capacity, n))
 	for i := range st.segs {
-		g := table.GroupsFor(perSeg)
-		st.segs[i].minGroups = g
-		st.segs[i].table.Store(table.New[K, V](g))
+		s := &st.segs[i]
+		s.minGroups = g
+		if x := st.extra; x != nil {
+			if x.policy == RejectNew {
+				s.minGroups, s.fixed = max(g, x.layout), true
+			}
+			if x.ordered {
+				s.log = table.NewLog[K, V](x.single)
+			}
+		}
+		s.table.Store(table.New[K, V](s.minGroups))
 	}
 	return st
 }
@@ -199,15 +216,27 @@ func (m *Map[K, V]) Load(key K) (value V, ok bool) {
 	return value, false
 }
 
-// Store sets the value for key.
+// Store sets the value for key. On a map bounded by [WithMaxLen], storing
+// a new key into a full map evicts the oldest entry first ([EvictOldest])
+// or panics with an error wrapping [ErrFull], changing nothing
+// ([RejectNew]; [Map.TryStore] returns the error instead).
 func (m *Map[K, V]) Store(key K, value V) {
-	m.Swap(key, value)
+	m.swap("Store", key, value)
 }
 
 // Swap stores value for key and returns the previous value, if any. loaded
 // reports whether key was present.
 func (m *Map[K, V]) Swap(key K, value V) (previous V, loaded bool) {
+	return m.swap("Swap", key, value)
+}
+
+// swap is Swap; fn names the method called, for the panics of a bounded
+// map.
+func (m *Map[K, V]) swap(fn string, key K, value V) (previous V, loaded bool) {
 	st := m.state()
+	if st.extra != nil {
+		return st.swapExtra(fn, key, value)
+	}
 	h, ok := st.hasher.IntHash(key)
 	if !ok {
 		h = st.hasher.Hash(key)
@@ -255,11 +284,19 @@ func (st *state[K, V]) deleteLocked(s *segment[K, V], t *table.Table[K, V], h ui
 	s.dead++
 	s.live.Add(-1)
 	s.shrinkLocked(&st.hasher, t)
+	if st.extra != nil {
+		st.extra.deletedLocked(s)
+	}
 }
 
 // LoadOrStore returns the existing value for key if present. Otherwise, it
 // stores and returns the given value. loaded is true if the value was
 // loaded, false if stored. When key is present it takes no lock.
+//
+// Like Store, Swap, Compute and LoadOrCompute, it panics with an error
+// wrapping [ErrFull] if it would insert a new key into a full map bounded
+// with [WithMaxLen] and [RejectNew], leaving the map unchanged; use
+// [Map.TryStore] to get the error instead.
 func (m *Map[K, V]) LoadOrStore(key K, value V) (actual V, loaded bool) {
 	st := m.state()
 	h, ok := st.hasher.IntHash(key)
@@ -269,6 +306,9 @@ func (m *Map[K, V]) LoadOrStore(key K, value V) (actual V, loaded bool) {
 	s, i := st.seg(h)
 	if e := s.table.Load().Find(h, key); e != nil {
 		return e.Value, true
+	}
+	if st.extra != nil {
+		return st.loadOrStoreExtra(key, h, value)
 	}
 	ne := &table.Entry[K, V]{Key: key, Value: value}
 	mu := st.mus[i]
@@ -334,6 +374,9 @@ func (m *Map[K, V]) CompareAndSwap(key K, old, new V) (swapped bool) {
 	if e := s.table.Load().Find(h, key); e == nil || any(e.Value) != any(old) {
 		return false
 	}
+	if st.extra != nil {
+		return st.compareAndSwapExtra(key, h, old, new)
+	}
 	ne := &table.Entry[K, V]{Key: key, Value: new}
 	mu := st.mus[i]
 	mu.Lock()
@@ -378,6 +421,10 @@ func (m *Map[K, V]) CompareAndDelete(key K, old V) (deleted bool) {
 // Len returns the number of entries. It takes no lock: while writers run,
 // it is the sum of the segments' counts, each exact at some instant during
 // the call. [Map.Snapshot] gives an exact count at one instant.
+//
+// On a map bounded by [WithMaxLen] it never exceeds the bound: the map
+// never holds more, and the sum, which can count an entry evicted from one
+// segment and its replacement in another, is capped at it.
 func (m *Map[K, V]) Len() int {
 	st := m.loaded()
 	if st == nil {
@@ -386,6 +433,9 @@ func (m *Map[K, V]) Len() int {
 	n := int64(0)
 	for i := range st.segs {
 		n += st.segs[i].live.Load()
+	}
+	if st.extra != nil && st.extra.maxLen > 0 {
+		n = min(n, st.extra.maxLen)
 	}
 	return int(n)
 }
@@ -402,9 +452,14 @@ func (m *Map[K, V]) Clear() {
 	}
 	st.locks.LockAll()
 	defer st.locks.UnlockAll()
+	cleared := 0
 	for i := range st.segs {
 		s := &st.segs[i]
+		cleared += int(s.live.Load())
 		s.replaceLocked(table.New[K, V](s.minGroups), 0)
 		s.resizes.Add(^uint64(0)) // a clear is not a rebuild
+	}
+	if st.extra != nil {
+		st.clearedLocked(cleared)
 	}
 }

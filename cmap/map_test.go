@@ -497,7 +497,8 @@ func TestSegmentLayout(t *testing.T) {
 		t.Skip("64-bit layout")
 	}
 	// Two 128-byte halves: the readers' table pointer and the writers'
-	// counters, each alone in an adjacent-line prefetch pair.
+	// counters, each alone in an adjacent-line prefetch pair; the fields
+	// of the options (log, fixed) fit in the writers' padding.
 	if cmap.SegmentSize != 256 {
 		t.Fatalf("segment is %d bytes, want 256", cmap.SegmentSize)
 	}

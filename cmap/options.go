@@ -22,6 +22,13 @@ type config struct {
 	seed        uint64
 	seedSet     bool
 	hasCapacity bool
+
+	ordered    bool
+	maxLen     int // 0: unbounded
+	policy     BoundPolicy
+	onEvict    any // func(key K, value V) for the map's K and V
+	onEvictKV  [2]reflect.Type
+	hasOnEvict bool
 }
 
 // WithCapacity makes room for n entries at construction, like calling
@@ -81,4 +88,91 @@ func StringXXHash(seed uint64, key string) uint64 {
 	d.ResetWithSeed(seed)
 	_, _ = d.WriteString(key)
 	return d.Sum64()
+}
+
+// WithInsertionOrder makes the map remember when each entry was inserted or
+// last stored, for [Map.Oldest], [Map.Newest], [Map.PopOldest] and
+// [github.com/segmap/segmap/snapshot.Snapshot.InOrder]. An entry is
+// "stored" by every write that publishes a value for its key: Store, Swap,
+// CompareAndSwap and TryStore (when they change the map), LoadOrStore and
+// LoadOrCompute when they store, and Compute with [UpdateOp]; each moves
+// the key to the newest position. Load, and the loading paths of
+// LoadOrStore and LoadOrCompute, do not.
+//
+// Cost: each segment keeps an insertion log (24 bytes a record, with at
+// most about as many stale records as live ones), every store takes a
+// number from one map-wide counter, and deleted values stay reachable from
+// the log until it is compacted. Maps built without the option pay none of
+// this (docs/design.md, "Insertion order").
+func WithInsertionOrder() Option {
+	return func(c *config) { c.ordered = true }
+}
+
+// BoundPolicy says what a map bounded by [WithMaxLen] does when a new key
+// is inserted while it holds its maximum number of entries.
+type BoundPolicy int
+
+const (
+	// EvictOldest removes the oldest entry (in insertion order, which the
+	// policy turns on) to make room for the new key: the map is a FIFO
+	// cache. See [WithOnEvict].
+	EvictOldest BoundPolicy = iota + 1
+	// RejectNew refuses the new key: [Map.TryStore] returns [ErrFull], and
+	// the other writes that would insert it panic with an error wrapping
+	// ErrFull. The map is laid out once for its maximum and does not grow.
+	RejectNew
+)
+
+// String returns the policy's name.
+func (p BoundPolicy) String() string {
+	switch p {
+	case EvictOldest:
+		return "EvictOldest"
+	case RejectNew:
+		return "RejectNew"
+	}
+	return fmt.Sprintf("BoundPolicy(%d)", int(p))
+}
+
+// WithMaxLen bounds the map to n entries: no operation, however many run at
+// once, makes it hold more, not even for an instant visible to [Map.Len] or
+// [Map.Snapshot]. Updates of existing keys always succeed; policy decides
+// what happens to a new key when the map is full:
+//
+//   - [EvictOldest] turns on [WithInsertionOrder] and removes the oldest
+//     entry first, calling the [WithOnEvict] function for it.
+//   - [RejectNew] lays the tables out once for n entries (like
+//     [WithCapacity](n), with a floor they never shrink below) and rejects
+//     the key: [Map.TryStore] returns [ErrFull]; Store, Swap, LoadOrStore,
+//     LoadOrCompute and Compute panic with an error wrapping ErrFull.
+//
+// It panics if n < 1 or policy is not one of the two.
+func WithMaxLen(n int, policy BoundPolicy) Option {
+	if n < 1 {
+		panic(fmt.Sprintf("cmap: WithMaxLen: %d is < 1", n))
+	}
+	if policy != EvictOldest && policy != RejectNew {
+		panic(fmt.Sprintf("cmap: WithMaxLen: invalid policy %v", policy))
+	}
+	return func(c *config) { c.maxLen, c.policy = n, policy }
+}
+
+// WithOnEvict makes a map bounded with [WithMaxLen](n, [EvictOldest]) call
+// f with each entry it evicts, once per eviction, after the write that
+// evicted it has released every lock, in the goroutine of that write: f may
+// call any method of the map. Evictions by concurrent writes may call f
+// concurrently, in any order. [Map.PopOldest] and deletes do not call f.
+// If f panics, the panic propagates from the write, whose effect (the
+// eviction and the insert) stands.
+//
+// It panics if f is nil; [New] panics if the map's key and value types are
+// not K and V, or if the map is not bounded with EvictOldest.
+func WithOnEvict[K comparable, V any](f func(key K, value V)) Option {
+	if f == nil {
+		panic("cmap: WithOnEvict: nil function")
+	}
+	return func(c *config) {
+		c.onEvict, c.hasOnEvict = f, true
+		c.onEvictKV = [2]reflect.Type{reflect.TypeFor[K](), reflect.TypeFor[V]()}
+	}
 }

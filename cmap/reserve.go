@@ -24,6 +24,9 @@ func (m *Map[K, V]) Reserve(n int) {
 	}
 	st := m.state()
 	g := table.GroupsFor(segmentShare(n, len(st.segs)))
+	if x := st.extra; x != nil && x.policy == RejectNew {
+		g = max(g, x.layout) // a fixed map never goes below its layout
+	}
 	for i := range st.segs {
 		s := &st.segs[i]
 		st.locks.Lock(i)

@@ -28,16 +28,27 @@ type segment[K comparable, V any] struct {
 	// minGroups is the floor set by Reserve: the table never shrinks below
 	// it. A power of two >= 1.
 	minGroups int
-	// frozen: table is shared with a snapshot and must never change again;
-	// the next write copies it. Cleared when table is replaced.
+	// frozen: table (and log) is shared with a snapshot and must never
+	// change again; the next write copies it. Cleared when table is
+	// replaced.
 	frozen bool
+	// fixed: the map is bounded with RejectNew and laid out once
+	// (minGroups is its layout): a rebuild keeps that size while the live
+	// entries fit in it. Immutable.
+	fixed bool
 	// pins counts iterators reading table; while > 0 writers copy it first,
 	// as for frozen. Reset to 0 when table is replaced (iterators holding
 	// the old table then unpin nothing).
 	pins int
 	// resizes counts table replacements, for Stats.
 	resizes atomic.Uint64
-	_       [80]byte
+	// log is nil unless the map keeps insertion order (WithInsertionOrder);
+	// then it is the insertion log of table: every entry of table has
+	// exactly one valid record in it (see internal/table's Log). It is
+	// replaced, with a new array, whenever table is; while frozen is set a
+	// snapshot shares its array, which is then only read.
+	log *table.Log[K, V]
+	_   [72]byte
 }
 
 // shared reports whether the current table may be read by a snapshot or an
@@ -61,6 +72,14 @@ func (s *segment[K, V]) replaceLocked(nt *table.Table[K, V], live int) {
 // it was. The segment lock must be held.
 func (s *segment[K, V]) rebuildLocked(hasher *table.Hasher[K], n int) *table.Table[K, V] {
 	n = max(n, s.minGroups)
+	if s.log != nil {
+		// Re-insert in log order: the new log is the old one compacted,
+		// in a new array (the old one may be a snapshot's).
+		nt, nl, live := s.table.Load().CopyLog(n, hasher.Hash, s.log)
+		s.replaceLocked(nt, live)
+		s.log = nl
+		return nt
+	}
 	nt, live := s.table.Load().Copy(n, hasher.Hash)
 	s.replaceLocked(nt, live)
 	return nt
@@ -68,8 +87,14 @@ func (s *segment[K, V]) rebuildLocked(hasher *table.Hasher[K], n int) *table.Tab
 
 // growthGroups returns the table size for a segment about to hold live
 // entries after a rebuild: the smallest power of two at which they use at
-// most half the load bound, so that the next rebuild is far away.
-func growthGroups(live int) int { return table.GroupsFor(2 * live) }
+// most half the load bound, so that the next rebuild is far away. A fixed
+// segment keeps its layout while the entries fit in it.
+func (s *segment[K, V]) growthGroups(live int) int {
+	if s.fixed && live <= table.MaxUsed(s.minGroups) {
+		return s.minGroups
+	}
+	return table.GroupsFor(2 * live)
+}
 
 // writableLocked returns the table a writer may change for an operation
 // that is about to insert (inserting) or only replace/delete: a private
@@ -82,14 +107,14 @@ func (s *segment[K, V]) writableLocked(hasher *table.Hasher[K], t *table.Table[K
 	if insertEmpty && live+s.dead+1 > t.MaxUsed() {
 		// Double if live entries need it, keep the size (dropping the
 		// tombstones) if they do not, shrink if they are few.
-		return s.rebuildLocked(hasher, growthGroups(live+1))
+		return s.rebuildLocked(hasher, s.growthGroups(live+1))
 	}
 	if s.sharedLocked() {
 		// Copy-on-write after a snapshot or during an iteration: same
 		// size, or bigger when the copy is nearly full anyway.
 		n := t.Groups()
 		if live+1 > t.MaxUsed() {
-			n = growthGroups(live + 1)
+			n = s.growthGroups(live + 1)
 		}
 		return s.rebuildLocked(hasher, n)
 	}
@@ -104,7 +129,7 @@ func (s *segment[K, V]) shrinkLocked(hasher *table.Hasher[K], t *table.Table[K, 
 	if t.Groups() <= s.minGroups || live >= t.Capacity()/8 {
 		return
 	}
-	if n := max(growthGroups(live), s.minGroups); n < t.Groups() {
+	if n := max(s.growthGroups(live), s.minGroups); n < t.Groups() {
 		s.rebuildLocked(hasher, n)
 	}
 }

@@ -23,12 +23,19 @@ func (m *Map[K, V]) Snapshot() *snapshot.Snapshot[K, V] {
 		Mask:   st.mask,
 		Tables: make([]*table.Table[K, V], len(st.segs)),
 	}
+	ordered := st.extra != nil && st.extra.ordered
+	if ordered {
+		f.Logs = make([][]table.Record[K, V], len(st.segs))
+	}
 	st.locks.LockAll()
 	for i := range st.segs {
 		s := &st.segs[i]
 		s.frozen = true
 		f.Tables[i] = s.table.Load()
 		f.Len += int(s.live.Load())
+		if ordered {
+			f.Logs[i] = s.log.Records() // shared: frozen with the table
+		}
 	}
 	st.locks.UnlockAll()
 	return snapshot.New(f)

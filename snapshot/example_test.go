@@ -94,3 +94,20 @@ func ExampleSnapshot_Values() {
 	fmt.Println(slices.Sorted(m.Snapshot().Values()))
 	// Output: [1 2]
 }
+
+func ExampleSnapshot_InOrder() {
+	m := cmap.New[string, int](cmap.WithInsertionOrder())
+	m.Store("first", 1)
+	m.Store("second", 2)
+	m.Store("third", 3)
+	m.Store("first", 10) // a store moves the key to the newest position
+	s := m.Snapshot()
+	m.Delete("second") // the snapshot does not change
+	for k, v := range s.InOrder() {
+		fmt.Println(k, v)
+	}
+	// Output:
+	// second 2
+	// third 3
+	// first 10
+}

@@ -71,6 +71,100 @@ func (s *Snapshot[K, V]) Values() iter.Seq[V] {
 	}
 }
 
+// InOrder returns an iterator over the snapshot's keys and values, oldest
+// first: in the order in which they were inserted or last stored (see
+// cmap.WithInsertionOrder). Each entry is visited exactly once. It merges
+// the segments' insertion logs: O(n log segments) for n entries, plus the
+// records made stale by writes before the snapshot (at most about as many
+// again).
+//
+// It panics if the map was built without cmap.WithInsertionOrder.
+func (s *Snapshot[K, V]) InOrder() iter.Seq2[K, V] {
+	if s.f.Logs == nil {
+		panic("snapshot: InOrder: map built without cmap.WithInsertionOrder")
+	}
+	return func(yield func(K, V) bool) {
+		var m merger[K, V]
+		for i, recs := range s.f.Logs {
+			m.push(s.f.Tables[i], recs)
+		}
+		for len(m.heads) > 0 {
+			e := m.pop()
+			if !yield(e.Key, e.Value) {
+				return
+			}
+		}
+	}
+}
+
+// merger merges the segments' logs by seq: a binary min-heap of the
+// segments' next valid records.
+type merger[K comparable, V any] struct {
+	heads []cursor[K, V]
+}
+
+// cursor is the rest of one segment's log: recs[0] is valid in t.
+type cursor[K comparable, V any] struct {
+	t    *table.Table[K, V]
+	recs []table.Record[K, V]
+}
+
+// skip drops the stale records at the front of c and reports whether a
+// valid one is left.
+func (c *cursor[K, V]) skip() bool {
+	for len(c.recs) > 0 && c.t.At(c.recs[0].Pos) != c.recs[0].Entry {
+		c.recs = c.recs[1:]
+	}
+	return len(c.recs) > 0
+}
+
+func (m *merger[K, V]) less(i, j int) bool { return m.heads[i].recs[0].Seq < m.heads[j].recs[0].Seq }
+
+// push adds a segment's log, if it holds a valid record.
+func (m *merger[K, V]) push(t *table.Table[K, V], recs []table.Record[K, V]) {
+	c := cursor[K, V]{t: t, recs: recs}
+	if !c.skip() {
+		return
+	}
+	m.heads = append(m.heads, c)
+	for i := len(m.heads) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !m.less(i, p) {
+			break
+		}
+		m.heads[i], m.heads[p] = m.heads[p], m.heads[i]
+		i = p
+	}
+}
+
+// pop returns the entry with the smallest seq and advances its cursor.
+func (m *merger[K, V]) pop() *table.Entry[K, V] {
+	c := &m.heads[0]
+	e := c.recs[0].Entry
+	c.recs = c.recs[1:]
+	if !c.skip() {
+		last := len(m.heads) - 1
+		m.heads[0] = m.heads[last]
+		m.heads = m.heads[:last]
+	}
+	// Sift the root down.
+	for i := 0; ; {
+		l, r, least := 2*i+1, 2*i+2, i
+		if l < len(m.heads) && m.less(l, least) {
+			least = l
+		}
+		if r < len(m.heads) && m.less(r, least) {
+			least = r
+		}
+		if least == i {
+			break
+		}
+		m.heads[i], m.heads[least] = m.heads[least], m.heads[i]
+		i = least
+	}
+	return e
+}
+
 func (s *Snapshot[K, V]) rangeEntries(yield func(*table.Entry[K, V]) bool) {
 	for _, t := range s.f.Tables {
 		if !t.Range(yield) {

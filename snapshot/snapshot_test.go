@@ -99,3 +99,76 @@ func TestSnapshotCostsOneCopyPerWrittenSegment(t *testing.T) {
 		t.Fatalf("snapshot sees %d", v)
 	}
 }
+
+// TestInOrder: a snapshot lists its entries oldest first, keeps doing so
+// whatever the map does afterwards (overwrites, deletes, log compaction,
+// rebuilds, PopOldest and Newest, which trim the map's log in place),
+// and stops early when asked.
+func TestInOrder(t *testing.T) {
+	m := cmap.New[int, int](cmap.WithInsertionOrder(), cmap.WithSegments(4))
+	for i := range 100 {
+		m.Store(i, i)
+	}
+	for i := range 50 {
+		m.Store(i*2, -i) // evens move to the end, in this order
+	}
+	var want []int
+	for i := range 50 {
+		want = append(want, i*2+1)
+	}
+	for i := range 50 {
+		want = append(want, i*2)
+	}
+	s := m.Snapshot()
+	keys := func() (ks []int) {
+		for k := range s.InOrder() {
+			ks = append(ks, k)
+		}
+		return ks
+	}
+	if got := keys(); !slices.Equal(got, want) {
+		t.Fatalf("InOrder = %v, want %v", got, want)
+	}
+	before := m.Stats().Resizes
+	m.Newest()
+	m.PopOldest()
+	for i := range 1000 {
+		m.Store(i%7, i) // overwrites: stale records, compaction
+		m.Delete(i%5 + 200)
+		m.Store(i%5+200, i)
+	}
+	for i := range 5000 {
+		m.Store(i+1000, i) // growth
+	}
+	if m.Stats().Resizes == before {
+		t.Fatal("no rebuild after the snapshot")
+	}
+	if got := keys(); !slices.Equal(got, want) {
+		t.Fatalf("InOrder changed after writes: %v", got)
+	}
+	n := 0
+	for range s.InOrder() {
+		n++
+		if n == 3 {
+			break
+		}
+	}
+	if n != 3 {
+		t.Fatal("InOrder did not stop early")
+	}
+	var empty cmap.Map[int, int]
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(r.(string), "WithInsertionOrder") {
+			t.Fatalf("InOrder without the option: recover() = %v", r)
+		}
+	}()
+	empty.Snapshot().InOrder()
+}
+
+// TestInOrderEmpty: an ordered empty map has an empty order.
+func TestInOrderEmpty(t *testing.T) {
+	m := cmap.New[int, int](cmap.WithInsertionOrder())
+	for range m.Snapshot().InOrder() {
+		t.Fatal("InOrder of an empty map visited an entry")
+	}
+}

@@ -78,3 +78,50 @@ func (t *Table[K, V]) CheckInvariants(hash func(K) uint64, live, dead int) error
 	}
 	return nil
 }
+
+// Check verifies a log against t, the segment's current table holding
+// live entries (the writer quiescent), and returns the first violation
+// found: seqs increase along recs[head:], every record before head is
+// stale, and each entry of t has exactly one valid record. It is
+// O(len(recs) + capacity), for tests.
+func (l *Log[K, V]) Check(t *Table[K, V], live int) error {
+	if l.head < 0 || l.head > len(l.recs) {
+		return fmt.Errorf("log: head %d out of [0, %d]", l.head, len(l.recs))
+	}
+	if l.single && len(l.recs) > 1 {
+		return fmt.Errorf("log: %d records for a zero-size entry type", len(l.recs))
+	}
+	valid := make(map[*Entry[K, V]]bool)
+	for i := range l.recs {
+		r := &l.recs[i]
+		if r.Pos < 0 || int(r.Pos>>3) >= len(t.groups) || r.Pos&7 >= SlotsPerGroup {
+			return fmt.Errorf("log: record %d: slot %d out of range", i, r.Pos)
+		}
+		if i > l.head && r.Seq <= l.recs[i-1].Seq {
+			return fmt.Errorf("log: record %d has seq %d after %d", i, r.Seq, l.recs[i-1].Seq)
+		}
+		if r.Entry == nil || t.At(r.Pos) != r.Entry {
+			continue
+		}
+		if i < l.head {
+			return fmt.Errorf("log: valid record %d (key %v) before head %d", i, r.Entry.Key, l.head)
+		}
+		if valid[r.Entry] {
+			return fmt.Errorf("log: key %v has two valid records", r.Entry.Key)
+		}
+		valid[r.Entry] = true
+	}
+	var err error
+	n := 0
+	t.Range(func(e *Entry[K, V]) bool {
+		n++
+		if !valid[e] {
+			err = fmt.Errorf("log: key %v in the table has no valid record", e.Key)
+		}
+		return err == nil
+	})
+	if err == nil && (n != live || len(valid) != live) {
+		err = fmt.Errorf("log: %d valid records, %d entries in the table, %d live", len(valid), n, live)
+	}
+	return err
+}

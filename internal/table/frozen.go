@@ -13,6 +13,12 @@ type Frozen[K comparable, V any] struct {
 	Tables []*Table[K, V]
 	// Len is the number of entries in all of Tables.
 	Len int
+	// Logs is nil unless the map keeps insertion order; then Logs[i] is
+	// segment i's insertion log as it was when Tables[i] was frozen
+	// (shared with the map, never written again): seqs increase along it,
+	// and a record is valid iff Tables[i].At(r.Pos) == r.Entry. Every
+	// entry of Tables[i] has exactly one valid record.
+	Logs [][]Record[K, V]
 }
 
 // Table returns the table of the segment of hash h.

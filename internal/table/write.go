@@ -156,8 +156,9 @@ func (t *Table[K, V]) Copy(n int, hash func(K) uint64) (*Table[K, V], int) {
 const copyBatch = 64
 
 // insertFresh puts e in the first free slot of its probe sequence in a
-// table that no reader can see yet and that does not hold e's key.
-func (t *Table[K, V]) insertFresh(h uint64, e *Entry[K, V]) {
+// table that no reader can see yet and that does not hold e's key, and
+// returns that slot.
+func (t *Table[K, V]) insertFresh(h uint64, e *Entry[K, V]) Pos {
 	g := h & t.mask
 	for {
 		grp := &t.groups[g]
@@ -167,7 +168,7 @@ func (t *Table[K, V]) insertFresh(h uint64, e *Entry[K, V]) {
 			shift := uint(i) * 8
 			grp.ctrl.Store(ctrl&^(0xFF<<shift) | uint64(uint8(h>>32)&0x7F)<<shift)
 			grp.slots[i].Store(e)
-			return
+			return Pos(g<<3) + Pos(i)
 		}
 		g = (g + 1) & t.mask
 	}
