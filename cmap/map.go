@@ -280,8 +280,9 @@ func (st *state[K, V]) deleteLocked(s *segment[K, V], t *table.Table[K, V], h ui
 		t = nt
 		pos, _, _, _ = t.Locate(h, key)
 	}
-	t.Delete(pos)
-	s.dead++
+	if t.Delete(pos) {
+		s.dead++
+	}
 	s.live.Add(-1)
 	s.shrinkLocked(&st.hasher, t)
 	if st.extra != nil {

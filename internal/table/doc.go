@@ -25,7 +25,8 @@ Terminology (one meaning per noun, used in every file of cmap and table):
   entry      an immutable {key, value} pair. An update publishes a new entry.
   tag        7 bits of the hash (bits 32..38), stored in the ctrl byte to
              filter slots before comparing keys.
-  tombstone  the ctrl byte of a deleted slot. Tombstones never end a probe.
+  tombstone  the ctrl byte of a deleted slot in a group with no EMPTY byte.
+             Tombstones never end a probe.
   live       slots holding an entry.
   dead       tombstones.
   frozen     a table that no writer may change again, because a snapshot or
@@ -50,10 +51,17 @@ Probing is linear over groups: start at the home group, match the tag in
 the ctrl word with SWAR bit tricks (ctrl.go), compare keys of the matching
 slots, and stop at the first group that has an EMPTY byte. Termination: the
 load bound (live+dead <= 0.7 × capacity, see maxLoad) leaves at least one
-EMPTY byte in every table, an EMPTY byte never becomes EMPTY again once
-used (deletion writes TOMBSTONE), and the probe wraps around the table, so
-it meets a group with an EMPTY byte within len(groups) steps; the loop is
+EMPTY byte in every table, and the probe wraps around the table, so it
+meets a group with an EMPTY byte within len(groups) steps; the loop is
 bounded by len(groups) anyway.
+
+A group with no EMPTY byte never gets one until the table is rebuilt:
+deletion writes TOMBSTONE in such a group, and writes EMPTY only in a
+group that already has an EMPTY byte (every probe stops at such a group
+anyway, so no key beyond it is cut off: the Swiss-table rule, which keeps
+tombstones from piling up under churn). So a key that lies beyond group g
+on its probe sequence stays reachable: g had no EMPTY byte when the key was
+inserted, and never will have one while the key is in the table.
 
 Memory ordering. Readers take no lock: they load the table pointer, ctrl
 words and slot pointers with sync/atomic (every shared word is atomic, so
@@ -62,7 +70,7 @@ changes the ctrl byte FIRST and the slot pointer SECOND, both on insert and
 on delete:
 
   insert into slot i:  ctrl[i] = tag;        slot[i] = e     (LP: slot store)
-  delete of slot i:    ctrl[i] = TOMBSTONE;  slot[i] = nil   (LP: ctrl store)
+  delete of slot i:    ctrl[i] = TOMBSTONE or EMPTY; slot[i] = nil (LP: ctrl store)
   overwrite of slot i:                       slot[i] = e'    (LP: slot store)
 
 The abstract map is {entry in slot i : ctrl[i] is a tag and slot[i] != nil}.

@@ -93,9 +93,10 @@ func TestTableWriterOps(t *testing.T) {
 		if e == nil || e.Value != k {
 			t.Fatalf("Locate(%d) = %v", k, e)
 		}
-		tb.Delete(pos)
+		if tb.Delete(pos) {
+			dead++
+		}
 		live--
-		dead++
 		if tb.Find(hash(k), k) != nil {
 			t.Fatalf("deleted key %d found", k)
 		}
@@ -150,5 +151,33 @@ func TestGroupsFor(t *testing.T) {
 		if MaxUsed(g) < n || (g > 1 && MaxUsed(g/2) >= n) || g&(g-1) != 0 {
 			t.Fatalf("GroupsFor(%d) = %d", n, g)
 		}
+	}
+}
+
+// TestDeleteEmptiesWhenGroupHasEmpty: the Swiss-table rule. A delete in a
+// group with an EMPTY byte leaves EMPTY; in a full group, a TOMBSTONE, and
+// keys beyond a full group stay reachable.
+func TestDeleteEmptiesWhenGroupHasEmpty(t *testing.T) {
+	same := func(int) uint64 { return 0 } // every key in group 0, then 1, ...
+	tb := New[int, int](4)
+	for k := range 10 { // fills group 0 (7 slots) and 3 of group 1
+		_, _, free, _ := tb.Locate(same(k), k)
+		tb.Insert(free, same(k), &Entry[int, int]{k, k})
+	}
+	pos, _, _, _ := tb.Locate(0, 8) // in group 1, which has EMPTY bytes
+	if tb.Delete(pos) {
+		t.Fatal("delete in a group with an EMPTY byte left a tombstone")
+	}
+	pos, _, _, _ = tb.Locate(0, 3) // in group 0, full
+	if !tb.Delete(pos) {
+		t.Fatal("delete in a full group did not leave a tombstone")
+	}
+	for _, k := range []int{9, 7, 0} {
+		if tb.Find(0, k) == nil {
+			t.Fatalf("key %d lost after deletes", k)
+		}
+	}
+	if err := tb.CheckInvariants(same, 8, 1); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -96,16 +96,33 @@ func (t *Table[K, V]) Replace(p Pos, e *Entry[K, V]) {
 	t.groups[g].slots[i].Store(e)
 }
 
-// Delete turns slot p into a tombstone and releases its entry to the
-// garbage collector.
-func (t *Table[K, V]) Delete(p Pos) {
+// Delete removes the entry in slot p and releases it to the garbage
+// collector. It reports whether the slot became a TOMBSTONE (counted as
+// dead by the caller): it does when its group has no EMPTY byte; if the
+// group has one, the slot becomes EMPTY instead, the Swiss-table rule.
+//
+// Why EMPTY is safe there: every probe that reaches this group stops at it
+// anyway (it has an EMPTY byte), so no key beyond it can be cut off. The
+// invariant the lock-free readers rely on becomes "a group with no EMPTY
+// byte never gets one until the table is rebuilt", which is what the
+// linearizability argument needs (docs/design.md): a key lies beyond
+// group g on its probe sequence only if g had no EMPTY byte when the key
+// was inserted. Without this rule, tombstones pile up under churn, every
+// miss probes further, and the table is rebuilt more often.
+func (t *Table[K, V]) Delete(p Pos) (tombstone bool) {
 	g, i := int(p)>>3, int(p)&7
 	grp := &t.groups[g]
-	// The tombstone first (the delete's linearization point), then the
+	ctrl := grp.ctrl.Load()
+	b := uint64(ctrlEmpty)
+	if ctrl&^(ctrl<<6)&msb == 0 { // no EMPTY byte in the group
+		b, tombstone = ctrlTombstone, true
+	}
+	// The ctrl byte first (the delete's linearization point), then the
 	// pointer, so that the entry can be collected.
 	shift := uint(i) * 8
-	grp.ctrl.Store(grp.ctrl.Load()&^(0xFF<<shift) | ctrlTombstone<<shift)
+	grp.ctrl.Store(ctrl&^(0xFF<<shift) | b<<shift)
 	grp.slots[i].Store(nil)
+	return tombstone
 }
 
 // Copy returns a new table of n groups (a power of two) holding the entries
