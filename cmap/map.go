@@ -2,6 +2,7 @@ package cmap
 
 import (
 	"fmt"
+	"hash/maphash"
 	"math/bits"
 	"reflect"
 	"runtime"
@@ -193,7 +194,11 @@ func (m *Map[K, V]) Load(key K) (value V, ok bool) {
 	}
 	h, ok := st.hasher.IntHash(key)
 	if !ok {
-		h = st.hasher.Hash(key)
+		if seed, ok := st.hasher.MaphashSeed(); ok {
+			h = maphash.Comparable(seed, key)
+		} else {
+			h = st.hasher.Hash(key)
+		}
 	}
 	t := st.segs[h>>(st.shift&63)&st.mask].table.Load()
 	// The home group is probed here, written out (it is table.Find's

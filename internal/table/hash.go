@@ -52,6 +52,14 @@ func (h *Hasher[K]) IntHash(key K) (uint64, bool) {
 	return hi ^ lo, true
 }
 
+// MaphashSeed returns the seed of maphash.Comparable and true when keys
+// are hashed by it (the default for keys that are not 8-byte integers), so
+// that hot paths call maphash.Comparable themselves: it inlines, and saves
+// the call to Hash.
+func (h *Hasher[K]) MaphashSeed() (maphash.Seed, bool) {
+	return h.mseed, !h.intKey && h.user == nil
+}
+
 // Hash returns the hash of key. It panics, leaving nothing changed, if key
 // is an interface holding an unhashable dynamic type (as the built-in map
 // does), or if the user's hasher panics. It is one flat function: callers
