@@ -67,6 +67,17 @@ func (s *segment[K, V]) replaceLocked(nt *table.Table[K, V], live int) {
 	s.resizes.Add(1)
 }
 
+// cloneLocked replaces the shared table t by a verbatim copy, keeping the
+// live and dead counts, and returns it. The segment lock must be held.
+func (s *segment[K, V]) cloneLocked(t *table.Table[K, V]) *table.Table[K, V] {
+	nt := t.Clone()
+	s.table.Store(nt)
+	s.frozen = false
+	s.pins = 0
+	s.resizes.Add(1)
+	return nt
+}
+
 // rebuildLocked replaces the table by a copy of n groups (clamped to the
 // floor) and returns it. If hashing panics the segment is left exactly as
 // it was. The segment lock must be held.
@@ -110,8 +121,14 @@ func (s *segment[K, V]) writableLocked(hasher *table.Hasher[K], t *table.Table[K
 		return s.rebuildLocked(hasher, s.growthGroups(live+1))
 	}
 	if s.sharedLocked() {
-		// Copy-on-write after a snapshot or during an iteration: same
-		// size, or bigger when the copy is nearly full anyway.
+		// Copy-on-write after a snapshot or during an iteration. If one
+		// more entry fits, clone the table verbatim (a memory copy, no
+		// rehash: ~20× cheaper for a large segment); otherwise rebuild,
+		// bigger if the live entries need it. Ordered maps always rebuild,
+		// which rewrites the log in a new array.
+		if s.log == nil && live+s.dead+1 <= t.MaxUsed() {
+			return s.cloneLocked(t)
+		}
 		n := t.Groups()
 		if live+1 > t.MaxUsed() {
 			n = s.growthGroups(live + 1)

@@ -172,6 +172,21 @@ func (t *Table[K, V]) Copy(n int, hash func(K) uint64) (*Table[K, V], int) {
 // copyBatch is the number of entries Copy gathers before inserting them.
 const copyBatch = 64
 
+// Clone returns a copy of t with the same layout (tombstones included),
+// made by copying its groups verbatim: no key is read or rehashed, so it
+// costs a memory copy, not a cache miss per entry. It is how a writer
+// copies a table shared with a snapshot or an iterator before changing it.
+//
+// The plain copy is race-free: the caller holds the segment lock, so no
+// writer changes t meanwhile (readers only read), and nt is published
+// later by an atomic store of its pointer, which orders these writes
+// before any reader's load.
+func (t *Table[K, V]) Clone() *Table[K, V] {
+	nt := &Table[K, V]{groups: make([]group[K, V], len(t.groups)), mask: t.mask}
+	copy(nt.groups, t.groups)
+	return nt
+}
+
 // insertFresh puts e in the first free slot of its probe sequence in a
 // table that no reader can see yet and that does not hold e's key, and
 // returns that slot.
