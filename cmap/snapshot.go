@@ -10,11 +10,14 @@ import (
 // O(entries): it takes every segment lock, in the global order of package
 // striped, marks each segment's table frozen and records it, and releases
 // the locks. Afterwards the first write to each segment copies that
-// segment's table (a rebuild, counted in [Stats].Resizes), so the snapshot
-// never changes; later writes to the segment are as fast as before.
+// segment's table (a memory copy of its groups, counted in
+// [Stats].Resizes), so the snapshot never changes; later writes to the
+// segment are as fast as before.
 //
-// Readers are never blocked; writers wait only while the locks are held,
-// for a few nanoseconds per segment.
+// Readers are never blocked. Writers wait only while the locks are held,
+// a few nanoseconds per segment; Snapshot itself waits for any writer that
+// holds a segment lock, which is long only while that writer rebuilds or
+// copies a large segment (milliseconds per million entries).
 func (m *Map[K, V]) Snapshot() *snapshot.Snapshot[K, V] {
 	st := m.state()
 	f := table.Frozen[K, V]{
