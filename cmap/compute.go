@@ -40,10 +40,7 @@ func (m *Map[K, V]) Compute(key K, f func(old V, loaded bool) (newValue V, op Co
 		panic("cmap: Compute: nil function")
 	}
 	st := m.state()
-	h, ok := st.hasher.IntHash(key)
-	if !ok {
-		h = st.hasher.Hash(key)
-	}
+	h := st.hash(key)
 	if st.extra != nil {
 		return st.computeExtra(key, h, f)
 	}
@@ -93,10 +90,7 @@ func (m *Map[K, V]) LoadOrCompute(key K, f func() V) (actual V, loaded bool) {
 		panic("cmap: LoadOrCompute: nil function")
 	}
 	st := m.state()
-	h, ok := st.hasher.IntHash(key)
-	if !ok {
-		h = st.hasher.Hash(key)
-	}
+	h := st.hash(key)
 	s, i := st.seg(h)
 	if e := s.table.Load().Find(h, key); e != nil {
 		return e.Value, true

@@ -179,6 +179,15 @@ func (m *Map[K, V]) initSlow() *state[K, V] {
 	return st
 }
 
+// hash returns the hash of key. (Load writes it out with maphash
+// inlined; the writers, dominated by their lock, call this.)
+func (st *state[K, V]) hash(key K) uint64 {
+	if h, ok := st.hasher.IntHash(key); ok {
+		return h
+	}
+	return st.hasher.Hash(key)
+}
+
 // seg returns the segment of hash h and its index.
 func (st *state[K, V]) seg(h uint64) (*segment[K, V], int) {
 	i := int(h >> (st.shift & 63) & st.mask)
@@ -242,10 +251,7 @@ func (m *Map[K, V]) swap(fn string, key K, value V) (previous V, loaded bool) {
 	if st.extra != nil {
 		return st.swapExtra(fn, key, value)
 	}
-	h, ok := st.hasher.IntHash(key)
-	if !ok {
-		h = st.hasher.Hash(key)
-	}
+	h := st.hash(key)
 	ne := &table.Entry[K, V]{Key: key, Value: value}
 	s, i := st.seg(h)
 	mu := st.mus[i]
@@ -305,10 +311,7 @@ func (st *state[K, V]) deleteLocked(s *segment[K, V], t *table.Table[K, V], h ui
 // [Map.TryStore] to get the error instead.
 func (m *Map[K, V]) LoadOrStore(key K, value V) (actual V, loaded bool) {
 	st := m.state()
-	h, ok := st.hasher.IntHash(key)
-	if !ok {
-		h = st.hasher.Hash(key)
-	}
+	h := st.hash(key)
 	s, i := st.seg(h)
 	if e := s.table.Load().Find(h, key); e != nil {
 		return e.Value, true
@@ -337,10 +340,7 @@ func (m *Map[K, V]) LoadAndDelete(key K) (value V, loaded bool) {
 	if st == nil {
 		return value, false
 	}
-	h, ok := st.hasher.IntHash(key)
-	if !ok {
-		h = st.hasher.Hash(key)
-	}
+	h := st.hash(key)
 	s, i := st.seg(h)
 	if s.table.Load().Find(h, key) == nil {
 		return value, false
@@ -363,21 +363,29 @@ func (m *Map[K, V]) Delete(key K) {
 	m.LoadAndDelete(key)
 }
 
+// holds is the lock-free first step of CompareAndSwap and CompareAndDelete
+// (named by fn): it panics if V is not comparable, and reports whether key
+// holds old now; if not, the operation fails without taking a lock (a
+// failed compare is linearizable at this read). It returns key's hash and
+// segment for the locked second step.
+func (st *state[K, V]) holds(fn string, key K, old V) (h uint64, s *segment[K, V], i int, ok bool) {
+	if !st.valueComparable {
+		panic(fmt.Sprintf("cmap: %s: value type %v is not comparable", fn, reflect.TypeFor[V]()))
+	}
+	h = st.hash(key)
+	s, i = st.seg(h)
+	e := s.table.Load().Find(h, key)
+	return h, s, i, e != nil && any(e.Value) == any(old)
+}
+
 // CompareAndSwap swaps the old and new values for key if the value stored
 // in the map is equal to old. It panics if V is not a comparable type, like
 // sync.Map; a V that is an interface type holding an incomparable value
 // panics as == does, leaving the map unchanged.
 func (m *Map[K, V]) CompareAndSwap(key K, old, new V) (swapped bool) {
 	st := m.state()
-	if !st.valueComparable {
-		panic(fmt.Sprintf("cmap: CompareAndSwap: value type %v is not comparable", reflect.TypeFor[V]()))
-	}
-	h, ok := st.hasher.IntHash(key)
-	if !ok {
-		h = st.hasher.Hash(key)
-	}
-	s, i := st.seg(h)
-	if e := s.table.Load().Find(h, key); e == nil || any(e.Value) != any(old) {
+	h, s, i, maybe := st.holds("CompareAndSwap", key, old)
+	if !maybe {
 		return false
 	}
 	if st.extra != nil {
@@ -401,15 +409,8 @@ func (m *Map[K, V]) CompareAndSwap(key K, old, new V) (swapped bool) {
 // if old is the zero value). It panics if V is not a comparable type.
 func (m *Map[K, V]) CompareAndDelete(key K, old V) (deleted bool) {
 	st := m.state()
-	if !st.valueComparable {
-		panic(fmt.Sprintf("cmap: CompareAndDelete: value type %v is not comparable", reflect.TypeFor[V]()))
-	}
-	h, ok := st.hasher.IntHash(key)
-	if !ok {
-		h = st.hasher.Hash(key)
-	}
-	s, i := st.seg(h)
-	if e := s.table.Load().Find(h, key); e == nil || any(e.Value) != any(old) {
+	h, s, i, maybe := st.holds("CompareAndDelete", key, old)
+	if !maybe {
 		return false
 	}
 	mu := st.mus[i]
