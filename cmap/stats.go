@@ -39,6 +39,12 @@ func (m *Map[K, V]) Stats() Stats {
 		})
 		st.locks.Unlock(i)
 	}
+	if x := st.extra; x != nil && x.maxLen > 0 {
+		// As in Len: the segments are read one at a time, so the sum can
+		// count an evicted entry and its replacement; the map never holds
+		// more than the bound.
+		s.Len = min(s.Len, int(x.maxLen))
+	}
 	if s.Capacity > 0 {
 		s.LoadFactor = float64(s.Len+s.Tombstones) / float64(s.Capacity)
 	}
