@@ -55,7 +55,9 @@ func filled(make func() benchMap) benchMap {
 	return m
 }
 
-func BenchmarkLoad(b *testing.B) {
+// benchKeys runs op from every goroutine on a filled map of each impl,
+// with keys from a per-goroutine LCG: k>>48 < benchN, always present.
+func benchKeys(b *testing.B, op func(m benchMap, k uint64)) {
 	for _, impl := range impls {
 		b.Run("impl="+impl.name, func(b *testing.B) {
 			m := filled(impl.make)
@@ -65,28 +67,19 @@ func BenchmarkLoad(b *testing.B) {
 				k := rand.Uint64()
 				for pb.Next() {
 					k = k*6364136223846793005 + 1442695040888963407
-					m.Load(k >> 48) // < benchN: always a hit
+					op(m, k)
 				}
 			})
 		})
 	}
 }
 
+func BenchmarkLoad(b *testing.B) {
+	benchKeys(b, func(m benchMap, k uint64) { m.Load(k >> 48) })
+}
+
 func BenchmarkStoreExisting(b *testing.B) {
-	for _, impl := range impls {
-		b.Run("impl="+impl.name, func(b *testing.B) {
-			m := filled(impl.make)
-			b.ReportAllocs()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				k := rand.Uint64()
-				for pb.Next() {
-					k = k*6364136223846793005 + 1442695040888963407
-					m.Store(k>>48, k)
-				}
-			})
-		})
-	}
+	benchKeys(b, func(m benchMap, k uint64) { m.Store(k>>48, k) })
 }
 
 func BenchmarkStoreNew(b *testing.B) {
