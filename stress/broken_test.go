@@ -340,7 +340,9 @@ var brokenMaps = map[string]struct {
 	},
 	"duplicate-in-range": {
 		newMap: func() Map { return dupRange{newLockedMap(), new(atomic.Int64)} },
-		caught: []string{"disjoint-writers", "range-under-writers"},
+		// disjoint-writers ranges only a few times per run, and under CPU
+		// load it may not reach the 16th Range that repeats a key.
+		caught: []string{"range-under-writers"},
 	},
 	"skip-in-range": {
 		newMap: func() Map { return skipRange{newLockedMap(), new(atomic.Int64)} },
