@@ -140,11 +140,11 @@ type chart struct {
 	p      *plot.Plot
 	legend plot.Legend
 	names  []string // the legend's entries, to size its column
-	// xLabel, if set, is drawn under the plot instead of p.X.Label: gonum
-	// pads a log-scale x axis as if its centered label stood at the
-	// arithmetic middle of the range, near its right end, and so leaves
-	// a wide blank margin on the right.
-	xLabel string
+	// xLabel and yLabel, if set, are drawn beside the plot instead of
+	// p.X.Label and p.Y.Label: gonum pads a log-scale axis as if its
+	// centered label stood at the arithmetic middle of the range, near
+	// its far end, and so leaves a wide blank margin there.
+	xLabel, yLabel string
 }
 
 func newChart(title string) *chart {
@@ -197,7 +197,14 @@ func (c *chart) save(path string) error {
 		dc.FillText(sty, vg.Point{X: (chartWidth - lw) / 2, Y: vg.Points(4)}, c.xLabel)
 		bottom = sty.Rectangle(c.xLabel).Size().Y + vg.Points(8)
 	}
-	c.p.Draw(draw.Crop(dc, 0, -lw, bottom, -top))
+	left := vg.Length(0)
+	if c.yLabel != "" {
+		sty := c.p.Y.Label.TextStyle
+		sty.Rotation, sty.XAlign, sty.YAlign = math.Pi/2, draw.XCenter, draw.YTop
+		dc.FillText(sty, vg.Point{X: vg.Points(4), Y: (bottom + chartHeight - top) / 2}, c.yLabel)
+		left = c.p.Y.Label.TextStyle.Rectangle(c.yLabel).Size().Y + vg.Points(10) // unrotated height
+	}
+	c.p.Draw(draw.Crop(dc, left, -lw, bottom, -top))
 	c.legend.Draw(draw.Crop(dc, chartWidth-lw+vg.Points(10), 0, 0, -top))
 	var b bytes.Buffer
 	if _, err := cv.WriteTo(&b); err != nil {
@@ -382,7 +389,7 @@ func percentileChart(keys string, n int, cf cfg, rs []*result) (*chart, error) {
 	}
 	p.NominalX(labels...)
 	p.X.Min, p.X.Max = -0.5, float64(len(qs))-0.5
-	p.Y.Label.Text = "time of one Store (includes one time.Now)"
+	c.yLabel = "time of one Store (includes one time.Now)"
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = durationTicks{}
 	return c, nil
@@ -400,7 +407,7 @@ func growChart(keys string, n int, cf cfg, rs []*result, tail bool) (*chart, err
 	c := newChart(growTitle(keys, n, cf, what))
 	p := c.p
 	if tail {
-		p.Y.Label.Text = "Stores at least this slow"
+		c.yLabel = "Stores at least this slow"
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = fractionTicks{}
 	} else {
