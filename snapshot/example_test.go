@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/segmap/segmap/cmap"
+	"github.com/segmap/segmap/snapshot"
 )
 
 // A consistent backup while writers keep going: the snapshot is taken in
@@ -20,7 +21,7 @@ func Example_backup() {
 		sessions.Store(user, i+1)
 	}
 
-	snap := sessions.Snapshot() // point in time, O(segments)
+	var snap *snapshot.Snapshot[string, int] = sessions.Snapshot() // point in time, O(segments)
 
 	var wg sync.WaitGroup // writers go on during the export
 	wg.Go(func() {
