@@ -183,7 +183,7 @@ func TestJSONLikePlainMap(t *testing.T) {
 		map[string]string{html: html, "": ""},
 		[]string{`{"x":"<>&"}`, `{"x":1}`}}.run(t)
 	jsonCase[int, string]{"int-string",
-		map[int]string{-1: "<b>", 0: "", 1 << 40: "x&y"},
+		map[int]string{-1: "<b>", 0: "", math.MaxInt: "x&y", math.MinInt: "min"},
 		[]string{`{"-1":"q","7":"r"}`, `{"x":"q"}`, `{"1.5":"a"}`, `{"99999999999999999999":"a"}`, `{" 1":"a"}`}}.run(t)
 	jsonCase[int8, bool]{"int8-bool",
 		map[int8]bool{-128: true, 127: false},
