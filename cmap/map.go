@@ -103,6 +103,9 @@ func newState[K comparable, V any](opts []Option) *state[K, V] {
 		}
 		o(&c)
 	}
+	if c.seedSet && c.hasher == nil {
+		panic("cmap: New: WithSeed without WithHasher: the default hasher draws its own random seed")
+	}
 	var user func(uint64, K) uint64
 	if c.hasher != nil {
 		h, ok := c.hasher.(func(uint64, K) uint64)
