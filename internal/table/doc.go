@@ -49,9 +49,9 @@ fewer than 2^25 segments.
 
 Probing is linear over groups: start at the home group, match the tag in
 the ctrl word with SWAR bit tricks (ctrl.go), compare keys of the matching
-slots, and stop at the first group that has an EMPTY byte. Termination: the
-load bound (live+dead <= 0.7 × capacity, see maxLoad) leaves at least one
-EMPTY byte in every table, and the probe wraps around the table, so it
+slots, and stop at the first group that has an EMPTY byte. Termination:
+the load bound (live+dead <= 0.7 × capacity, maxLoadNum/maxLoadDen in
+write.go) leaves at least one EMPTY byte in every table, and the probe wraps around the table, so it
 meets a group with an EMPTY byte within len(groups) steps; the loop is
 bounded by len(groups) anyway.
 
