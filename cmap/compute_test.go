@@ -208,16 +208,25 @@ func TestCallbackDeadlocks(t *testing.T) {
 		"LoadOrStore(absent)":      func() { m.LoadOrStore(-other, 1) },
 		"CompareAndSwap(same seg)": func() { m.CompareAndSwap(other, 0, 3) },
 		"Range":                    func() { m.Range(func(int, int) bool { return true }) },
-		"All":                      func() { for range m.All() {} },
-		"Keys":                     func() { for range m.Keys() {} },
-		"Values":                   func() { for range m.Values() {} },
-		"Snapshot":                 func() { m.Snapshot() },
-		"Stats":                    func() { m.Stats() },
-		"Clear":                    func() { m.Clear() },
-		"Reserve":                  func() { m.Reserve(10) },
-		"Oldest":                   func() { m.Oldest() },
-		"Newest":                   func() { m.Newest() },
-		"PopOldest":                func() { m.PopOldest() },
+		"All": func() {
+			for range m.All() {
+			}
+		},
+		"Keys": func() {
+			for range m.Keys() {
+			}
+		},
+		"Values": func() {
+			for range m.Values() {
+			}
+		},
+		"Snapshot":  func() { m.Snapshot() },
+		"Stats":     func() { m.Stats() },
+		"Clear":     func() { m.Clear() },
+		"Reserve":   func() { m.Reserve(10) },
+		"Oldest":    func() { m.Oldest() },
+		"Newest":    func() { m.Newest() },
+		"PopOldest": func() { m.PopOldest() },
 	}
 	for name, call := range blocked {
 		if name == "LoadOrStore(absent)" && m.SegmentOf(-other) != seg {
