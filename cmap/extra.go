@@ -209,10 +209,13 @@ func (x *extra[K, V]) deletedLocked(s *segment[K, V]) {
 	}
 }
 
-// clearedLocked resets the extra state after Clear emptied every segment,
-// which held cleared entries. Every segment lock must be held.
+// clearedLocked resets the extra state, if any, after Clear emptied every
+// segment, which held cleared entries. Every segment lock must be held.
 func (st *state[K, V]) clearedLocked(cleared int) {
 	x := st.extra
+	if x == nil {
+		return
+	}
 	if x.ordered {
 		for i := range st.segs {
 			st.segs[i].log = table.NewLog[K, V](x.single)
@@ -222,3 +225,14 @@ func (st *state[K, V]) clearedLocked(cleared int) {
 		x.reserved.Add(-int64(cleared))
 	}
 }
+
+// bound returns the map's WithMaxLen bound, or 0 if it has none.
+func (st *state[K, V]) bound() int64 {
+	if st.extra == nil {
+		return 0
+	}
+	return st.extra.maxLen
+}
+
+// ordered reports whether the map keeps insertion order.
+func (st *state[K, V]) ordered() bool { return st.extra != nil && st.extra.ordered }

@@ -365,8 +365,8 @@ func (m *Map[K, V]) Len() int {
 	for i := range st.segs {
 		n += st.segs[i].live.Load()
 	}
-	if st.extra != nil && st.extra.maxLen > 0 {
-		n = min(n, st.extra.maxLen)
+	if b := st.bound(); b > 0 {
+		n = min(n, b)
 	}
 	return int(n)
 }
@@ -390,7 +390,5 @@ func (m *Map[K, V]) Clear() {
 		s.replaceLocked(table.New[K, V](s.minGroups), 0)
 		s.resizes.Add(^uint64(0)) // a clear is not a rebuild
 	}
-	if st.extra != nil {
-		st.clearedLocked(cleared)
-	}
+	st.clearedLocked(cleared)
 }

@@ -6,7 +6,7 @@ import "github.com/segmap/segmap/internal/table"
 // does not keep insertion order.
 func (m *Map[K, V]) orderedState(fn string) *state[K, V] {
 	st := m.state()
-	if st.extra == nil || !st.extra.ordered {
+	if !st.ordered() {
 		panic("cmap: " + fn + ": map built without WithInsertionOrder")
 	}
 	return st
