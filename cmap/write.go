@@ -87,7 +87,7 @@ func (st *state[K, V]) open(w *writer[K, V], fn string, key K, h uint64, t *tabl
 	if w.t = w.s.table.Load(); hint != table.NoPos && w.t == t && t.At(hint) == e {
 		w.pos, w.e, w.free = hint, e, table.NoPos
 	} else {
-		w.locate()
+		w.pos, w.e, w.free, w.freeEmpty = w.t.Locate(h, key)
 	}
 	if w.e == nil && st.extra != nil {
 		st.extra.admit(w)
@@ -99,6 +99,10 @@ func (st *state[K, V]) open(w *writer[K, V], fn string, key K, h uint64, t *tabl
 // with no lock held, hands an evicted entry to the OnEvict function.
 func (w *writer[K, V]) close() {
 	if !w.locked {
+		return
+	}
+	if w.st.extra == nil { // the whole of close for a map without options
+		w.st.mus[w.i].Unlock()
 		return
 	}
 	if w.reserved {
@@ -146,7 +150,9 @@ func (w *writer[K, V]) put(ne *table.Entry[K, V]) error {
 	if insert && w.full && x.policy == RejectNew {
 		return x.errFull(w.fn)
 	}
-	w.writable(insert && w.freeEmpty)
+	if s := w.s; s.sharedLocked() || insert && w.freeEmpty && int(s.live.Load())+s.dead+1 > w.t.MaxUsed() {
+		w.writable(insert && w.freeEmpty) // checked here first: the call is rare
+	}
 	if insert && w.full {
 		w.evictFor()
 	}
@@ -154,32 +160,19 @@ func (w *writer[K, V]) put(ne *table.Entry[K, V]) error {
 	if insert {
 		p = w.free
 	}
-	if x != nil && x.ordered {
-		seq := x.lockSeq()
-		w.store(p, ne, insert)
-		x.unlockSeq(seq)
-		w.count(insert)
-		x.publishedLocked(w.s, seq, p, ne)
-	} else {
-		w.store(p, ne, insert)
-		w.count(insert)
+	var seq uint64
+	ordered := x != nil && x.ordered
+	if ordered {
+		seq = x.lockSeq()
 	}
-	w.pos, w.e = p, ne
-	return nil
-}
-
-// store publishes ne in slot p of w.t: an insert into a free slot, or a
-// replace of key's entry.
-func (w *writer[K, V]) store(p table.Pos, ne *table.Entry[K, V], insert bool) {
 	if insert {
 		w.t.Insert(p, w.h, ne)
 	} else {
 		w.t.Replace(p, ne)
 	}
-}
-
-// count updates the counts after a store.
-func (w *writer[K, V]) count(insert bool) {
+	if ordered {
+		x.unlockSeq(seq)
+	}
 	if insert {
 		if !w.freeEmpty {
 			w.s.dead--
@@ -187,6 +180,11 @@ func (w *writer[K, V]) count(insert bool) {
 		w.s.live.Add(1)
 		w.reserved = false // the entry holds it now
 	}
+	if ordered {
+		x.publishedLocked(w.s, seq, p, ne) // after the count: compaction checks it
+	}
+	w.pos, w.e = p, ne
+	return nil
 }
 
 // del deletes key's entry (w.e, which must not be nil). If the delete
@@ -194,10 +192,14 @@ func (w *writer[K, V]) count(insert bool) {
 // deleted from it, so that a rebuild that panics changes nothing.
 func (w *writer[K, V]) del() {
 	s := w.s
-	if n := s.shrinkGroups(w.t, int(s.live.Load())-1); n != 0 && !w.keepSize {
-		w.t = s.rebuildLocked(&w.st.hasher, n)
-		w.locate()
-	} else {
+	live := int(s.live.Load()) - 1 // after the delete
+	if live < w.t.Capacity()/8 && !w.keepSize { // checked here first: the call is rare
+		if n := s.shrinkGroups(w.t, live); n != 0 {
+			w.t = s.rebuildLocked(&w.st.hasher, n) // before the delete: see the file comment
+			w.locate()
+		}
+	}
+	if s.sharedLocked() {
 		w.writable(false)
 	}
 	if w.t.Delete(w.pos) {
