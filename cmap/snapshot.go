@@ -27,7 +27,7 @@ func (m *Map[K, V]) Snapshot() *snapshot.Snapshot[K, V] {
 		Mask:   st.mask,
 		Tables: make([]*table.Table[K, V], len(st.segs)),
 	}
-	ordered := st.extra != nil && st.extra.ordered
+	ordered := st.ordered()
 	if ordered {
 		f.Logs = make([][]table.Record[K, V], len(st.segs))
 	}
