@@ -63,6 +63,23 @@ func TestLinModel(t *testing.T) {
 			op(1, 2, 9, opRange, 0, 0, 0, false),
 			op(0, 3, 4, opStore, 2, 0, 0, false),
 		}, false},
+		{"Clear then a hit with no store in between", []porcupine.Operation{
+			op(0, 0, 1, opStore, 1, 0, 0, false),
+			op(0, 2, 3, opClear, 0, 0, 0, false),
+			op(0, 4, 5, opLoad, 0, 0, 1, true),
+		}, false},
+		{"Clear overlapping a Store", []porcupine.Operation{
+			op(0, 0, 1, opStore, 1, 0, 0, false),
+			op(1, 2, 6, opClear, 0, 0, 0, false),
+			op(0, 3, 4, opStore, 2, 0, 0, false),
+			op(0, 7, 8, opLoad, 0, 0, 0, false),
+		}, true}, // the Clear may take effect after the Store it overlaps
+		{"Clear overlapping a Store, then the old value", []porcupine.Operation{
+			op(0, 0, 1, opStore, 1, 0, 0, false),
+			op(1, 2, 6, opClear, 0, 0, 0, false),
+			op(0, 3, 4, opStore, 2, 0, 0, false),
+			op(0, 7, 8, opLoad, 0, 0, 1, true),
+		}, false},
 		{"Range sees a value from within its call", []porcupine.Operation{
 			op(0, 0, 1, opStore, 1, 0, 0, false),
 			op(1, 2, 9, opRange, 0, 0, 0, false),
@@ -81,7 +98,7 @@ func TestLinModel(t *testing.T) {
 func TestLinHistory(t *testing.T) {
 	keys := []uint64{10, 20}
 	rng := linRecord{in: linInput{kind: opRange}, seen: []kv{{10, 3}}, call: 1, ret: 2}
-	h, bad := linHistory([][]linRecord{{rng}}, keys)
+	h, bad := linHistory([][]linRecord{{rng}}, keys, nil)
 	if bad != "" || len(h) != 2 {
 		t.Fatalf("linHistory = %v, %q; want two projections", h, bad)
 	}
@@ -93,7 +110,7 @@ func TestLinHistory(t *testing.T) {
 	}
 	for _, seen := range [][]kv{{{10, 3}, {10, 3}}, {{30, 1}}} {
 		rng.seen = seen
-		if _, bad := linHistory([][]linRecord{{rng}}, keys); bad == "" || !strings.Contains(bad, "Range visited") {
+		if _, bad := linHistory([][]linRecord{{rng}}, keys, nil); bad == "" || !strings.Contains(bad, "Range visited") {
 			t.Errorf("linHistory accepted a Range that saw %v", seen)
 		}
 	}
