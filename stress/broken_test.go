@@ -330,13 +330,14 @@ func (p plainMap) Range(f func(k, v uint64) bool) {
 var brokenMaps = map[string]struct {
 	newMap     func() Map
 	caught     []string
-	passes     bool // every other scenario must pass: a peer with a known flaw
-	full       bool // run with Run's default Duration, not 150ms: the Clear checks need it
-	visualized bool // a history that is not linearizable is reported, with its visualization
+	passes     bool     // every other scenario must pass, but those of mayFail: a peer with a known flaw
+	mayFail    []string // scenarios that catch the map in some runs only
+	full       bool     // run with Run's default Duration, not 150ms: the Clear checks need it
+	visualized bool     // a history that is not linearizable is reported, with its visualization
 }{
 	"racy-load-or-store": {
 		newMap:     func() Map { return racyLoadOrStore{newLockedMap()} },
-		caught:     []string{"contended-counters", "load-or-store-race", "linearizability"},
+		caught:     []string{"load-or-store-race", "linearizability"},
 		visualized: true,
 	},
 	"check-then-act": {
@@ -364,11 +365,11 @@ var brokenMaps = map[string]struct {
 	// Not broken by this package: xsync v4.5.0's Map, whose Clear is
 	// skipped when it meets a resize (docs/guarantees.md, "Clear").
 	"xsync-v4": {
-		full:       true,
-		newMap:     newXsyncMap,
-		caught:     []string{"clear-linearizability", "clear-atomic"},
-		passes:     true,
-		visualized: true,
+		full:    true,
+		newMap:  newXsyncMap,
+		caught:  []string{"clear-atomic"},
+		passes:  true,
+		mayFail: []string{"clear-linearizability"},
 	},
 	"lost-delete": {
 		newMap: func() Map { return lostDelete{newLockedMap(), new(atomic.Int64)} },
@@ -513,7 +514,7 @@ func checkBrokenChild(t *testing.T, name string, res brokenRun) {
 	}
 	if b.passes {
 		for _, sc := range res.failed {
-			if !slices.Contains(b.caught, sc) {
+			if !slices.Contains(b.caught, sc) && !slices.Contains(b.mayFail, sc) {
 				t.Errorf("%s failed scenario %s, which it is expected to pass (seed %d); output:\n%s", name, sc, res.seed, out)
 			}
 		}

@@ -1,41 +1,44 @@
 package stress
 
 import (
+	"fmt"
 	"sync/atomic"
 )
 
-// LoadOrStore race: all goroutines call LoadOrStore on the same fresh keys,
-// in the same order, each with a value of its own, so that they arrive at
-// each key together. For each key exactly one call must store (loaded
-// false) and every call must return the value that one stored. A
-// LoadOrStore that loads and then stores, even with nothing in between,
-// lets two goroutines both find a key absent and both store.
+// LoadOrStore race: all goroutines contend for one key as a token. Each
+// repeatedly calls LoadOrStore(k, a value of its own, new each time); the
+// one whose call stores owns the token, and since only an owner deletes
+// the key, it must then Load its own value back and take the key out with
+// CompareAndDelete(k, its value). A LoadOrStore that loads and then
+// stores, even with nothing in between, lets two goroutines both find the
+// key absent and both store: one of them then finds the other's value, or
+// fails to delete its own.
 
-const losKeys = 8 // fresh keys per round
+const losTries = 256 // LoadOrStore calls per goroutine per round
 
 func loadOrStoreRace(s *state, newMap func() Map) {
-	g := max(2, s.cfg.goroutines)
+	g := 4 * max(2, s.cfg.goroutines) // enough waiters to put a mutex in starvation mode, which hands it over at once
 	round := uint64(0)
-	defer func() { s.logf("%d rounds of %d goroutines racing on %d fresh keys", round, g, losKeys) }()
+	var owned atomic.Int64
+	defer func() {
+		s.logf("%d rounds of %d goroutines contending for a key, %d times owned", round, g, owned.Load())
+	}()
 	for ; !s.expired() || round == 0; round++ {
 		m := newMap()
-		base := s.rng(round).Uint64N(1 << 40)
-		var stored [losKeys]atomic.Int32
-		var winner [losKeys]atomic.Uint64 // the value each goroutine got back, if the same
+		k := s.rng(round).Uint64()
 		start := make(chan struct{})
 		grp := s.group()
 		for w := range g {
 			grp.Go(func() {
 				<-start
-				for i := range losKeys {
-					k := base + uint64(i)
-					a, loaded := m.LoadOrStore(k, valueFor(k, uint32(w+1)))
-					if !loaded {
-						stored[i].Add(1)
-					}
-					if !winner[i].CompareAndSwap(0, a) && winner[i].Load() != a {
-						s.errorf("round %d: LoadOrStore(%d) returned %#x to one goroutine and %#x to another", round, k, winner[i].Load(), a)
+				for i := range losTries {
+					took, bad := takeToken(m, k, valueFor(k, uint32(w+1)<<16|uint32(i)))
+					if bad != "" {
+						s.errorf("round %d, goroutine %d: %s", round, w, bad)
 						return
+					}
+					if took {
+						owned.Add(1)
 					}
 				}
 			})
@@ -45,12 +48,29 @@ func loadOrStoreRace(s *state, newMap func() Map) {
 		if s.stopped() {
 			return
 		}
-		for i := range losKeys {
-			if n := stored[i].Load(); n != 1 {
-				s.errorf("round %d: %d goroutines called LoadOrStore(%d, their own value) at once; %d of them stored (loaded false), want exactly 1",
-					round, g, base+uint64(i), n)
-				return
-			}
-		}
 	}
+}
+
+// takeToken tries to take the token k with LoadOrStore(k, mine) and, if it
+// did, gives it back; it reports whether it took it, and describes
+// anything an owner should not see.
+func takeToken(m Map, k, mine uint64) (took bool, bad string) {
+	a, loaded := m.LoadOrStore(k, mine)
+	switch {
+	case loaded && !belongs(k, a):
+		return false, fmt.Sprintf("LoadOrStore(%d, %#x) = (%#x, true), a value never stored", k, mine, a)
+	case loaded:
+		return false, ""
+	case a != mine:
+		return true, fmt.Sprintf("LoadOrStore(%d, %#x) = (%#x, false), want its own value", k, mine, a)
+	}
+	if v, ok := m.Load(k); !ok || v != mine {
+		return true, fmt.Sprintf("LoadOrStore(%d, %#x) stored (loaded false), so only this goroutine may remove the key, yet Load = (%#x, %t): another LoadOrStore stored too",
+			k, mine, v, ok)
+	}
+	if !m.CompareAndDelete(k, mine) {
+		return true, fmt.Sprintf("LoadOrStore(%d, %#x) stored (loaded false), so only this goroutine may remove the key, yet CompareAndDelete(%d, %#x) = false: another LoadOrStore stored too",
+			k, mine, k, mine)
+	}
+	return true, ""
 }
