@@ -115,3 +115,35 @@ func TestLinHistory(t *testing.T) {
 		}
 	}
 }
+
+// TestLinReport checks the report of a long history that fails late: at
+// most 30 lines, cut to the shortest failing prefix, with the operation
+// that cannot be placed marked.
+func TestLinReport(t *testing.T) {
+	var h []porcupine.Operation
+	for i := range int64(100) {
+		h = append(h, op(0, 4*i, 4*i+1, opStore, uint64(i%4+1), 0, 0, false))
+		h = append(h, op(1, 4*i+2, 4*i+3, opLoad, 0, 0, uint64(i%4+1), true))
+	}
+	h = append(h, op(1, 400, 401, opLoad, 0, 0, 2, true)) // the last Store was of 4
+	h = append(h, op(0, 402, 403, opStore, 1, 0, 0, false))
+	s := &state{t: t, cfg: config{seed: 1}}
+	r := linReport(s, 0, h, []uint64{1})
+	t.Log(r)
+	lines := strings.Split(r, "\n")
+	if len(lines) > 30 {
+		t.Errorf("report of %d lines, want at most 30", len(lines))
+	}
+	if !strings.Contains(r, "the first 201,") {
+		t.Errorf("report does not cut the history to the 201 operations up to the failing Load")
+	}
+	var marked string
+	for _, l := range lines {
+		if strings.Contains(l, "<- the first operation that cannot be placed") {
+			marked = l
+		}
+	}
+	if !strings.Contains(marked, "[ 400,  401] g1 Load(k) = (2, true)") {
+		t.Errorf("marked %q, want the Load that returns 2", marked)
+	}
+}
