@@ -328,9 +328,11 @@ func (p plainMap) Range(f func(k, v uint64) bool) {
 // A map's child runs only those scenarios, or all of them if there are
 // none or passes is set.
 var brokenMaps = map[string]struct {
-	newMap     func() Map
-	caught     []string
-	passes     bool     // every other scenario must pass, but those of mayFail: a peer with a known flaw
+	newMap func() Map
+	caught []string
+	// passes marks a peer with a known flaw: one of caught and mayFail
+	// must fail (in one of two runs), and no other scenario.
+	passes     bool
 	mayFail    []string // scenarios that catch the map in some runs only
 	full       bool     // run with Run's default Duration, not 150ms: the Clear checks need it
 	visualized bool     // a history that is not linearizable is reported, with its visualization
@@ -365,11 +367,10 @@ var brokenMaps = map[string]struct {
 	// Not broken by this package: xsync v4.5.0's Map, whose Clear is
 	// skipped when it meets a resize (docs/guarantees.md, "Clear").
 	"xsync-v4": {
-		full:    true,
-		newMap:  newXsyncMap,
-		caught:  []string{"clear-atomic"},
-		passes:  true,
-		mayFail: []string{"clear-linearizability"},
+		full:   true,
+		newMap: newXsyncMap,
+		caught: []string{"clear-atomic", "clear-linearizability"},
+		passes: true,
 	},
 	"lost-delete": {
 		newMap: func() Map { return lostDelete{newLockedMap(), new(atomic.Int64)} },
@@ -433,6 +434,12 @@ func TestBroken(t *testing.T) {
 	for i, name := range names {
 		t.Run(name, func(t *testing.T) {
 			res := runBrokenChild(t, name, i%2 == 0)
+			if brokenMaps[name].passes && !caughtAny(res, brokenMaps[name].caught) {
+				// A peer's flaw is found in most runs, not all: one
+				// miss is chance, two in a row are news.
+				t.Logf("no scenario caught %s (seed %d); running it again", name, res.seed)
+				res = runBrokenChild(t, name, i%2 == 0)
+			}
 			checkBrokenChild(t, name, res)
 		})
 	}
@@ -482,15 +489,25 @@ func runBrokenChild(t *testing.T, name string, byFlag bool) brokenRun {
 	return res
 }
 
+// caughtAny reports whether one of the scenarios failed in res.
+func caughtAny(res brokenRun, scenarios []string) bool {
+	for _, sc := range scenarios {
+		if slices.Contains(res.failed, sc) {
+			return true
+		}
+	}
+	return false
+}
+
 // checkBrokenChild checks what the child of TestBroken on name did.
 func checkBrokenChild(t *testing.T, name string, res brokenRun) {
 	b := brokenMaps[name]
 	out := res.output
+	if b.passes && !caughtAny(res, b.caught) {
+		t.Fatalf("%s passed %v twice in a row (seed %d): if its flaw is fixed, docs/guarantees.md (Clear) and this test are out of date; output:\n%s",
+			name, b.caught, res.seed, out)
+	}
 	if res.err == nil {
-		if b.passes {
-			t.Fatalf("%s passed every scenario, the Clear ones too (seed %d): if its Clear is atomic now, docs/guarantees.md (Clear) and this test are out of date; output:\n%s",
-				name, res.seed, out)
-		}
 		t.Fatalf("Run passed the broken map %q (seed %d); output:\n%s", name, res.seed, out)
 	}
 	if _, ok := res.err.(*exec.ExitError); !ok {
@@ -508,13 +525,13 @@ func checkBrokenChild(t *testing.T, name string, res brokenRun) {
 		}
 	}
 	for _, sc := range b.caught {
-		if !slices.Contains(res.failed, sc) {
+		if !b.passes && !slices.Contains(res.failed, sc) {
 			t.Errorf("scenario %s did not catch %q (seed %d); output:\n%s", sc, name, res.seed, out)
 		}
 	}
 	if b.passes {
 		for _, sc := range res.failed {
-			if !slices.Contains(b.caught, sc) && !slices.Contains(b.mayFail, sc) {
+			if !slices.Contains(b.caught, sc) {
 				t.Errorf("%s failed scenario %s, which it is expected to pass (seed %d); output:\n%s", name, sc, res.seed, out)
 			}
 		}
