@@ -94,6 +94,16 @@
 // Run the tests with the race detector, go test -race. A map whose method
 // set differs needs a small adapter type with the methods of [Map].
 //
+// For maps of other key and value types, [RunOf] runs every scenario
+// through a [Codec] for each: a one-to-one mapping from uint64 and back,
+// such as a key's hex string, or a struct of two uint32:
+//
+//	hex := stress.Codec[string]{
+//		To:   func(x uint64) string { return fmt.Sprintf("%016x", x) },
+//		From: func(s string) uint64 { x, _ := strconv.ParseUint(s, 16, 64); return x },
+//	}
+//	stress.RunOf(t, func() stress.MapOf[string, string] { return mymap.New[string, string]() }, hex, hex, stress.Options{})
+//
 // # Failures and replay
 //
 // Every failure message ends with the seed and the command that replays
