@@ -14,13 +14,18 @@ import (
 //   - clear-linearizability: the linearizability scenario's histories with
 //     Clear among the operations, projected onto each key as a delete of
 //     that key within the Clear's interval.
-//   - clear-atomic: writers store fresh keys one after another, each once,
-//     while clearers run Store(k); Clear(); Load(k) on keys of their own.
-//     The Load must miss: nobody else stores k. Once the round's writers
-//     and clearers are done, each writer's keys still present must be a
-//     suffix of the order it stored them in: a key stored after a Clear
-//     survives it, and so does every key stored after that one. A Clear
-//     that removes a later key but not an earlier one was not one instant.
+//   - clear-atomic: a writer stores fresh keys one after another, each
+//     once, round after round, while Clears run; after each round, its keys
+//     still present must be a suffix of the order it stored them in (a key
+//     stored after a Clear survives it, and so does every key stored after
+//     that one; a Clear that removes a later key but keeps an earlier one
+//     was not one instant). A clearer alternates Store(k); Clear(); Load(k)
+//     on keys of its own (the Load must miss: nobody else stores k) with a
+//     Clear called while the grower seems stuck in one Store, as in a
+//     table rebuild, after which the grower's keys stored before the call
+//     must be gone. One goroutine of each kind: on few cores, more would
+//     help with rebuilds and keep the clearer off the processor while they
+//     run.
 //
 // A map without Clear skips both, and its test log says so.
 
@@ -148,9 +153,9 @@ func clearLinearizability(s *state, newMap func() Map) {
 	linRounds(s, newMap, newBackground(2, 1024))
 }
 
-const (
-	clearWriterKeys = 256 // fresh keys a writer of clear-atomic stores per round
-)
+// clearWriterKeys is how many fresh keys the writer of clear-atomic stores
+// per round.
+const clearWriterKeys = 256
 
 // seqKey is the ith key that writer w stores in round r of clear-atomic
 // (top bit 1), and ownKey the nth key of clearer c (top bits 001).
@@ -162,8 +167,7 @@ func clearAtomic(s *state, newMap func() Map) {
 		return
 	}
 	m := newMap()
-	writers := 1
-	clearers := 1
+	writers, clearers := 1, 1 // see the scenario's description
 	bg := newBackground(1, 4096)
 	stopBg := bg.start(s, m)
 	var clears, rounds atomic.Int64
