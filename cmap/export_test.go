@@ -24,8 +24,20 @@ func (m *Map[K, V]) CheckInvariants() error {
 		return err
 	}
 	for i := range st.segs {
-		s := &st.segs[i]
+		if err := st.checkSegment(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkSegment is CheckInvariants for segment i. The lock is released
+// even if the hasher panics.
+func (st *state[K, V]) checkSegment(i int) error {
+	s := &st.segs[i]
+	err := func() error {
 		st.locks.Lock(i)
+		defer st.locks.Unlock(i)
 		t := s.table.Load()
 		err := t.CheckInvariants(st.hasher.Hash, int(s.live.Load()), s.dead)
 		if err == nil && t.Groups() < s.minGroups {
@@ -34,21 +46,18 @@ func (m *Map[K, V]) CheckInvariants() error {
 		if err == nil && s.pins != 0 {
 			err = fmt.Errorf("%d pins left by finished iterators", s.pins)
 		}
-		st.locks.Unlock(i)
-		if err != nil {
-			return fmt.Errorf("segment %d: %w", i, err)
-		}
-		t.Range(func(e *table.Entry[K, V]) bool {
-			if _, j := st.seg(st.hasher.Hash(e.Key)); j != i && e.Key == e.Key {
-				err = fmt.Errorf("key %v in segment %d, hashes to %d", e.Key, i, j)
-			}
-			return err == nil
-		})
-		if err != nil {
-			return err
-		}
+		return err
+	}()
+	if err != nil {
+		return fmt.Errorf("segment %d: %w", i, err)
 	}
-	return nil
+	s.table.Load().Range(func(e *table.Entry[K, V]) bool {
+		if _, j := st.seg(st.hasher.Hash(e.Key)); j != i && e.Key == e.Key {
+			err = fmt.Errorf("key %v in segment %d, hashes to %d", e.Key, i, j)
+		}
+		return err == nil
+	})
+	return err
 }
 
 // TableGroups returns the number of groups of each segment's table.

@@ -88,8 +88,7 @@ func newExtra[K comparable, V any](c *config, segs int) *extra[K, V] {
 		// Each segment's share of maxLen keys (mean + 7σ + 1, as for
 		// Reserve), with an eighth of the load bound to spare for
 		// tombstones, so that same-size cleanups stay rare.
-		share := segmentShare(c.maxLen, segs)
-		x.layout = table.GroupsFor(share + share/7 + 1)
+		x.layout = layoutGroups("WithMaxLen", c.maxLen, segs, true)
 	}
 	return x
 }
