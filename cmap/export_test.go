@@ -117,6 +117,10 @@ func (st *state[K, V]) checkExtra() error {
 			if err := s.log.Check(t, int(s.live.Load())); err != nil {
 				return fmt.Errorf("segment %d: %w", i, err)
 			}
+			if live := int(s.live.Load()); s.log.Held()-live > live+table.LogSlack {
+				return fmt.Errorf("segment %d: log holds %d records for %d live entries: more than %d stale beyond one per entry",
+					i, s.log.Held(), live, table.LogSlack)
+			}
 		}
 		if s.fixed != (x.policy == RejectNew) {
 			return fmt.Errorf("segment %d: fixed = %v with policy %v", i, s.fixed, x.policy)
@@ -150,3 +154,7 @@ func (m *Map[K, V]) Layout() int {
 // SetPublishHook sets the hook run between taking an insertion number and
 // publishing the entry; nil removes it.
 func SetPublishHook(f func()) { testHookPublish = f }
+
+// LogSlack is the number of stale records a segment's log may keep beyond
+// one per live entry.
+const LogSlack = table.LogSlack

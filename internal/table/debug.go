@@ -82,7 +82,8 @@ func (t *Table[K, V]) CheckInvariants(hash func(K) uint64, live, dead int) error
 // Check verifies a log against t, the segment's current table holding
 // live entries (the writer quiescent), and returns the first violation
 // found: seqs increase along recs[head:], every record before head is
-// stale, and each entry of t has exactly one valid record. It is
+// stale, each entry of t has exactly one valid record, and, unless the
+// array is shared, no record past the length holds an entry. It is
 // O(len(recs) + capacity), for tests.
 func (l *Log[K, V]) Check(t *Table[K, V], live int) error {
 	if l.head < 0 || l.head > len(l.recs) {
@@ -90,6 +91,13 @@ func (l *Log[K, V]) Check(t *Table[K, V], live int) error {
 	}
 	if l.single && len(l.recs) > 1 {
 		return fmt.Errorf("log: %d records for a zero-size entry type", len(l.recs))
+	}
+	if !l.shared {
+		for i, r := range l.recs[len(l.recs):cap(l.recs)] {
+			if r.Entry != nil {
+				return fmt.Errorf("log: record %d, past the length %d, still holds key %v", len(l.recs)+i, len(l.recs), r.Entry.Key)
+			}
+		}
 	}
 	valid := make(map[*Entry[K, V]]bool)
 	for i := range l.recs {

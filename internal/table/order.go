@@ -26,11 +26,25 @@ package table
 // Sharing. A snapshot keeps a slice of recs (Records) beside the frozen
 // table it validates them against. The records in a slice given out are
 // never written again: appends write past its end, and everything that
-// writes records in place (Compact, Append after Reset or a Newest
-// truncation) runs only on a log whose segment is not frozen, that is, a
-// log rebuilt since the last snapshot. The cmap writer guarantees it the
-// way it does for tables: the first write after a snapshot rebuilds the
-// table, and a rebuild gives the log a new array.
+// writes records in place (Compact, Append after a Newest truncation or
+// on a single log, Newest's release of the records it drops) runs only on
+// a log whose array was never given out. Records marks the log shared;
+// the cmap writer guarantees the rest the way it does for tables: the
+// first write to a segment after a snapshot gives its log a new array,
+// compacted by a rebuild (CopyLog) or copied beside a verbatim clone of
+// the table (Unshared).
+//
+// Retention. Every record that holds an entry keeps its value reachable,
+// so records leave the array as soon as the log drops them: Compact
+// clears the slots it frees, and Newest clears each record it drops from
+// the end, unless the array is shared. Then the dropped records lie
+// inside the slice that Records gave the snapshot (Newest only drops
+// records below the length the array had when it was given out, since
+// nothing is appended to a shared log), so the snapshot keeps them
+// reachable anyway, and the map releases its reference to the whole array
+// at the segment's next write. So the array of an unshared log holds no
+// entry beyond len(recs), and the stale records of a log number at most
+// live + LogSlack after every write (NeedsCompact).
 
 // Record is one entry of an insertion log: Entry was published in slot Pos
 // with insertion number Seq. It is valid in a table while that slot still
@@ -55,6 +69,10 @@ type Log[K comparable, V any] struct {
 	// has one value only, the map holds one entry at most, and Append
 	// clears the log first so that it never holds more than one record.
 	single bool
+	// shared is set once Records has given out recs's array: no record in
+	// it may be written again (see "Sharing"). While it is clear, every
+	// record in recs[len(recs):cap(recs)] is zero (see "Retention").
+	shared bool
 }
 
 // NewLog returns an empty log for entries of type Entry[K, V]; single
@@ -65,6 +83,11 @@ func NewLog[K comparable, V any](single bool) *Log[K, V] {
 
 // Len returns the number of records, stale ones included, after head.
 func (l *Log[K, V]) Len() int { return len(l.recs) - l.head }
+
+// Held returns the number of records that may hold an entry: those before
+// head included, and, if the array is shared, not those that Newest
+// dropped (see "Retention").
+func (l *Log[K, V]) Held() int { return len(l.recs) }
 
 // Append records the publication of e in slot p with insertion number
 // seq, which must be larger than every seq in the log. The log must not be
@@ -104,19 +127,30 @@ func (l *Log[K, V]) Newest(t *Table[K, V]) (r Record[K, V], ok bool) {
 		if r := &l.recs[len(l.recs)-1]; valid(t, r) {
 			return *r, true
 		}
-		// Only the length shrinks: the record itself is left in the
-		// array, which a snapshot may share.
+		// A shared array's record is the snapshot's (see "Retention");
+		// an unshared one's is released here.
+		if !l.shared {
+			l.recs[len(l.recs)-1] = Record[K, V]{}
+		}
 		l.recs = l.recs[:len(l.recs)-1]
 	}
 	return r, false
 }
 
 // NeedsCompact reports whether the log holds more stale records than
-// live, plus a little slack, given that the segment holds live entries:
-// compacting then costs O(1) amortized per record made stale.
+// live, plus LogSlack, given that the segment holds live entries:
+// compacting then costs O(1) amortized per record made stale (it reads
+// at most 2×live + LogSlack + 1 records and drops at least live +
+// LogSlack + 1 of them), whatever the slack.
 func (l *Log[K, V]) NeedsCompact(live int) bool {
-	return len(l.recs) > 2*live+16
+	return len(l.recs) > 2*live+LogSlack
 }
+
+// LogSlack is the number of stale records a log may hold beyond one per
+// live entry before it needs compacting. It is small so that a map whose
+// segments hold few entries each (a small FIFO cache) keeps few deleted
+// values reachable: at most Len + LogSlack × segments (docs/guarantees.md).
+const LogSlack = 4
 
 // Compact drops the stale records of a log whose table t is current and
 // not shared, in place (see "Sharing"). It returns the number of valid
@@ -135,9 +169,26 @@ func (l *Log[K, V]) Compact(t *Table[K, V]) int {
 }
 
 // Records returns the records after head, for a snapshot: valid or stale
-// in the table frozen with them, never written again (see "Sharing").
+// in the table frozen with them, never written again (see "Sharing"). The
+// log is shared from then on.
 func (l *Log[K, V]) Records() []Record[K, V] {
+	l.shared = true
 	return l.recs[l.head:len(l.recs):len(l.recs)]
+}
+
+// Unshared returns l if its array was never given out by Records, else a
+// copy of its records after head in a new array, with the capacity of a
+// rebuilt log's array: the log of a table cloned verbatim (Clone), whose
+// slots, and so whose records' positions and entries, are those of the
+// table l belongs to. It reads no entry and hashes nothing.
+func (l *Log[K, V]) Unshared(live int) *Log[K, V] {
+	if !l.shared {
+		return l
+	}
+	n := len(l.recs) - l.head
+	recs := make([]Record[K, V], n, max(n, 2*live+LogSlack))
+	copy(recs, l.recs[l.head:])
+	return &Log[K, V]{recs: recs, single: l.single}
 }
 
 // CopyLog is Copy for a segment with an insertion log: it re-inserts the
@@ -154,7 +205,7 @@ func (t *Table[K, V]) CopyLog(n int, hash func(K) uint64, l *Log[K, V]) (*Table[
 		}
 	}
 	// Room to append as many records again before the array grows.
-	nl := &Log[K, V]{recs: make([]Record[K, V], 0, 2*live+16), single: l.single}
+	nl := &Log[K, V]{recs: make([]Record[K, V], 0, 2*live+LogSlack), single: l.single}
 	for i := l.head; i < len(l.recs); i++ {
 		if r := &l.recs[i]; valid(t, r) {
 			p := nt.insertFresh(hash(r.Entry.Key), r.Entry)

@@ -128,3 +128,56 @@ func TestLogCheckCatches(t *testing.T) {
 		t.Fatal("decreasing seq not caught")
 	}
 }
+
+// TestLogSharing: Newest releases the records it drops from an unshared
+// log, but never writes a record of a slice that Records gave out; and
+// Unshared copies a shared log into a new array, positions unchanged, for
+// a verbatim clone of its table.
+func TestLogSharing(t *testing.T) {
+	hash := func(k int) uint64 { return mix(uint64(k)) }
+	tb := New[int, int](8)
+	l := NewLog[int, int](false)
+	for k := range 10 {
+		e := &Entry[int, int]{k, k}
+		_, _, free, _ := tb.Locate(hash(k), k)
+		tb.Insert(free, hash(k), e)
+		l.Append(uint64(k+1), free, e)
+	}
+	del := func(k int) {
+		pos, _, _, _ := tb.Locate(hash(k), k)
+		tb.Delete(pos)
+	}
+	del(9)
+	if r, ok := l.Newest(tb); !ok || r.Entry.Key != 8 {
+		t.Fatalf("Newest = %v, %v", r, ok)
+	}
+	if r := l.recs[:cap(l.recs)][9]; r.Entry != nil {
+		t.Fatalf("unshared log: dropped record of key %d kept", r.Entry.Key)
+	}
+	if l.Unshared(9) != l {
+		t.Fatal("Unshared copied a log never given out")
+	}
+	shared := l.Records()
+	before := append([]Record[int, int](nil), shared...)
+	del(8)
+	del(7)
+	if r, ok := l.Newest(tb); !ok || r.Entry.Key != 6 {
+		t.Fatalf("Newest = %v, %v", r, ok)
+	}
+	for i := range before {
+		if shared[i] != before[i] {
+			t.Fatalf("record %d of a shared slice changed: %v -> %v", i, before[i], shared[i])
+		}
+	}
+	nt := tb.Clone()
+	nl := l.Unshared(7)
+	if nl == l || &nl.recs[0] == &l.recs[0] || nl.shared {
+		t.Fatal("Unshared kept the shared array")
+	}
+	if err := nl.Check(nt, 7); err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := nl.Newest(nt); !ok || r.Entry.Key != 6 {
+		t.Fatalf("copied log: Newest = %v, %v", r, ok)
+	}
+}
