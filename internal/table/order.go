@@ -24,27 +24,28 @@ package table
 // moves them and compacts the log into a new array.
 //
 // Sharing. A snapshot keeps a slice of recs (Records) beside the frozen
-// table it validates them against. The records in a slice given out are
-// never written again: appends write past its end, and everything that
-// writes records in place (Compact, Append after a Newest truncation or
-// on a single log, Newest's release of the records it drops) runs only on
-// a log whose array was never given out. Records marks the log shared;
-// the cmap writer guarantees the rest the way it does for tables: the
-// first write to a segment after a snapshot gives its log a new array,
-// compacted by a rebuild (CopyLog) or copied beside a verbatim clone of
-// the table (Unshared).
+// table it validates them against. Records given out are never written
+// again: the log remembers how far they reach (shared), and writes in
+// place only past that point. Append writes at len(recs): at or past
+// shared unless Newest has cut the log below it since, and then Append
+// first moves the records to a new array (unshare). Compact, which
+// writes from the start, compacts a shared log into a new array; a
+// rebuild (CopyLog) always makes a new array. Appends into a shared array
+// past its shared part are invisible to the snapshots: their slices end
+// there (their capacity is their length). So after a snapshot the
+// segment's table can be cloned verbatim (cmap's cloneLocked) and its log
+// kept as it is: the clone keeps every entry in its slot, so every record
+// keeps its meaning, and no record is copied until the log is compacted.
 //
 // Retention. Every record that holds an entry keeps its value reachable,
-// so records leave the array as soon as the log drops them: Compact
-// clears the slots it frees, and Newest clears each record it drops from
-// the end, unless the array is shared. Then the dropped records lie
-// inside the slice that Records gave the snapshot (Newest only drops
-// records below the length the array had when it was given out, since
-// nothing is appended to a shared log), so the snapshot keeps them
-// reachable anyway, and the map releases its reference to the whole array
-// at the segment's next write. So the array of an unshared log holds no
-// entry beyond len(recs), and the stale records of a log number at most
-// live + LogSlack after every write (NeedsCompact).
+// so the log releases the records it drops: Compact clears the slots it
+// frees, and Newest clears each record it drops from the end, except
+// records below shared, which a snapshot may still read. So the array
+// holds entries only in recs[:max(len(recs), shared)], the records
+// between the two being ones that Newest dropped from a snapshot's part
+// of the log; they go with that part at the next Append or Compact.
+// Between them, NeedsCompact keeps the stale records of recs at most
+// live + LogSlack after every write.
 
 // Record is one entry of an insertion log: Entry was published in slot Pos
 // with insertion number Seq. It is valid in a table while that slot still
@@ -69,10 +70,11 @@ type Log[K comparable, V any] struct {
 	// has one value only, the map holds one entry at most, and Append
 	// clears the log first so that it never holds more than one record.
 	single bool
-	// shared is set once Records has given out recs's array: no record in
-	// it may be written again (see "Sharing"). While it is clear, every
-	// record in recs[len(recs):cap(recs)] is zero (see "Retention").
-	shared bool
+	// shared: the records in recs[:shared] may be in a slice that
+	// Records gave out, and are never written again (see "Sharing"); 0
+	// if no slice of this array was given out. Every record in
+	// recs[max(len(recs), shared):cap(recs)] is zero (see "Retention").
+	shared int
 }
 
 // NewLog returns an empty log for entries of type Entry[K, V]; single
@@ -93,10 +95,24 @@ func (l *Log[K, V]) Held() int { return len(l.recs) }
 // seq, which must be larger than every seq in the log. The log must not be
 // shared (see "Sharing").
 func (l *Log[K, V]) Append(seq uint64, p Pos, e *Entry[K, V]) {
-	if l.single {
+	switch {
+	case l.single && l.shared > 0:
+		l.recs, l.head, l.shared = nil, 0, 0
+	case l.single:
 		l.recs, l.head = l.recs[:0], 0
+	case len(l.recs) < l.shared:
+		l.unshare() // the slot to write is a snapshot's
 	}
 	l.recs = append(l.recs, Record[K, V]{Seq: seq, Pos: p, Entry: e})
+}
+
+// unshare moves the records after head to a new array that no snapshot
+// shares, with room for as many again.
+func (l *Log[K, V]) unshare() {
+	n := len(l.recs) - l.head
+	recs := make([]Record[K, V], n, 2*n+LogSlack)
+	copy(recs, l.recs[l.head:])
+	l.recs, l.head, l.shared = recs, 0, 0
 }
 
 // valid reports whether r is valid in t.
@@ -127,10 +143,9 @@ func (l *Log[K, V]) Newest(t *Table[K, V]) (r Record[K, V], ok bool) {
 		if r := &l.recs[len(l.recs)-1]; valid(t, r) {
 			return *r, true
 		}
-		// A shared array's record is the snapshot's (see "Retention");
-		// an unshared one's is released here.
-		if !l.shared {
-			l.recs[len(l.recs)-1] = Record[K, V]{}
+		// Released, unless a snapshot may read it (see "Retention").
+		if n := len(l.recs) - 1; n >= l.shared {
+			l.recs[n] = Record[K, V]{}
 		}
 		l.recs = l.recs[:len(l.recs)-1]
 	}
@@ -153,42 +168,32 @@ func (l *Log[K, V]) NeedsCompact(live int) bool {
 const LogSlack = 4
 
 // Compact drops the stale records of a log whose table t is current and
-// not shared, in place (see "Sharing"). It returns the number of valid
-// records, which must equal the segment's live count.
+// not shared: in place, or into a new array if a snapshot shares the log's
+// (see "Sharing"). It returns the number of valid records, which must
+// equal the segment's live count.
 func (l *Log[K, V]) Compact(t *Table[K, V]) int {
-	n := 0
-	for i := l.head; i < len(l.recs); i++ {
-		if valid(t, &l.recs[i]) {
-			l.recs[n] = l.recs[i]
-			n++
+	src := l.recs[l.head:]
+	dst := l.recs[:0] // in place: dst never passes src
+	if l.shared > 0 {
+		dst = make([]Record[K, V], 0, len(src))
+	}
+	for i := range src {
+		if valid(t, &src[i]) {
+			dst = append(dst, src[i])
 		}
 	}
-	clear(l.recs[n:]) // release the stale entries to the GC
-	l.recs, l.head = l.recs[:n], 0
-	return n
+	if l.shared == 0 {
+		clear(l.recs[len(dst):]) // release the stale entries to the GC
+	}
+	l.recs, l.head, l.shared = dst, 0, 0
+	return len(dst)
 }
 
 // Records returns the records after head, for a snapshot: valid or stale
-// in the table frozen with them, never written again (see "Sharing"). The
-// log is shared from then on.
+// in the table frozen with them, never written again (see "Sharing").
 func (l *Log[K, V]) Records() []Record[K, V] {
-	l.shared = true
+	l.shared = max(l.shared, len(l.recs))
 	return l.recs[l.head:len(l.recs):len(l.recs)]
-}
-
-// Unshared returns l if its array was never given out by Records, else a
-// copy of its records after head in a new array, with the capacity of a
-// rebuilt log's array: the log of a table cloned verbatim (Clone), whose
-// slots, and so whose records' positions and entries, are those of the
-// table l belongs to. It reads no entry and hashes nothing.
-func (l *Log[K, V]) Unshared(live int) *Log[K, V] {
-	if !l.shared {
-		return l
-	}
-	n := len(l.recs) - l.head
-	recs := make([]Record[K, V], n, max(n, 2*live+LogSlack))
-	copy(recs, l.recs[l.head:])
-	return &Log[K, V]{recs: recs, single: l.single}
 }
 
 // CopyLog is Copy for a segment with an insertion log: it re-inserts the
