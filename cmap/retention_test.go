@@ -2,6 +2,7 @@ package cmap_test
 
 import (
 	"runtime"
+	"slices"
 	"testing"
 	"weak"
 
@@ -91,4 +92,71 @@ func TestStaleRecordsBound(t *testing.T) {
 	}
 	t.Logf("%d evicted values alive for %d live entries over %d segments", alive, n, segs)
 	runtime.KeepAlive(m)
+}
+
+// TestOrderedCopyOnWriteKeepsSnapshots: the first write after a snapshot
+// clones an ordered segment's table and keeps its log; the log's later
+// writes (appends past the snapshot's records, Newest dropping some of
+// them, an append below their end, compaction) never change what a
+// snapshot sees.
+func TestOrderedCopyOnWriteKeepsSnapshots(t *testing.T) {
+	m := cmap.New[int, int](cmap.WithSegments(1), cmap.WithInsertionOrder())
+	var model []int
+	for k := range 100 {
+		m.Store(k, k)
+		model = append(model, k)
+	}
+	type snap struct {
+		keys []int
+		get  func() []int
+	}
+	var snaps []snap
+	take := func() {
+		s := m.Snapshot()
+		snaps = append(snaps, snap{slices.Clone(model), func() []int {
+			var ks []int
+			for k := range s.InOrder() {
+				ks = append(ks, k)
+			}
+			return ks
+		}})
+	}
+	verify := func(step string) {
+		t.Helper()
+		for i, s := range snaps {
+			if got := s.get(); !slices.Equal(got, s.keys) {
+				t.Fatalf("%s: snapshot %d changed: %v..., want %v...", step, i, got[:min(5, len(got))], s.keys[:min(5, len(s.keys))])
+			}
+		}
+		check(t, m)
+	}
+	take()
+	groups, resizes := m.TableGroups()[0], m.Stats().Resizes
+	m.Store(100, 100) // the first write: a clone
+	model = append(model, 100)
+	if m.TableGroups()[0] != groups || m.Stats().Resizes != resizes+1 {
+		t.Fatalf("first write after a snapshot: %d groups (was %d), %d resizes (was %d); want one clone", m.TableGroups()[0], groups, m.Stats().Resizes, resizes)
+	}
+	verify("clone")
+	for _, k := range []int{100, 99, 98} {
+		m.Delete(k)
+		model = slices.DeleteFunc(model, func(x int) bool { return x == k })
+	}
+	if k, _, _ := m.Newest(); k != 97 {
+		t.Fatalf("Newest = %d, want 97", k)
+	}
+	verify("Newest")
+	m.Store(200, 200) // below the end of the snapshot's records
+	model = append(model, 200)
+	verify("append")
+	take()
+	for i := range 120 { // enough stale records to compact
+		k := i % 60
+		m.Store(k, -i)
+		model = append(slices.DeleteFunc(model, func(x int) bool { return x == k }), k)
+	}
+	verify("compact")
+	if got := m.Snapshot(); got.Len() != len(model) {
+		t.Fatalf("Len = %d, want %d", got.Len(), len(model))
+	}
 }
