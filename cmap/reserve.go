@@ -16,9 +16,9 @@ import "fmt"
 //
 // Reserve panics, changing nothing, if n is negative or if the tables for
 // n entries cannot be laid out: if a segment's share is more than its
-// largest table holds (about 2.1e10 entries on 64-bit platforms, fewer
-// with more than 1024 segments; 8.2e7 on 32-bit ones: see
-// docs/guarantees.md). A size within the limits that memory cannot back
+// largest table holds, 4.9 entries a group for min(2^32, 2^42/S) groups
+// with S segments on 64-bit platforms, min(2^24, 2^25/S) on 32-bit ones
+// (docs/guarantees.md). A size within the limits that memory cannot back
 // fails as make does. Reserve takes one segment at a time: if the hasher
 // panics while it rebuilds a segment, that segment is left as it was and
 // unlocked, the segments before it keep their new tables and floor, and
