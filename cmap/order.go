@@ -156,8 +156,8 @@ func (st *state[K, V]) publishLocked(s *segment[K, V], t *table.Table[K, V], h u
 		}
 		s.live.Add(1)
 	}
-	// writableLocked left the log unshared: appending and compacting in
-	// place are safe.
+	// The log never writes a record that a snapshot shares (see
+	// internal/table's Log, "Sharing").
 	s.log.Append(seq, pos, ne)
 	if s.log.NeedsCompact(int(s.live.Load())) {
 		s.log.Compact(t)

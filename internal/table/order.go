@@ -92,8 +92,8 @@ func (l *Log[K, V]) Len() int { return len(l.recs) - l.head }
 func (l *Log[K, V]) Held() int { return len(l.recs) }
 
 // Append records the publication of e in slot p with insertion number
-// seq, which must be larger than every seq in the log. The log must not be
-// shared (see "Sharing").
+// seq, which must be larger than every seq in the log. It never writes a
+// record that a snapshot shares (see "Sharing").
 func (l *Log[K, V]) Append(seq uint64, p Pos, e *Entry[K, V]) {
 	switch {
 	case l.single && l.shared > 0:
@@ -167,9 +167,9 @@ func (l *Log[K, V]) NeedsCompact(live int) bool {
 // values reachable: at most Len + LogSlack × segments (docs/guarantees.md).
 const LogSlack = 4
 
-// Compact drops the stale records of a log whose table t is current and
-// not shared: in place, or into a new array if a snapshot shares the log's
-// (see "Sharing"). It returns the number of valid records, which must
+// Compact drops the stale records of a log whose table t is the segment's
+// current, writable table: in place, or into a new array if a snapshot
+// shares the log's (see "Sharing"). It returns the number of valid records, which must
 // equal the segment's live count.
 func (l *Log[K, V]) Compact(t *Table[K, V]) int {
 	src := l.recs[l.head:]
