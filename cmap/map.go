@@ -133,7 +133,7 @@ func newState[K comparable, V any](opts []Option) *state[K, V] {
 	if c.ordered || c.maxLen > 0 || c.hasOnEvict {
 		st.extra = newExtra[K, V](&c, n)
 	}
-	g := table.GroupsFor(segmentShare(c.capacity, n))
+	g := layoutGroups("WithCapacity", c.capacity, n, false)
 	for i := range st.segs {
 		s := &st.segs[i]
 		s.minGroups = g
