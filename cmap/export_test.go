@@ -173,6 +173,7 @@ func (m *Map[K, V]) LockedSegments() []int {
 	}
 	return locked
 }
+
 // LogSlack is the number of stale records a segment's log may keep beyond
 // one per live entry.
 const LogSlack = table.LogSlack
