@@ -29,6 +29,16 @@ func finishes(t *testing.T, what string, f func()) (panicked any) {
 	}
 }
 
+// watchdog crashes the test binary, naming what, unless the returned stop
+// is called within a grace period long enough for a loaded machine: for
+// code that must not hang but calls t.Fatal, which finishes cannot run.
+func watchdog(what string) (stop func()) {
+	timer := time.AfterFunc(30*time.Second, func() {
+		panic(what + ": still running after 30 s: deadlock or endless loop")
+	})
+	return func() { timer.Stop() }
+}
+
 // TestCallbackSafeMethodsOnFullMap: the methods documented as safe inside
 // a callback stay safe on the path where the callback runs with every
 // segment lock held (an absent key on a full bounded map), and so are
