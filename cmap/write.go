@@ -192,8 +192,10 @@ func (w *writer[K, V]) put(ne *table.Entry[K, V]) error {
 // deleted from it, so that a rebuild that panics changes nothing.
 func (w *writer[K, V]) del() {
 	s := w.s
-	live := int(s.live.Load()) - 1              // after the delete
-	if live < w.t.Capacity()/8 && !w.keepSize { // checked here first: the call is rare
+	// The shrink test is checked here first, since the call is rare; live
+	// is the count after the delete.
+	live := int(s.live.Load()) - 1
+	if live < w.t.Capacity()/8 && !w.keepSize {
 		if n := s.shrinkGroups(w.t, live); n != 0 {
 			w.t = s.rebuildLocked(&w.st.hasher, n) // before the delete: see the file comment
 			w.locate()
