@@ -56,10 +56,10 @@ func (t *Table[K, V]) Capacity() int { return len(t.groups) * SlotsPerGroup }
 
 // Find returns the entry of key, or nil. It takes no lock and may run
 // concurrently with the table's writer; see the package comment for why its
-// answer is linearizable. It is small enough to inline into its callers
-// (cmap's Load): it checks the first slot of the home group whose tag
-// matches, and the common miss (no match, and an EMPTY byte); anything
-// else continues in findSlow.
+// answer is linearizable. It answers the common cases from the home group
+// (the first slot whose tag matches holds key, or no slot matches and the
+// group has an EMPTY byte) with no further call; anything else is the whole
+// probe, findSlow.
 func (t *Table[K, V]) Find(h uint64, key K) *Entry[K, V] {
 	grp := &t.groups[h&uint64(len(t.groups)-1)]
 	ctrl := grp.ctrl.Load()
@@ -80,7 +80,8 @@ func (t *Table[K, V]) Find(h uint64, key K) *Entry[K, V] {
 // (see At).
 func (t *Table[K, V]) Lookup(h uint64, key K) (Pos, *Entry[K, V]) { return t.findSlow(h, key) }
 
-// findSlow is the whole probe for key, from its home group.
+// findSlow is the whole lock-free probe for key, from its home group, for
+// Find and Lookup.
 func (t *Table[K, V]) findSlow(h uint64, key K) (Pos, *Entry[K, V]) {
 	tw := tagWord[uint64](tagOf(h))
 	g := h & t.mask
