@@ -56,21 +56,21 @@ func (t *Table[K, V]) Capacity() int { return len(t.groups) * SlotsPerGroup }
 
 // Find returns the entry of key, or nil. It takes no lock and may run
 // concurrently with the table's writer; see the package comment for why its
-// answer is linearizable. It answers the common cases from the home group
-// (the first slot whose tag matches holds key, or no slot matches and the
-// group has an EMPTY byte) with no further call; anything else is the whole
-// probe, findSlow.
+// answer is linearizable. It probes the home group itself, so that the
+// common lookup, which ends there, makes no further call; longer probes
+// continue in probe.
 func (t *Table[K, V]) Find(h uint64, key K) *Entry[K, V] {
 	grp := &t.groups[h&uint64(len(t.groups)-1)]
 	ctrl := grp.ctrl.Load()
-	if m := matchTag(ctrl, tagOf(h)); m != 0 {
+	for m := matchTag(ctrl, tagOf(h)); m != 0; m &= m - 1 {
 		if e := grp.slots[slotOf(m)].Load(); e != nil && e.Key == key {
 			return e
 		}
-	} else if matchEmpty(ctrl) != 0 {
+	}
+	if matchEmpty(ctrl) != 0 {
 		return nil
 	}
-	_, e := t.findSlow(h, key)
+	_, e := t.probe(h, key, 1)
 	return e
 }
 
@@ -78,14 +78,14 @@ func (t *Table[K, V]) Find(h uint64, key K) *Entry[K, V] {
 // so that a writer that looked before taking its lock can skip its own
 // probe if the table is still current and the slot still holds the entry
 // (see At).
-func (t *Table[K, V]) Lookup(h uint64, key K) (Pos, *Entry[K, V]) { return t.findSlow(h, key) }
+func (t *Table[K, V]) Lookup(h uint64, key K) (Pos, *Entry[K, V]) { return t.probe(h, key, 0) }
 
-// findSlow is the whole lock-free probe for key, from its home group, for
-// Find and Lookup.
-func (t *Table[K, V]) findSlow(h uint64, key K) (Pos, *Entry[K, V]) {
+// probe is the lock-free probe for key, from the group skip places after
+// its home group (Find has probed the home group when it passes 1).
+func (t *Table[K, V]) probe(h uint64, key K, skip int) (Pos, *Entry[K, V]) {
 	tw := tagWord[uint64](tagOf(h))
-	g := h & t.mask
-	for range len(t.groups) {
+	g := (h + uint64(skip)) & t.mask
+	for range len(t.groups) - skip {
 		grp := &t.groups[g]
 		ctrl := grp.ctrl.Load()
 		for m := matchWord(ctrl, tw); m != 0; m &= m - 1 {
