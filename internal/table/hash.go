@@ -43,13 +43,24 @@ func MakeHasher[K comparable](user func(seed uint64, key K) uint64, seed uint64)
 // call costs 57): a call per hash, in which the integer mixer and
 // maphash.Comparable are inlined.
 func (h *Hasher[K]) Hash(key K) uint64 {
-	if h.intKey {
-		return mixInt(h.seed, intBits(key))
+	if v, ok := h.IntHash(key); ok {
+		return v
 	}
 	if h.user == nil {
 		return maphash.Comparable(h.mseed, key)
 	}
 	return h.userHash(key)
+}
+
+// IntHash returns Hash(key) and true if keys are 8-byte integers hashed
+// by the default mixer, else 0 and false. Unlike Hash it inlines into its
+// callers: cmap's Load calls it first, and Hash only if it reports false
+// (see Load for the figure).
+func (h *Hasher[K]) IntHash(key K) (uint64, bool) {
+	if !h.intKey {
+		return 0, false
+	}
+	return mixInt(h.seed, intBits(key)), true
 }
 
 // userHash is Hash for a user's hasher: its hash, mixed, which spreads
