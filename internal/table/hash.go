@@ -38,10 +38,10 @@ func MakeHasher[K comparable](user func(seed uint64, key K) uint64, seed uint64)
 
 // Hash returns the hash of key. It panics, leaving nothing changed, if key
 // is an interface holding an unhashable dynamic type (as the built-in map
-// does), or if the user's hasher panics. It is the only way keys are
-// hashed. It is too big to inline (the inliner's budget is 80, and any
-// call costs 57): a call per hash, in which the integer mixer and
-// maphash.Comparable are inlined.
+// does), or if the user's hasher panics. Every key is hashed by it (or by
+// IntHash, its first branch). It is too big to inline (the inliner's
+// budget is 80, and any call costs 57): a call per hash, in which the
+// integer mixer and maphash.Comparable are inlined.
 func (h *Hasher[K]) Hash(key K) uint64 {
 	if v, ok := h.IntHash(key); ok {
 		return v
@@ -70,8 +70,8 @@ func (h *Hasher[K]) IntHash(key K) (uint64, bool) {
 func (h *Hasher[K]) userHash(key K) uint64 { return mix(h.user(h.seed, key)) }
 
 // mixInt hashes an integer key with a secret seed: two rounds of 128-bit
-// multiply and fold (the wyhash construction).
-// (Generic to inline: see word in ctrl.go.)
+// multiply and fold (the wyhash construction). (Generic to inline: see
+// word in ctrl.go.)
 func mixInt[W word](seed, v W) uint64 {
 	hi, lo := bits.Mul64(uint64(v^seed), 0x2d358dccaa6c78a5)
 	hi, lo = bits.Mul64(hi^lo, 0x8bb84b93962eacc9)
