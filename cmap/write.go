@@ -28,6 +28,8 @@ import (
 // lock, if the map is full), publish goes through the publication lock and
 // the log, and del releases the reservation and compacts the log. A write
 // method cannot forget them, since it has no other way to change a table.
+// No write has a specialised path of its own (Store is Swap through the
+// engine): the map's one hand-specialised path is Load's, in map.go.
 //
 // Strong guarantee: everything that can panic (the user's f, hashing
 // during a rebuild) runs before the first change that readers can see, so
