@@ -101,6 +101,9 @@ func newState[K comparable, V any](opts []Option) *state[K, V] {
 		}
 		o(&c)
 	}
+	if c.seedSet && c.hasher == nil {
+		panic("cmap: New: WithSeed without WithHasher: the default hasher draws its own random seed")
+	}
 	var user func(uint64, K) uint64
 	if c.hasher != nil {
 		h, ok := c.hasher.(func(uint64, K) uint64)
@@ -130,7 +133,7 @@ func newState[K comparable, V any](opts []Option) *state[K, V] {
 	if c.ordered || c.maxLen > 0 || c.hasOnEvict {
 		st.extra = newExtra[K, V](&c, n)
 	}
-	g := table.GroupsFor(segmentShare(c.capacity, n))
+	g := layoutGroups("WithCapacity", c.capacity, n, false)
 	for i := range st.segs {
 		s := &st.segs[i]
 		s.minGroups = g

@@ -1,6 +1,7 @@
 package cmap
 
 import (
+	"github.com/segmap/segmap/internal/snapshotimpl"
 	"github.com/segmap/segmap/internal/table"
 	"github.com/segmap/segmap/snapshot"
 )
@@ -41,5 +42,5 @@ func (m *Map[K, V]) Snapshot() *snapshot.Snapshot[K, V] {
 		}
 	}
 	st.locks.UnlockAll()
-	return snapshot.New(f)
+	return (*snapshot.Snapshot[K, V])(snapshotimpl.New(f))
 }

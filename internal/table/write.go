@@ -20,16 +20,6 @@ func MaxUsed(groups int) int { return groups * SlotsPerGroup * maxLoadNum / maxL
 // MaxUsed returns MaxUsed(t.Groups()).
 func (t *Table[K, V]) MaxUsed() int { return len(t.groups) * SlotsPerGroup * maxLoadNum / maxLoadDen }
 
-// GroupsFor returns the smallest power-of-two number of groups whose load
-// bound admits n used slots.
-func GroupsFor(n int) int {
-	g := 1
-	for MaxUsed(g) < n {
-		g <<= 1
-	}
-	return g
-}
-
 // Pos names a slot: group index × 8 + slot index. NoPos is none.
 type Pos int
 
