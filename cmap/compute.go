@@ -135,7 +135,7 @@ func (m *Map[K, V]) LoadOrTryCompute(key K, f func() (V, error)) (value V, loade
 func (m *Map[K, V]) loadOrCompute(fn string, key K, f func() (V, error)) (value V, loaded bool, err error) {
 	st := m.state()
 	h := st.hasher.Hash(key)
-	if e := st.table(h).Find(h, key); e != nil {
+	if _, _, e := st.lookup(h, key); e != nil {
 		return e.Value, true, nil
 	}
 	var w writer[K, V]

@@ -177,3 +177,7 @@ func (m *Map[K, V]) LockedSegments() []int {
 // LogSlack is the number of stale records a segment's log may keep beyond
 // one per live entry.
 const LogSlack = table.LogSlack
+
+// SetClearHook makes Clear call f(i) after it replaced segment i's table,
+// with every segment lock held; nil removes it.
+func SetClearHook(f func(i int)) { testHookClear = f }

@@ -181,10 +181,13 @@ func TestEvictionShrinkPanic(t *testing.T) {
 	check(t, m)
 }
 
+// table1Max is the most entries a one-group table holds: 0.7 × 7 slots.
+const table1Max = 4
+
 func TestEvictingInsertCopyPanic(t *testing.T) {
 	// The oldest entry is in one segment, the new key in another that a
-	// snapshot froze: the insert's copy-on-write rebuild of its segment
-	// rehashes key 0 and panics. The eviction must not happen, or be
+	// snapshot froze and that is full: the insert's rebuild of its
+	// segment rehashes key 0 and panics. The eviction must not happen, or be
 	// visible: here, not happen.
 	var on atomic.Bool
 	var evicted atomic.Int64
@@ -201,12 +204,28 @@ func TestEvictingInsertCopyPanic(t *testing.T) {
 			fresh = k
 		}
 	}
+	// Key 0's segment gets exactly as many entries as its one-group table
+	// holds, so that the insert of fresh must grow it: a rebuild that
+	// rehashes every key (a copy that fits would be a verbatim clone,
+	// which hashes nothing). The other segment holds the rest, oldest
+	// first.
 	m.Store(oldest, oldest)
 	m.Store(0, 0)
+	in0 := 1
 	for k := 1; m.Len() < bound; k++ {
-		if k != oldest && k != fresh {
-			m.Store(k, k)
+		if k == oldest || k == fresh {
+			continue
 		}
+		if m.SegmentOf(k) == seg0 {
+			if in0 == table1Max {
+				continue
+			}
+			in0++
+		}
+		m.Store(k, k)
+	}
+	if g := m.TableGroups()[seg0]; g != 1 || in0 != table1Max {
+		t.Fatalf("setup: key 0's segment has %d groups and %d entries, want 1 and %d", g, in0, table1Max)
 	}
 	snap := m.Snapshot() // freezes every segment
 	on.Store(true)
