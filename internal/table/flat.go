@@ -199,8 +199,9 @@ func (t *Flat[K, V]) Spare() bool { return t.sp != 0 }
 
 // group returns the words of group g.
 func (t *Flat[K, V]) group(g uint64) []uint64 {
-	b := int(g) * t.stride
-	return t.words[b : b+t.stride : b+t.stride]
+	stride := flatHeader + SlotsPerGroup*(wordsOf[K]()+wordsOf[V]())
+	b := int(g) * stride
+	return t.words[b : b+stride : b+stride]
 }
 
 // keyFrom converts the first words of buf to a K.
@@ -220,11 +221,21 @@ func putWords[T any](x T) (buf [flatMaxWords]uint64) {
 	return buf
 }
 
+// wordsOf returns the number of words of a T. It is a constant in each
+// instantiation (the compiler knows the size of every shape), so the
+// loops over a key's or value's words below are unrolled; t.kw and t.vw
+// hold the same numbers for code that is not on a hot path.
+func wordsOf[T any]() int {
+	var x T
+	return int(unsafe.Sizeof(x)+7) >> 3
+}
+
 // loadKey returns the key of the slot at word s of grp, loaded word by
 // word.
 func (t *Flat[K, V]) loadKey(grp []uint64, s int) K {
 	var buf [flatMaxWords]uint64
-	for w := range t.kw {
+	kw := wordsOf[K]()
+	for w := range kw {
 		buf[w] = atomic.LoadUint64(&grp[s+w])
 	}
 	return keyFrom[K](&buf)
@@ -233,74 +244,64 @@ func (t *Flat[K, V]) loadKey(grp []uint64, s int) K {
 // loadValue returns the value of the slot at word s of grp.
 func (t *Flat[K, V]) loadValue(grp []uint64, s int) V {
 	var buf [flatMaxWords]uint64
-	s += t.kw
-	for w := range t.vw {
+	s += wordsOf[K]()
+	for w := range wordsOf[V]() {
 		buf[w] = atomic.LoadUint64(&grp[s+w])
 	}
 	return keyFrom[V](&buf)
 }
 
-// Results of a group scan.
-const (
-	scanNext  = iota // key not in this group; the probe goes on
-	scanHit          // key found
-	scanStop         // key not in this group, which ends the probe
-	scanRetry        // a slot was freed meanwhile: scan the group again
-)
-
 // Find returns the value of key and true, or false if key is absent. It
 // takes no lock, never waits, and may run concurrently with the table's
 // writer; see "Memory ordering" in the comment above for why its answer
-// is linearizable.
+// is linearizable. It inlines into its callers, leaving one call.
 func (t *Flat[K, V]) Find(h uint64, key K) (V, bool) {
+	grp := t.group(h & t.mask)
+	return t.probe(h, key, grp, atomic.LoadUint64(&grp[1]), atomic.LoadUint64(&grp[0]))
+}
+
+// probe is Find after its first two loads: the version word ver and the
+// stored ctrl word of key's home group grp. (Tests call it with words
+// loaded before a write, as a reader descheduled there would hold them.)
+// The SWAR formulas of ctrl.go are written out (see Table.Find).
+func (t *Flat[K, V]) probe(h uint64, key K, grp []uint64, ver, stored uint64) (V, bool) {
+	sw := wordsOf[K]() + wordsOf[V]()
 	tw := lsb * uint64(uint8(h>>32)&0x7F)
 	g := h & t.mask
-	for range t.Groups() {
-		grp := t.group(g)
-		for {
-			ver := atomic.LoadUint64(&grp[1])
-			v, r := t.scan(grp, ver, atomic.LoadUint64(&grp[0]), tw, key)
-			if r == scanHit {
-				return v, true
-			}
-			if r == scanStop {
-				return v, false
-			}
-			if r == scanNext {
+	var v V
+	for n := uint64(0); ; {
+		ctrl := stored ^ msb
+		x := ctrl ^ tw
+		hit := false
+		for m := (x - lsb) &^ x & slotsMSB; m != 0; m &= m - 1 { // matchTag
+			s := flatHeader + bits.TrailingZeros64(m)>>3*sw
+			if t.loadKey(grp, s) == key {
+				v, hit = t.loadValue(grp, s), true
 				break
 			}
 		}
-		g = (g + 1) & t.mask
-	}
-	var zero V
-	return zero, false
-}
-
-// scan looks for key in group grp, whose version word the caller loaded
-// (ver) before its ctrl word (stored); tw is the key's tag in every byte.
-// The SWAR formulas of ctrl.go are written out (see Table.Find).
-func (t *Flat[K, V]) scan(grp []uint64, ver, stored, tw uint64, key K) (v V, r int) {
-	ctrl := stored ^ msb
-	x := ctrl ^ tw
-	for m := (x - lsb) &^ x & slotsMSB; m != 0; m &= m - 1 { // matchTag
-		s := flatHeader + bits.TrailingZeros64(m)>>3*t.sw
-		if t.loadKey(grp, s) == key {
-			v = t.loadValue(grp, s)
-			if atomic.LoadUint64(&grp[1]) != ver {
-				return v, scanRetry
-			}
-			return v, scanHit
+		// The answer for this group, hit or miss, stands only if no slot
+		// was freed meanwhile: a slot read may have been refilled (a torn
+		// or unpublished value, or another key where key was), or key
+		// may have moved within the group.
+		if atomic.LoadUint64(&grp[1]) != ver {
+			ver = atomic.LoadUint64(&grp[1])
+			stored = atomic.LoadUint64(&grp[0])
+			continue
 		}
+		if hit {
+			return v, true
+		}
+		if e := ctrl &^ (ctrl << 6) & slotsMSB; e&(e-t.sp) != 0 || n == t.mask { // a stopping group, or the last
+			var zero V
+			return zero, false
+		}
+		n++
+		g = (g + 1) & t.mask
+		grp = t.group(g)
+		ver = atomic.LoadUint64(&grp[1])
+		stored = atomic.LoadUint64(&grp[0])
 	}
-	// A miss stands only if no slot was freed meanwhile: the key may
-	// have moved within the group, or a slot read may have been reused.
-	if atomic.LoadUint64(&grp[1]) != ver {
-		return v, scanRetry
-	}
-	if e := ctrl &^ (ctrl << 6) & slotsMSB; e&(e-t.sp) != 0 { // more than sp EMPTY bytes
-		return v, scanStop
-	}
-	return v, scanNext
 }
 
 // At returns the key and value in slot p, which holds a key. Only the

@@ -164,18 +164,10 @@ func btoi(b bool) int {
 	return 0
 }
 
-// resolve finishes a reader's scan of group 0 begun with the version and
-// ctrl words ver and ctrl loaded earlier: if the scan must retry, the
-// reader probes again (Find).
+// resolve finishes a reader's Find of key in group 0, begun with the
+// version and ctrl words ver and ctrl loaded earlier.
 func resolve(tb *Flat[uint64, tornVal], key, ver, ctrl uint64) (tornVal, bool) {
-	v, r := tb.scan(tb.group(0), ver, ctrl, 0, key) // hash 0: tag 0
-	switch r {
-	case scanRetry:
-		return tb.Find(0, key)
-	case scanHit:
-		return v, true
-	}
-	return v, false
+	return tb.probe(0, key, tb.group(0), ver, ctrl) // hash 0: group 0, tag 0
 }
 
 // TestFlatMissChecksVersion: a reader that loaded a group's ctrl word, then
