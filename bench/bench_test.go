@@ -20,7 +20,9 @@ import (
 // -oversub goroutines per P); the floor (impl=map) and the single-operation
 // benchmarks use b.Loop. Benchmarks that build a 1e6-key map per iteration
 // (Grow, Memory) use b.Loop, which never reports a b.N=1 probe, but run one
-// -cpu value per invocation anyway (see BENCHMARKS.md).
+// -cpu value per invocation anyway: with -cpu 1,2, a benchmark whose single
+// operation outlasts -benchtime can report its probe run, taken at the
+// GOMAXPROCS the previous benchmark left behind.
 
 var benchOversub = flag.Int("oversub", 1, "goroutines per P in the RunParallel benchmarks (b.SetParallelism)")
 

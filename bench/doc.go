@@ -1,21 +1,23 @@
 // Command bench compares [github.com/segmap/segmap/cmap.Map] side by side
 // with sync.Map, xsync v3 MapOf, xsync v4 Map, a map guarded by a
 // sync.RWMutex and, as a floor that no concurrent map can beat, a plain
-// built-in map used from one goroutine. The workloads and the targets are
-// those of BENCHMARKS.md at the root of the repository; the published table
-// is docs/benchmarks.md.
+// built-in map used from one goroutine. docs/benchmarks.md states the
+// workloads, the targets and why each is measured, and publishes the table
+// of the latest full run.
 //
 // Usage:
 //
 //	go run ./bench                  # representative subset, about two minutes on 2 cores
-//	go run ./bench -full            # everything in BENCHMARKS.md (much longer)
+//	go run ./bench -full            # the run of docs/benchmarks.md (much longer)
 //	go run ./bench -workloads mix-90,grow -maps cmap,xsync4 -n 1e3,1e6 -procs 1,2,all
 //	go run ./bench -csv out.csv -svg plots/
+//	go run ./bench -replot out.csv -svg plots/  # redraw the charts, run nothing
 //	go run ./bench -h               # every flag
 //
 // Flags: -workloads, -maps, -keys (uint64, string, both), -n (1e3,1e6),
 // -procs (GOMAXPROCS values, "all" = NumCPU), -oversub (goroutines per P),
-// -duration, -warmup, -reps, -seed, -full, -csv FILE, -svg DIR. A bad flag
+// -duration, -warmup, -reps, -seed, -full, -csv FILE, -svg DIR, and
+// -replot FILE (with -svg DIR only) to redraw the charts of a CSV. A bad flag
 // or an unknown name prints the valid choices and exits with status 2.
 //
 // Output: a header (machine, CPU, Go version, command, load average, the
@@ -23,9 +25,13 @@
 // each row with cmap's ratio to that map and a line under the table with
 // cmap's ratio to the best peer (the best of the other concurrent maps;
 // the single-goroutine map is a floor, not a peer). -csv writes every
-// figure in long form (workload,keys,n,procs,goroutines,map,metric,value);
-// -svg draws throughput against goroutines, the per-Store latency CDF of
-// grow and its tail, and memory bars.
+// figure in long form (workload,keys,n,procs,goroutines,map,metric,value),
+// and grow's sampled latency distribution as cdf_ns, cdf_frac and cdf_tail
+// rows; -svg draws throughput per configuration as grouped bars, grow's
+// latency percentiles, its latency CDF and tail, and memory bars, with
+// tick labels such as 100µs and 20M, the legend beside the data, and text
+// drawn as glyph outlines of Liberation Sans so that a chart looks the
+// same in every viewer.
 //
 // Every map runs the same key sequences through the same adapter interface
 // ([benchMap]), so the harness cost (a fast PRNG and one interface call,

@@ -26,7 +26,8 @@ const (
 	defaultDuration  = 250 * time.Millisecond
 	defaultReps      = 3
 
-	// -full: everything in BENCHMARKS.md.
+	// -full: every workload, size, key type and configuration of
+	// docs/benchmarks.md.
 	fullWorkloads = "all"
 	fullKeys      = "both"
 	fullN         = "1e3,1e6"
@@ -63,6 +64,7 @@ type options struct {
 	seed      uint64
 	csvPath   string
 	svgDir    string
+	replot    string // a CSV to redraw charts from; nothing runs
 	full      bool
 	command   string
 }
@@ -87,6 +89,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bench: %v\n", err)
 		fmt.Fprintf(stderr, "run '%s -h' for usage\n", commandName)
 		return 2
+	}
+	if o.replot != "" {
+		files, err := replot(o.replot, o.svgDir)
+		if err != nil {
+			fmt.Fprintf(stderr, "bench: -replot: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stderr, "wrote %d charts to %s\n", len(files), o.svgDir)
+		return 0
 	}
 	r, err := newRunner(o, stdout, stderr)
 	if err != nil {
@@ -116,7 +127,8 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 		seedF      = fs.Uint64("seed", 1, "seed of the per-goroutine key sequences")
 		csvF       = fs.String("csv", "", "also write every figure to this CSV `file`")
 		svgF       = fs.String("svg", "", "also write SVG charts into this `dir`")
-		fullF      = fs.Bool("full", false, "everything in BENCHMARKS.md: all workloads, N=1e3,1e6, both key types, procs 1,2,all, oversub 1,8 (explicit flags still win)")
+		fullF      = fs.Bool("full", false, "the run of docs/benchmarks.md: all workloads, N=1e3,1e6, both key types, procs 1,2,all, oversub 1,8 (explicit flags still win)")
+		replotF    = fs.String("replot", "", "run nothing: redraw the charts of this CSV `file` (written by -csv) into the -svg dir")
 	)
 	fs.Usage = func() {} // Parse calls it on every error; usage is printed for -h only
 	if err := fs.Parse(args); err != nil {
@@ -131,6 +143,9 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["replot"] {
+		return replotArgs(*replotF, *svgF, set)
+	}
 	if *fullF {
 		full := map[string]*string{"workloads": workloadsF, "keys": keysF, "n": nF, "procs": procsF, "oversub": oversubF}
 		fullVals := map[string]string{"workloads": fullWorkloads, "keys": fullKeys, "n": fullN, "procs": fullProcs, "oversub": fullOversub}
@@ -178,12 +193,30 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	return o, nil
 }
 
+// replotArgs checks a -replot command line: it needs -svg and takes no
+// flag that would change a run.
+func replotArgs(csvPath, svgDir string, set map[string]bool) (*options, error) {
+	if csvPath == "" {
+		return nil, usageError("-replot: no CSV file given")
+	}
+	if svgDir == "" {
+		return nil, usageError("-replot %s: needs -svg DIR, where the charts go", csvPath)
+	}
+	for name := range set {
+		if name != "replot" && name != "svg" {
+			return nil, usageError("-replot takes only -svg, not -%s: it runs nothing", name)
+		}
+	}
+	return &options{replot: csvPath, svgDir: svgDir}, nil
+}
+
 func printUsage(fs *flag.FlagSet, w io.Writer) {
 	fmt.Fprintf(w, `Usage: %s [flags]
 
 Compares cmap with sync.Map, xsync v3 MapOf, xsync v4 Map, map+RWMutex and
 the single-goroutine built-in map (the floor) on the workloads of
-BENCHMARKS.md. Markdown tables go to stdout, progress to stderr.
+docs/benchmarks.md. Markdown tables go to stdout, progress to stderr.
+-replot FILE -svg DIR redraws the charts of a CSV without running.
 
 With no flags (about two minutes on 2 cores):
   -workloads %s -keys %s -n %s -procs %s

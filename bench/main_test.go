@@ -135,6 +135,9 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"-warmup", "-1s"}, []string{"-warmup -1s"}},
 		{[]string{"mix-90"}, []string{`unexpected argument "mix-90"`}},
 		{[]string{"-csv", filepath.Join(t.TempDir(), "no", "such", "dir", "x.csv"), "-duration", "1ms"}, []string{"-csv:"}},
+		{[]string{"-replot", "x.csv"}, []string{"-replot x.csv: needs -svg DIR"}},
+		{[]string{"-replot", "", "-svg", "d"}, []string{"-replot: no CSV file given"}},
+		{[]string{"-replot", "x.csv", "-svg", "d", "-n", "1e3"}, []string{"-replot takes only -svg, not -n"}},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer

@@ -395,14 +395,31 @@ func writeSnapshot(w io.Writer, rs []*result) {
 	fmt.Fprintf(w, "Writers Store present keys; write throughput is counted over 10ms before each snapshot and the 10ms right after it, with the snapshot alive. Medians over all snapshots.\n")
 }
 
-// writeCSV writes every metric of every result as one row (long format).
+// csvHeader is the first row of the CSV.
+var csvHeader = []string{"workload", "keys", "n", "procs", "goroutines", "map", "metric", "value"}
+
+// writeCSV writes every metric of every result as one row (long format),
+// then, for grow, the sampled latency distribution that the charts draw:
+// one cdf_ns, cdf_frac and cdf_tail row per point, in order (see
+// cdfPoint). Values are written in the shortest form that reads back
+// exactly, so charts redrawn from the CSV (-replot) are the same.
 func writeCSV(w io.Writer, results []*result) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"workload", "keys", "n", "procs", "goroutines", "map", "metric", "value"})
+	cw.Write(csvHeader)
 	for _, r := range results {
-		for _, m := range r.Metrics {
+		row := func(name string, v float64) {
 			cw.Write([]string{r.Workload, r.Keys, strconv.Itoa(r.N), strconv.Itoa(r.Procs), strconv.Itoa(r.Goroutines),
-				r.Map, m.Name, strconv.FormatFloat(m.Value, 'g', -1, 64)})
+				r.Map, name, strconv.FormatFloat(v, 'g', -1, 64)})
+		}
+		for _, m := range r.Metrics {
+			row(m.Name, m.Value)
+		}
+		if r.lat != nil {
+			for _, pt := range r.lat.cdf {
+				row("cdf_ns", pt.ns)
+				row("cdf_frac", pt.frac)
+				row("cdf_tail", pt.tail)
+			}
 		}
 	}
 	cw.Flush()

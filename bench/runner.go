@@ -86,8 +86,9 @@ func (o *options) sweep() []cfg {
 }
 
 // sizes is the list of N for a workload: grow, memory and snapshot are
-// defined at the largest N (1e6) in BENCHMARKS.md, so -full runs them only
-// there; with an explicit -n they run at every size.
+// measured at the largest N (1e6 in docs/benchmarks.md), where growth
+// pauses and bytes per entry show, so -full runs them only there; with an
+// explicit -n they run at every size.
 func (o *options) sizes(w *workload) []int {
 	if o.full && (w.kind == kindGrow || w.kind == kindMemory || w.kind == kindSnapshot) {
 		return o.ns[len(o.ns)-1:]

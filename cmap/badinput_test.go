@@ -42,6 +42,9 @@ func TestBadOptions(t *testing.T) {
 		cmap.New[int, int](cmap.WithHasher(cmap.StringXXHash))
 	})
 	mustPanic(t, "cmap: New: nil Option", func() { cmap.New[int, int](nil) })
+	mustPanic(t, "cmap: New: WithSeed without WithHasher: the default hasher draws its own random seed", func() {
+		cmap.New[string, int](cmap.WithSeed(1))
+	})
 	mustPanic(t, "cmap: Reserve: -5 is negative", func() { cmap.New[int, int]().Reserve(-5) })
 }
 

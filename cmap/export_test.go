@@ -141,3 +141,18 @@ func (m *Map[K, V]) Layout() int {
 // SetPublishHook sets the hook run between taking an insertion number and
 // publishing the entry; nil removes it.
 func SetPublishHook(f func()) { testHookPublish = f }
+
+// LockedSegments returns the indexes of the segments whose lock is held,
+// by trying each.
+func (m *Map[K, V]) LockedSegments() []int {
+	st := m.state()
+	var locked []int
+	for i := range st.segs {
+		if st.locks.TryLock(i) {
+			st.locks.Unlock(i)
+		} else {
+			locked = append(locked, i)
+		}
+	}
+	return locked
+}

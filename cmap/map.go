@@ -2,7 +2,6 @@ package cmap
 
 import (
 	"fmt"
-	"hash/maphash"
 	"math/bits"
 	"reflect"
 	"runtime"
@@ -69,16 +68,15 @@ type state[K comparable, V any] struct {
 	// several stripes is done in ascending index order only (striped's
 	// global order), so Snapshot and Clear cannot deadlock.
 	locks *striped.Stripes
-	// mus[i] == locks.Mutex(i), so that single-segment writers lock with
-	// an inlined sync.Mutex fast path: calls from generic code into
-	// another package are not inlined when a user instantiates the map.
+	// mus[i] == locks.Mutex(i): single-segment writers lock through it,
+	// one call less than through striped's Lock.
 	mus []*sync.Mutex
 	// valueComparable reports whether V's values can be compared with ==
 	// (CompareAndSwap, CompareAndDelete).
 	valueComparable bool
 	// extra is nil unless the map keeps insertion order or is bounded
-	// (WithInsertionOrder, WithMaxLen); every write checks it once, and
-	// takes the paths of bound.go and order.go if it is set.
+	// (WithInsertionOrder, WithMaxLen); the write engine (write.go) calls
+	// its hooks (extra.go) if it is set. Load never reads it.
 	extra *extra[K, V]
 }
 
@@ -102,6 +100,9 @@ func newState[K comparable, V any](opts []Option) *state[K, V] {
 			panic("cmap: New: nil Option")
 		}
 		o(&c)
+	}
+	if c.seedSet && c.hasher == nil {
+		panic("cmap: New: WithSeed without WithHasher: the default hasher draws its own random seed")
 	}
 	var user func(uint64, K) uint64
 	if c.hasher != nil {
@@ -179,13 +180,9 @@ func (m *Map[K, V]) initSlow() *state[K, V] {
 	return st
 }
 
-// hash returns the hash of key. (Load writes it out with maphash
-// inlined; the writers, dominated by their lock, call this.)
-func (st *state[K, V]) hash(key K) uint64 {
-	if h, ok := st.hasher.IntHash(key); ok {
-		return h
-	}
-	return st.hasher.Hash(key)
+// table returns the current table of the segment of hash h.
+func (st *state[K, V]) table(h uint64) *table.Table[K, V] {
+	return st.segs[h>>(st.shift&63)&st.mask].table.Load()
 }
 
 // seg returns the segment of hash h and its index.
@@ -201,30 +198,8 @@ func (m *Map[K, V]) Load(key K) (value V, ok bool) {
 	if st == nil {
 		return value, false
 	}
-	h, ok := st.hasher.IntHash(key)
-	if !ok {
-		if seed, ok := st.hasher.MaphashSeed(); ok {
-			h = maphash.Comparable(seed, key)
-		} else {
-			h = st.hasher.Hash(key)
-		}
-	}
-	t := st.segs[h>>(st.shift&63)&st.mask].table.Load()
-	// The home group is probed here, written out (it is table.Find's
-	// first step) so that a Load that ends in its home group makes no
-	// call: the hottest path of the map. Longer probes call the table.
-	grp := t.Home(h)
-	ctrl := grp.Ctrl()
-	v := ctrl ^ table.LSB*uint64(uint8(h>>32)&0x7F) // match the tag
-	for match := (v - table.LSB) &^ v & table.MSB; match != 0; match &= match - 1 {
-		if e := grp.Slot(bits.TrailingZeros64(match) >> 3); e != nil && e.Key == key {
-			return e.Value, true
-		}
-	}
-	if ctrl&^(ctrl<<6)&table.MSB != 0 { // an EMPTY byte ends the probe
-		return value, false
-	}
-	if e := t.FindAfterHome(h, key); e != nil {
+	h := st.hasher.Hash(key)
+	if e := st.segs[h>>(st.shift&63)&st.mask].table.Load().Find(h, key); e != nil {
 		return e.Value, true
 	}
 	return value, false
@@ -235,70 +210,34 @@ func (m *Map[K, V]) Load(key K) (value V, ok bool) {
 // or panics with an error wrapping [ErrFull], changing nothing
 // ([RejectNew]; [Map.TryStore] returns the error instead).
 func (m *Map[K, V]) Store(key K, value V) {
-	m.swap("Store", key, value)
+	if _, _, err := m.swap("Store", key, value); err != nil {
+		panic(err)
+	}
 }
 
 // Swap stores value for key and returns the previous value, if any. loaded
 // reports whether key was present.
 func (m *Map[K, V]) Swap(key K, value V) (previous V, loaded bool) {
-	return m.swap("Swap", key, value)
-}
-
-// swap is Swap; fn names the method called, for the panics of a bounded
-// map.
-func (m *Map[K, V]) swap(fn string, key K, value V) (previous V, loaded bool) {
-	st := m.state()
-	if st.extra != nil {
-		return st.swapExtra(fn, key, value)
+	previous, loaded, err := m.swap("Swap", key, value)
+	if err != nil {
+		panic(err)
 	}
-	h := st.hash(key)
-	ne := &table.Entry[K, V]{Key: key, Value: value}
-	s, i := st.seg(h)
-	mu := st.mus[i]
-	mu.Lock()
-	defer mu.Unlock()
-	t := s.table.Load()
-	pos, e, free, freeEmpty := t.Locate(h, key)
-	if e != nil {
-		previous, loaded = e.Value, true
-	}
-	st.putLocked(s, t, h, ne, pos, free, freeEmpty)
 	return previous, loaded
 }
 
-// putLocked publishes ne for its key, found at pos (or absent, to go at
-// free) in t, the segment's current table. The segment lock must be held.
-func (st *state[K, V]) putLocked(s *segment[K, V], t *table.Table[K, V], h uint64, ne *table.Entry[K, V], pos, free table.Pos, freeEmpty bool) {
-	if nt := s.writableLocked(&st.hasher, t, pos == table.NoPos && freeEmpty); nt != t {
-		t = nt
-		pos, _, free, freeEmpty = t.Locate(h, ne.Key)
+// swap is Swap, returning the ErrFull error of a full RejectNew map; fn
+// names the method called.
+func (m *Map[K, V]) swap(fn string, key K, value V) (previous V, loaded bool, err error) {
+	st := m.state()
+	h := st.hasher.Hash(key)
+	ne := &table.Entry[K, V]{Key: key, Value: value} // allocated before the lock
+	var w writer[K, V]
+	defer w.close()
+	st.open(&w, fn, key, h, nil, table.NoPos, nil)
+	if w.e != nil {
+		previous, loaded = w.e.Value, true
 	}
-	if pos != table.NoPos {
-		t.Replace(pos, ne)
-		return
-	}
-	t.Insert(free, h, ne)
-	if !freeEmpty {
-		s.dead--
-	}
-	s.live.Add(1)
-}
-
-// deleteLocked deletes the entry at pos in t, the segment's current table,
-// and may shrink the table. The segment lock must be held.
-func (st *state[K, V]) deleteLocked(s *segment[K, V], t *table.Table[K, V], h uint64, key K, pos table.Pos) {
-	if nt := s.writableLocked(&st.hasher, t, false); nt != t {
-		t = nt
-		pos, _, _, _ = t.Locate(h, key)
-	}
-	if t.Delete(pos) {
-		s.dead++
-	}
-	s.live.Add(-1)
-	s.shrinkLocked(&st.hasher, t)
-	if st.extra != nil {
-		st.extra.deletedLocked(s)
-	}
+	return previous, loaded, w.put(ne)
 }
 
 // LoadOrStore returns the existing value for key if present. Otherwise, it
@@ -311,24 +250,20 @@ func (st *state[K, V]) deleteLocked(s *segment[K, V], t *table.Table[K, V], h ui
 // [Map.TryStore] to get the error instead.
 func (m *Map[K, V]) LoadOrStore(key K, value V) (actual V, loaded bool) {
 	st := m.state()
-	h := st.hash(key)
-	s, i := st.seg(h)
-	if e := s.table.Load().Find(h, key); e != nil {
+	h := st.hasher.Hash(key)
+	if e := st.table(h).Find(h, key); e != nil {
 		return e.Value, true
-	}
-	if st.extra != nil {
-		return st.loadOrStoreExtra(key, h, value)
 	}
 	ne := &table.Entry[K, V]{Key: key, Value: value}
-	mu := st.mus[i]
-	mu.Lock()
-	defer mu.Unlock()
-	t := s.table.Load()
-	pos, e, free, freeEmpty := t.Locate(h, key)
-	if e != nil {
-		return e.Value, true
+	var w writer[K, V]
+	defer w.close()
+	st.open(&w, "LoadOrStore", key, h, nil, table.NoPos, nil)
+	if w.e != nil {
+		return w.e.Value, true
 	}
-	st.putLocked(s, t, h, ne, pos, free, freeEmpty)
+	if err := w.put(ne); err != nil {
+		panic(err)
+	}
 	return value, false
 }
 
@@ -340,21 +275,21 @@ func (m *Map[K, V]) LoadAndDelete(key K) (value V, loaded bool) {
 	if st == nil {
 		return value, false
 	}
-	h := st.hash(key)
-	s, i := st.seg(h)
-	if s.table.Load().Find(h, key) == nil {
-		return value, false
-	}
-	mu := st.mus[i]
-	mu.Lock()
-	defer mu.Unlock()
-	t := s.table.Load()
-	pos, e, _, _ := t.Locate(h, key)
+	h := st.hasher.Hash(key)
+	t := st.table(h)
+	pos, e := t.Lookup(h, key)
 	if e == nil {
 		return value, false
 	}
-	st.deleteLocked(s, t, h, key, pos)
-	return e.Value, true
+	var w writer[K, V]
+	defer w.close()
+	st.open(&w, "LoadAndDelete", key, h, t, pos, e)
+	if w.e == nil {
+		return value, false
+	}
+	value = w.e.Value
+	w.del()
+	return value, true
 }
 
 // Delete deletes the value for key. When key is absent it takes no lock and
@@ -366,16 +301,16 @@ func (m *Map[K, V]) Delete(key K) {
 // holds is the lock-free first step of CompareAndSwap and CompareAndDelete
 // (named by fn): it panics if V is not comparable, and reports whether key
 // holds old now; if not, the operation fails without taking a lock (a
-// failed compare is linearizable at this read). It returns key's hash and
-// segment for the locked second step.
-func (st *state[K, V]) holds(fn string, key K, old V) (h uint64, s *segment[K, V], i int, ok bool) {
+// failed compare is linearizable at this read). It returns key's hash,
+// table, slot and entry for the locked second step.
+func (st *state[K, V]) holds(fn string, key K, old V) (h uint64, t *table.Table[K, V], pos table.Pos, e *table.Entry[K, V], ok bool) {
 	if !st.valueComparable {
 		panic(fmt.Sprintf("cmap: %s: value type %v is not comparable", fn, reflect.TypeFor[V]()))
 	}
-	h = st.hash(key)
-	s, i = st.seg(h)
-	e := s.table.Load().Find(h, key)
-	return h, s, i, e != nil && any(e.Value) == any(old)
+	h = st.hasher.Hash(key)
+	t = st.table(h)
+	pos, e = t.Lookup(h, key)
+	return h, t, pos, e, e != nil && any(e.Value) == any(old)
 }
 
 // CompareAndSwap swaps the old and new values for key if the value stored
@@ -384,24 +319,18 @@ func (st *state[K, V]) holds(fn string, key K, old V) (h uint64, s *segment[K, V
 // panics as == does, leaving the map unchanged.
 func (m *Map[K, V]) CompareAndSwap(key K, old, new V) (swapped bool) {
 	st := m.state()
-	h, s, i, maybe := st.holds("CompareAndSwap", key, old)
+	h, t, pos, e, maybe := st.holds("CompareAndSwap", key, old)
 	if !maybe {
 		return false
 	}
-	if st.extra != nil {
-		return st.compareAndSwapExtra(key, h, old, new)
-	}
 	ne := &table.Entry[K, V]{Key: key, Value: new}
-	mu := st.mus[i]
-	mu.Lock()
-	defer mu.Unlock()
-	t := s.table.Load()
-	pos, e, _, _ := t.Locate(h, key)
-	if e == nil || any(e.Value) != any(old) {
+	var w writer[K, V]
+	defer w.close()
+	st.open(&w, "CompareAndSwap", key, h, t, pos, e)
+	if w.e == nil || any(w.e.Value) != any(old) {
 		return false
 	}
-	st.putLocked(s, t, h, ne, pos, table.NoPos, false)
-	return true
+	return w.put(ne) == nil // a replace: never ErrFull
 }
 
 // CompareAndDelete deletes the entry for key if its value is equal to old.
@@ -409,19 +338,17 @@ func (m *Map[K, V]) CompareAndSwap(key K, old, new V) (swapped bool) {
 // if old is the zero value). It panics if V is not a comparable type.
 func (m *Map[K, V]) CompareAndDelete(key K, old V) (deleted bool) {
 	st := m.state()
-	h, s, i, maybe := st.holds("CompareAndDelete", key, old)
+	h, t, pos, e, maybe := st.holds("CompareAndDelete", key, old)
 	if !maybe {
 		return false
 	}
-	mu := st.mus[i]
-	mu.Lock()
-	defer mu.Unlock()
-	t := s.table.Load()
-	pos, e, _, _ := t.Locate(h, key)
-	if e == nil || any(e.Value) != any(old) {
+	var w writer[K, V]
+	defer w.close()
+	st.open(&w, "CompareAndDelete", key, h, t, pos, e)
+	if w.e == nil || any(w.e.Value) != any(old) {
 		return false
 	}
-	st.deleteLocked(s, t, h, key, pos)
+	w.del()
 	return true
 }
 
@@ -441,8 +368,8 @@ func (m *Map[K, V]) Len() int {
 	for i := range st.segs {
 		n += st.segs[i].live.Load()
 	}
-	if st.extra != nil && st.extra.maxLen > 0 {
-		n = min(n, st.extra.maxLen)
+	if b := st.bound(); b > 0 {
+		n = min(n, b)
 	}
 	return int(n)
 }
@@ -466,7 +393,5 @@ func (m *Map[K, V]) Clear() {
 		s.replaceLocked(table.New[K, V](s.minGroups), 0)
 		s.resizes.Add(^uint64(0)) // a clear is not a rebuild
 	}
-	if st.extra != nil {
-		st.clearedLocked(cleared)
-	}
+	st.clearedLocked(cleared)
 }

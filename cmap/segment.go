@@ -7,8 +7,10 @@ import (
 )
 
 // segment is the part of a Map whose keys have the same top hash bits. Its
-// writers hold stripe i of Map.locks (i = its index); its readers hold
-// nothing.
+// writers hold its lock, stripe i of state.locks (i = its index, also
+// state.mus[i]); its readers hold nothing. This file manages its table:
+// copy-on-write, grow, clean and shrink, each by building a new table and
+// swapping it in.
 type segment[K comparable, V any] struct {
 	// table is the current table. Replaced whole (never resized in place)
 	// under the lock; loaded atomically by readers. Never nil after init.
@@ -51,8 +53,9 @@ type segment[K comparable, V any] struct {
 	_   [72]byte
 }
 
-// shared reports whether the current table may be read by a snapshot or an
-// iterator and so must be copied before a write. s.mu must be held.
+// sharedLocked reports whether the current table may be read by a snapshot
+// or an iterator and so must be copied before a write. The segment lock
+// must be held.
 func (s *segment[K, V]) sharedLocked() bool { return s.frozen || s.pins > 0 }
 
 // replaceLocked publishes nt (holding live entries and no tombstones) as
@@ -108,17 +111,19 @@ func (s *segment[K, V]) growthGroups(live int) int {
 }
 
 // writableLocked returns the table a writer may change for an operation
-// that is about to insert (inserting) or only replace/delete: a private
-// copy if the current table is shared, grown or cleaned if an insert
-// into an EMPTY slot would break the load bound. The caller re-locates its
-// key if the table returned differs from the one it probed. The segment
-// lock must be held.
-func (s *segment[K, V]) writableLocked(hasher *table.Hasher[K], t *table.Table[K, V], insertEmpty bool) *table.Table[K, V] {
+// that is about to insert (insertEmpty: into an EMPTY slot) or only
+// replace or delete: a private copy if the current table t is shared,
+// grown or cleaned if an insert into an EMPTY slot would break the load
+// bound. moved reports that entries may have moved (a rebuild, not a
+// verbatim clone), so the caller must locate its key again. If hashing
+// panics during a rebuild, the segment is left as it was. The segment lock
+// must be held.
+func (s *segment[K, V]) writableLocked(hasher *table.Hasher[K], t *table.Table[K, V], insertEmpty bool) (nt *table.Table[K, V], moved bool) {
 	live := int(s.live.Load())
 	if insertEmpty && live+s.dead+1 > t.MaxUsed() {
 		// Double if live entries need it, keep the size (dropping the
 		// tombstones) if they do not, shrink if they are few.
-		return s.rebuildLocked(hasher, s.growthGroups(live+1))
+		return s.rebuildLocked(hasher, s.growthGroups(live+1)), true
 	}
 	if s.sharedLocked() {
 		// Copy-on-write after a snapshot or during an iteration. If one
@@ -127,26 +132,28 @@ func (s *segment[K, V]) writableLocked(hasher *table.Hasher[K], t *table.Table[K
 		// bigger if the live entries need it. Ordered maps always rebuild,
 		// which rewrites the log in a new array.
 		if s.log == nil && live+s.dead+1 <= t.MaxUsed() {
-			return s.cloneLocked(t)
+			return s.cloneLocked(t), false
 		}
 		n := t.Groups()
 		if live+1 > t.MaxUsed() {
 			n = s.growthGroups(live + 1)
 		}
-		return s.rebuildLocked(hasher, n)
+		return s.rebuildLocked(hasher, n), true
 	}
-	return t
+	return t, false
 }
 
-// shrinkLocked rebuilds the table smaller after a delete left fewer live
-// entries than an eighth of the capacity, giving memory back. The segment
-// lock must be held.
-func (s *segment[K, V]) shrinkLocked(hasher *table.Hasher[K], t *table.Table[K, V]) {
-	live := int(s.live.Load())
+// shrinkGroups returns the smaller size to rebuild table t to before a
+// delete that leaves live entries, or 0 to keep it: a table shrinks when
+// fewer than an eighth of its slots would hold entries, giving memory
+// back. The rebuilt table has room for the entry about to be deleted and
+// the tombstone its delete may leave. The segment lock must be held.
+func (s *segment[K, V]) shrinkGroups(t *table.Table[K, V], live int) int {
 	if t.Groups() <= s.minGroups || live >= t.Capacity()/8 {
-		return
+		return 0
 	}
-	if n := max(s.growthGroups(live), s.minGroups); n < t.Groups() {
-		s.rebuildLocked(hasher, n)
+	if n := max(s.growthGroups(live), s.minGroups); n < t.Groups() && table.MaxUsed(n) > live {
+		return n
 	}
+	return 0
 }

@@ -1,6 +1,7 @@
 package cmap
 
 import (
+	"github.com/segmap/segmap/internal/snapshotimpl"
 	"github.com/segmap/segmap/internal/table"
 	"github.com/segmap/segmap/snapshot"
 )
@@ -26,7 +27,7 @@ func (m *Map[K, V]) Snapshot() *snapshot.Snapshot[K, V] {
 		Mask:   st.mask,
 		Tables: make([]*table.Table[K, V], len(st.segs)),
 	}
-	ordered := st.extra != nil && st.extra.ordered
+	ordered := st.ordered()
 	if ordered {
 		f.Logs = make([][]table.Record[K, V], len(st.segs))
 	}
@@ -41,5 +42,5 @@ func (m *Map[K, V]) Snapshot() *snapshot.Snapshot[K, V] {
 		}
 	}
 	st.locks.UnlockAll()
-	return snapshot.New(f)
+	return (*snapshot.Snapshot[K, V])(snapshotimpl.New(f))
 }

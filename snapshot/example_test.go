@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/segmap/segmap/cmap"
+	"github.com/segmap/segmap/snapshot"
 )
 
 // A consistent backup while writers keep going: the snapshot is taken in
@@ -20,7 +21,7 @@ func Example_backup() {
 		sessions.Store(user, i+1)
 	}
 
-	snap := sessions.Snapshot() // point in time, O(segments)
+	var snap *snapshot.Snapshot[string, int] = sessions.Snapshot() // point in time, O(segments)
 
 	var wg sync.WaitGroup // writers go on during the export
 	wg.Go(func() {
@@ -29,11 +30,7 @@ func Example_backup() {
 		sessions.Store("bob", 20)
 	})
 
-	backup := make(map[string]int, snap.Len())
-	for k, v := range snap.All() {
-		backup[k] = v
-	}
-	_ = json.NewEncoder(os.Stdout).Encode(backup) // sorts keys
+	_ = json.NewEncoder(os.Stdout).Encode(snap) // as a map[string]int: keys sorted
 	wg.Wait()
 	fmt.Println("live map now has", sessions.Len(), "sessions")
 	// Output:
@@ -110,4 +107,17 @@ func ExampleSnapshot_InOrder() {
 	// second 2
 	// third 3
 	// first 10
+}
+
+// A snapshot encodes as the plain map[K]V with its entries: the keys
+// sorted, integer and encoding.TextMarshaler keys as strings.
+func ExampleSnapshot_MarshalJSON() {
+	m := cmap.New[int, string]()
+	m.Store(10, "ten")
+	m.Store(9, "<nine>")
+	s := m.Snapshot()
+	m.Store(11, "eleven") // not in s
+	b, err := json.Marshal(s)
+	fmt.Println(string(b), err)
+	// Output: {"10":"ten","9":"\u003cnine\u003e"} <nil>
 }

@@ -3,6 +3,7 @@ package snapshot
 import (
 	"iter"
 
+	"github.com/segmap/segmap/internal/snapshotimpl"
 	"github.com/segmap/segmap/internal/table"
 )
 
@@ -18,32 +19,28 @@ import (
 // snapshot costs nothing to keep for segments that are not written, and
 // one table copy per segment that is. Memory it shares is freed when both
 // the snapshot and the map have dropped it.
-type Snapshot[K comparable, V any] struct {
-	f table.Frozen[K, V]
-}
+//
+// Snapshots are made only by cmap.Map.Snapshot.
+type Snapshot[K comparable, V any] snapshotimpl.Snapshot[K, V]
 
-// New returns the snapshot made of the frozen tables f. It is the hook
-// through which [github.com/segmap/segmap/cmap.Map.Snapshot] builds
-// snapshots; a Frozen value can only be made inside this module.
-func New[K comparable, V any](f table.Frozen[K, V]) *Snapshot[K, V] {
-	if f.Hasher == nil || len(f.Tables) == 0 {
-		panic("snapshot: New: not a frozen map (use cmap.Map.Snapshot)")
-	}
-	return &Snapshot[K, V]{f: f}
+// frozen returns the snapshot's tables.
+func (s *Snapshot[K, V]) frozen() *table.Frozen[K, V] {
+	return (*snapshotimpl.Snapshot[K, V])(s).Frozen()
 }
 
 // Load returns the value stored for key in the snapshot, or the zero value
 // if none is present; ok reports whether a value was found.
 func (s *Snapshot[K, V]) Load(key K) (value V, ok bool) {
-	h := s.f.Hasher.Hash(key)
-	if e := s.f.Table(h).Find(h, key); e != nil {
+	f := s.frozen()
+	h := f.Hasher.Hash(key)
+	if e := f.Table(h).Find(h, key); e != nil {
 		return e.Value, true
 	}
 	return value, false
 }
 
 // Len returns the number of entries in the snapshot.
-func (s *Snapshot[K, V]) Len() int { return s.f.Len }
+func (s *Snapshot[K, V]) Len() int { return s.frozen().Len }
 
 // All returns an iterator over the snapshot's keys and values. Each key is
 // visited exactly once, in the order of the map's layout (segment by
@@ -80,13 +77,14 @@ func (s *Snapshot[K, V]) Values() iter.Seq[V] {
 //
 // It panics if the map was built without cmap.WithInsertionOrder.
 func (s *Snapshot[K, V]) InOrder() iter.Seq2[K, V] {
-	if s.f.Logs == nil {
+	f := s.frozen()
+	if f.Logs == nil {
 		panic("snapshot: InOrder: map built without cmap.WithInsertionOrder")
 	}
 	return func(yield func(K, V) bool) {
 		var m merger[K, V]
-		for i, recs := range s.f.Logs {
-			m.push(s.f.Tables[i], recs)
+		for i, recs := range f.Logs {
+			m.push(f.Tables[i], recs)
 		}
 		for len(m.heads) > 0 {
 			e := m.pop()
@@ -166,7 +164,7 @@ func (m *merger[K, V]) pop() *table.Entry[K, V] {
 }
 
 func (s *Snapshot[K, V]) rangeEntries(yield func(*table.Entry[K, V]) bool) {
-	for _, t := range s.f.Tables {
+	for _, t := range s.frozen().Tables {
 		if !t.Range(yield) {
 			return
 		}

@@ -9,8 +9,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/segmap/segmap/cmap"
-	"github.com/segmap/segmap/internal/table"
-	"github.com/segmap/segmap/snapshot"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -65,15 +63,6 @@ func TestSnapshotOfEmptyMap(t *testing.T) {
 	for range s.All() {
 		t.Fatal("All visited a key")
 	}
-}
-
-func TestNewRejectsZero(t *testing.T) {
-	defer func() {
-		if r := recover(); r == nil || !strings.Contains(r.(string), "snapshot: New") {
-			t.Fatalf("recover() = %v", r)
-		}
-	}()
-	snapshot.New(table.Frozen[int, int]{})
 }
 
 // TestSnapshotCostsOneCopyPerWrittenSegment: taking a snapshot copies

@@ -1,11 +1,14 @@
 package table
 
+import "math/bits"
+
 // The match functions return a word with the high bit of byte i set for
-// each matching slot i. They are the reference formulas: the hot paths
-// (Find, findSlow, Locate, Range, Copy) write them out by hand, because the
-// compiler does not inline these helpers into generic code instantiated in
-// another package; TestSWAR checks the formulas against byte-by-byte
-// matching, and the table tests and FuzzMap check the probes.
+// each matching slot i. Every probe of the package (Find, findSlow,
+// Locate, Range, Copy, insertFresh) calls them: they are small enough to
+// inline, also into generic code compiled in another package (cmap's
+// instantiations; `go build -gcflags=-m ./cmap` lists them as inlined).
+// TestSWAR checks the formulas against byte-by-byte matching, and the
+// table tests and FuzzMap check the probes.
 
 // Control bytes. A tag has its high bit clear; EMPTY and TOMBSTONE have it
 // set, and are told apart by bit 1 (EMPTY 1000_0000, TOMBSTONE 1111_1110),
@@ -29,38 +32,57 @@ const (
 	emptyCtrl = uint64(ctrlTombstone)<<56 | 0x0080808080808080
 )
 
+// word is the type of a ctrl word (uint64). The helpers below are generic
+// in it only to be inlined: a generic function of this package compiled
+// into another package (Find, as cmap instantiates it) inlines the calls
+// to generic helpers, which are instantiated with it, but calls the
+// non-generic ones (checked on Go 1.26.8 with `go tool objdump` on the
+// cmap test binary: Find called tagOf, matchTag, slotOf and matchEmpty,
+// each a call costing more than its body).
+type word interface{ ~uint64 }
+
 // matchTag returns the slots whose control byte may equal tag. It can
 // report false positives (a byte just above a true match) but never misses
 // a true match and never reports the sentinel byte; callers compare keys.
-func matchTag(ctrl uint64, tag uint8) uint64 {
-	v := ctrl ^ (lsb * uint64(tag))
+func matchTag[W word](ctrl W, tag uint8) W { return matchWord(ctrl, tagWord[W](tag)) }
+
+// tagWord returns tag repeated in every byte, for matchWord.
+func tagWord[W word](tag uint8) W { return lsb * W(tag) }
+
+// matchWord is matchTag for tw = tagWord(tag), which a probe of several
+// groups computes once.
+func matchWord[W word](ctrl, tw W) W {
+	v := ctrl ^ tw
 	return (v - lsb) &^ v & msb
 }
 
+// slotOf returns the lowest slot reported by a match word m != 0.
+func slotOf[W word](m W) int { return bits.TrailingZeros64(uint64(m)) >> 3 }
+
 // matchEmpty returns the slots whose control byte is EMPTY.
-func matchEmpty(ctrl uint64) uint64 {
+func matchEmpty[W word](ctrl W) W {
 	return ctrl &^ (ctrl << 6) & msb
 }
 
 // matchFree returns the slots whose control byte is EMPTY or TOMBSTONE
 // (high bit set), excluding the sentinel.
-func matchFree(ctrl uint64) uint64 {
+func matchFree[W word](ctrl W) W {
 	return ctrl & slotsMSB
 }
 
 // matchFull returns the slots that hold a tag (high bit clear).
-func matchFull(ctrl uint64) uint64 {
+func matchFull[W word](ctrl W) W {
 	return ^ctrl & slotsMSB
 }
 
 // setByte returns ctrl with byte i replaced by b.
-func setByte(ctrl uint64, i int, b uint8) uint64 {
+func setByte[W word](ctrl W, i int, b uint8) W {
 	shift := uint(i) * 8
-	return ctrl&^(0xFF<<shift) | uint64(b)<<shift
+	return ctrl&^(0xFF<<shift) | W(b)<<shift
 }
 
 // byteAt returns control byte i.
-func byteAt(ctrl uint64, i int) uint8 { return uint8(ctrl >> (uint(i) * 8)) }
+func byteAt[W word](ctrl W, i int) uint8 { return uint8(ctrl >> (uint(i) * 8)) }
 
 // tagOf returns the 7-bit tag of hash h (bits 32..38).
-func tagOf(h uint64) uint8 { return uint8(h>>32) & 0x7F }
+func tagOf[W word](h W) uint8 { return uint8(h>>32) & 0x7F }

@@ -29,8 +29,13 @@ Terminology (one meaning per noun, used in every file of cmap and table):
              Tombstones never end a probe.
   live       slots holding an entry.
   dead       tombstones.
-  frozen     a table that no writer may change again, because a snapshot or
-             an iterator reads it. The next writer copies it first.
+  frozen     a table that a snapshot reads: no writer may change it again,
+             ever. The next writer of its segment copies it first, and
+             the copy is not frozen.
+  pinned     a table that an iterator (Range, All, Keys, Values) is reading
+             now: while it is pinned, the next writer of its segment copies
+             it first, as for a frozen table. Pinning ends when the
+             iteration leaves the segment; freezing never ends.
 
 A group, 64 bytes on 64-bit platforms (one cache line):
 
@@ -50,7 +55,7 @@ fewer than 2^25 segments.
 Probing is linear over groups: start at the home group, match the tag in
 the ctrl word with SWAR bit tricks (ctrl.go), compare keys of the matching
 slots, and stop at the first group that has an EMPTY byte. Termination: the
-load bound (live+dead <= 0.7 × capacity, see maxLoad) leaves at least one
+load bound (live+dead <= 0.7 × capacity, see MaxUsed) leaves at least one
 EMPTY byte in every table, and the probe wraps around the table, so it
 meets a group with an EMPTY byte within len(groups) steps; the loop is
 bounded by len(groups) anyway.

@@ -36,51 +36,34 @@ func MakeHasher[K comparable](user func(seed uint64, key K) uint64, seed uint64)
 	return h
 }
 
-// IntHash returns the hash of key and true if keys are hashed by the
-// integer mixer, small enough to inline into the callers' hot paths; else
-// 0 and false, and the caller calls [Hasher.Hash].
-//
-// mixInt is written out here: the compiler does not inline a generic
-// function's calls to unexported helpers when the function is instantiated
-// in another package (see ctrl.go).
-func (h *Hasher[K]) IntHash(key K) (uint64, bool) {
-	if !h.intKey {
-		return 0, false
-	}
-	hi, lo := bits.Mul64(intBits(key)^h.seed, 0x2d358dccaa6c78a5)
-	hi, lo = bits.Mul64(hi^lo, 0x8bb84b93962eacc9)
-	return hi ^ lo, true
-}
-
-// MaphashSeed returns the seed of maphash.Comparable and true when keys
-// are hashed by it (the default for keys that are not 8-byte integers), so
-// that hot paths call maphash.Comparable themselves: it inlines, and saves
-// the call to Hash.
-func (h *Hasher[K]) MaphashSeed() (maphash.Seed, bool) {
-	return h.mseed, !h.intKey && h.user == nil
-}
-
 // Hash returns the hash of key. It panics, leaving nothing changed, if key
 // is an interface holding an unhashable dynamic type (as the built-in map
-// does), or if the user's hasher panics. It is one flat function: callers
-// on hot paths try the inlinable IntHash first.
+// does), or if the user's hasher panics. It is the only way keys are
+// hashed, and it inlines into its callers: the integer mixer and
+// maphash.Comparable run in place, and only a user's hasher costs a call.
 func (h *Hasher[K]) Hash(key K) uint64 {
 	if h.intKey {
 		return mixInt(h.seed, intBits(key))
 	}
-	if h.user == nil {
-		return maphash.Comparable(h.mseed, key)
+	return h.hashOther(key)
+}
+
+// hashOther is Hash for keys that are not 8-byte integers: the user's
+// hasher, mixed (which spreads hashers that vary only in a few bits over
+// the segment, group and tag bits; it is a bijection, so equal user
+// hashes, from a constant hasher, still collide), or maphash.Comparable.
+func (h *Hasher[K]) hashOther(key K) uint64 {
+	if h.user != nil {
+		return mix(h.user(h.seed, key))
 	}
-	// Mixing spreads hashers that vary only in a few bits over the
-	// segment, group and tag bits; it is a bijection, so equal user hashes
-	// (a constant hasher) still collide.
-	return mix(h.user(h.seed, key))
+	return maphash.Comparable(h.mseed, key)
 }
 
 // mixInt hashes an integer key with a secret seed: two rounds of 128-bit
 // multiply and fold (the wyhash construction).
-func mixInt(seed, v uint64) uint64 {
-	hi, lo := bits.Mul64(v^seed, 0x2d358dccaa6c78a5)
+// (Generic to inline: see word in ctrl.go.)
+func mixInt[W word](seed, v W) uint64 {
+	hi, lo := bits.Mul64(uint64(v^seed), 0x2d358dccaa6c78a5)
 	hi, lo = bits.Mul64(hi^lo, 0x8bb84b93962eacc9)
 	return hi ^ lo
 }

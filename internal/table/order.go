@@ -167,6 +167,19 @@ func (t *Table[K, V]) CopyLog(n int, hash func(K) uint64, l *Log[K, V]) (*Table[
 // At returns the entry published in slot p, or nil. Only a writer, or a
 // reader of a frozen table, can rely on the answer staying true.
 func (t *Table[K, V]) At(p Pos) *Entry[K, V] {
-	g, i := p.split()
+	g, i := split(p)
 	return t.groups[g].slots[i].Load()
+}
+
+// PosOf returns the slot of entry e in t, the segment's current table, by
+// its valid record in the log (NoPos if it has none): how a writer finds
+// an entry again after a rebuild moved it, even one whose key no lookup
+// finds (NaN). O(records).
+func (l *Log[K, V]) PosOf(t *Table[K, V], e *Entry[K, V]) Pos {
+	for i := l.head; i < len(l.recs); i++ {
+		if r := &l.recs[i]; r.Entry == e && valid(t, r) {
+			return r.Pos
+		}
+	}
+	return NoPos
 }

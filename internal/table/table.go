@@ -1,9 +1,6 @@
 package table
 
-import (
-	"math/bits"
-	"sync/atomic"
-)
+import "sync/atomic"
 
 // Entry is one published key-value pair. It is immutable once a slot
 // points to it: an update publishes a new Entry.
@@ -24,29 +21,6 @@ type group[K comparable, V any] struct {
 	// a tag with a nil slot is an insert or delete in progress.
 	slots [SlotsPerGroup]atomic.Pointer[Entry[K, V]]
 }
-
-// Group is a group, for the hand-inlined home-group probe of cmap's Load.
-type Group[K comparable, V any] = group[K, V]
-
-// Ctrl returns the group's ctrl word.
-func (g *group[K, V]) Ctrl() uint64 { return g.ctrl.Load() }
-
-// Slot returns the entry in slot i (< SlotsPerGroup), or nil.
-func (g *group[K, V]) Slot(i int) *Entry[K, V] { return g.slots[i].Load() }
-
-// SWAR constants for callers that write the match formulas out (see
-// ctrl.go).
-const (
-	LSB = lsb
-	MSB = msb
-)
-
-// Home returns the home group of hash h.
-func (t *Table[K, V]) Home(h uint64) *Group[K, V] { return &t.groups[h&uint64(len(t.groups)-1)] }
-
-// FindAfterHome continues a probe for key whose home group did not hold
-// it and had no EMPTY byte: it is Find without the home group.
-func (t *Table[K, V]) FindAfterHome(h uint64, key K) *Entry[K, V] { return t.findSlow(h, key) }
 
 // Table is one open-addressing hash table. Its shape is fixed at creation;
 // only its ctrl words and slots change, by the writer of its segment, until
@@ -82,48 +56,49 @@ func (t *Table[K, V]) Capacity() int { return len(t.groups) * SlotsPerGroup }
 
 // Find returns the entry of key, or nil. It takes no lock and may run
 // concurrently with the table's writer; see the package comment for why its
-// answer is linearizable.
-//
-// The SWAR helpers of ctrl.go are written out by hand in Find, findSlow,
-// Locate and Range: the compiler does not inline a generic function's
-// calls to small unexported helpers when the function is instantiated in
-// another package (cmap), and each call costs more than the probe itself
-// (measured: Load 2× slower); see ctrl.go.
+// answer is linearizable. It is small enough to inline into its callers
+// (cmap's Load): it checks the first slot of the home group whose tag
+// matches, and the common miss (no match, and an EMPTY byte); anything
+// else continues in findSlow.
 func (t *Table[K, V]) Find(h uint64, key K) *Entry[K, V] {
-	// The home group is probed here; longer probes continue in findSlow.
 	grp := &t.groups[h&uint64(len(t.groups)-1)]
 	ctrl := grp.ctrl.Load()
-	v := ctrl ^ lsb*uint64(uint8(h>>32)&0x7F) // matchTag
-	for m := (v - lsb) &^ v & msb; m != 0; m &= m - 1 {
-		if e := grp.slots[bits.TrailingZeros64(m)>>3].Load(); e != nil && e.Key == key {
+	if m := matchTag(ctrl, tagOf(h)); m != 0 {
+		if e := grp.slots[slotOf(m)].Load(); e != nil && e.Key == key {
 			return e
 		}
-	}
-	if ctrl&^(ctrl<<6)&msb != 0 { // matchEmpty
+	} else if matchEmpty(ctrl) != 0 {
 		return nil
 	}
-	return t.findSlow(h, key)
+	_, e := t.findSlow(h, key)
+	return e
 }
 
-// findSlow continues Find's probe after the home group.
-func (t *Table[K, V]) findSlow(h uint64, key K) *Entry[K, V] {
-	tagWord := lsb * uint64(uint8(h>>32)&0x7F)
+// Lookup is Find that also returns the slot of the entry (NoPos if none),
+// so that a writer that looked before taking its lock can skip its own
+// probe if the table is still current and the slot still holds the entry
+// (see At).
+func (t *Table[K, V]) Lookup(h uint64, key K) (Pos, *Entry[K, V]) { return t.findSlow(h, key) }
+
+// findSlow is the whole probe for key, from its home group.
+func (t *Table[K, V]) findSlow(h uint64, key K) (Pos, *Entry[K, V]) {
+	tw := tagWord[uint64](tagOf(h))
 	g := h & t.mask
-	for range len(t.groups) - 1 {
-		g = (g + 1) & t.mask
+	for range len(t.groups) {
 		grp := &t.groups[g]
 		ctrl := grp.ctrl.Load()
-		v := ctrl ^ tagWord
-		for m := (v - lsb) &^ v & msb; m != 0; m &= m - 1 {
-			if e := grp.slots[bits.TrailingZeros64(m)>>3].Load(); e != nil && e.Key == key {
-				return e
+		for m := matchWord(ctrl, tw); m != 0; m &= m - 1 {
+			i := slotOf(m)
+			if e := grp.slots[i].Load(); e != nil && e.Key == key {
+				return Pos(g<<3) + Pos(i), e
 			}
 		}
-		if ctrl&^(ctrl<<6)&msb != 0 {
-			return nil
+		if matchEmpty(ctrl) != 0 {
+			return NoPos, nil
 		}
+		g = (g + 1) & t.mask
 	}
-	return nil
+	return NoPos, nil
 }
 
 // Range calls yield for each entry in the table, in slot order, until yield
@@ -134,8 +109,8 @@ func (t *Table[K, V]) findSlow(h uint64, key K) *Entry[K, V] {
 func (t *Table[K, V]) Range(yield func(e *Entry[K, V]) bool) bool {
 	for g := range t.groups {
 		grp := &t.groups[g]
-		for m := ^grp.ctrl.Load() & slotsMSB; m != 0; m &= m - 1 { // matchFull
-			if e := grp.slots[bits.TrailingZeros64(m)>>3].Load(); e != nil && !yield(e) {
+		for m := matchFull(grp.ctrl.Load()); m != 0; m &= m - 1 {
+			if e := grp.slots[slotOf(m)].Load(); e != nil && !yield(e) {
 				return false
 			}
 		}

@@ -134,7 +134,7 @@ func TestCheckInvariantsCatches(t *testing.T) {
 	if tb.CheckInvariants(hash, 2, 0) == nil {
 		t.Fatal("wrong live count not caught")
 	}
-	g, i := free.split()
+	g, i := split(free)
 	tb.groups[g].slots[i].Store(nil) // tag without an entry
 	if tb.CheckInvariants(hash, 1, 0) == nil {
 		t.Fatal("tag with a nil slot not caught")

@@ -1,14 +1,12 @@
 package table
 
-import "math/bits"
-
 // The writer's side of a table. Every function here must be called by the
 // single writer of the table (in cmap: with the segment lock held), on a
 // table that is not frozen, except Copy, which only reads its source.
 
-// MaxLoad is the bound on occupied slots, live entries and tombstones
-// together, as a fraction of capacity: maxLoadNum/maxLoadDen = 0.70 (the
-// seed spec's value: linear probing degrades quickly above it).
+// The load bound: occupied slots, live entries and tombstones together,
+// are at most maxLoadNum/maxLoadDen = 0.70 of the capacity (linear probing
+// degrades quickly above it).
 const (
 	maxLoadNum = 7
 	maxLoadDen = 10
@@ -19,8 +17,7 @@ const (
 // table keeps an EMPTY slot and every probe terminates.
 func MaxUsed(groups int) int { return groups * SlotsPerGroup * maxLoadNum / maxLoadDen }
 
-// MaxUsed returns MaxUsed(t.Groups()). (A method, so that it inlines into
-// generic callers instantiated in other packages.)
+// MaxUsed returns MaxUsed(t.Groups()).
 func (t *Table[K, V]) MaxUsed() int { return len(t.groups) * SlotsPerGroup * maxLoadNum / maxLoadDen }
 
 // GroupsFor returns the smallest power-of-two number of groups whose load
@@ -39,9 +36,9 @@ type Pos int
 // NoPos is the Pos of no slot.
 const NoPos Pos = -1
 
-// split returns the group and slot indexes of p. (Generic code in this
-// package writes it out: see ctrl.go on inlining.)
-func (p Pos) split() (int, int) { return int(p) >> 3, int(p) & 7 }
+// split returns the group and slot indexes of p. (Generic to inline: see
+// word in ctrl.go.)
+func split[P ~int](p P) (int, int) { return int(p) >> 3, int(p) & 7 }
 
 // Locate finds key for a writer. It returns the slot holding key and its
 // entry, or, if key is absent, NoPos, nil and the slot where it should be
@@ -49,28 +46,26 @@ func (p Pos) split() (int, int) { return int(p) >> 3, int(p) & 7 }
 // whether that slot is EMPTY (an insert there uses one more slot of the
 // load bound; a reused tombstone does not).
 func (t *Table[K, V]) Locate(h uint64, key K) (pos Pos, e *Entry[K, V], free Pos, freeIsEmpty bool) {
-	// SWAR helpers written out by hand: see Find.
-	tagWord := lsb * uint64(uint8(h>>32)&0x7F)
+	tw := tagWord[uint64](tagOf(h))
 	g := h & t.mask
 	free = NoPos
 	for range len(t.groups) {
 		grp := &t.groups[g]
 		ctrl := grp.ctrl.Load()
-		v := ctrl ^ tagWord
-		for m := (v - lsb) &^ v & msb; m != 0; m &= m - 1 {
-			i := bits.TrailingZeros64(m) >> 3
+		for m := matchWord(ctrl, tw); m != 0; m &= m - 1 {
+			i := slotOf(m)
 			if e := grp.slots[i].Load(); e != nil && e.Key == key {
 				return Pos(g<<3) + Pos(i), e, NoPos, false
 			}
 		}
 		if free == NoPos {
-			if m := ctrl & slotsMSB; m != 0 { // matchFree
-				i := bits.TrailingZeros64(m) >> 3
+			if m := matchFree(ctrl); m != 0 {
+				i := slotOf(m)
 				free = Pos(g<<3) + Pos(i)
-				freeIsEmpty = uint8(ctrl>>(8*i)) == ctrlEmpty
+				freeIsEmpty = byteAt(ctrl, i) == ctrlEmpty
 			}
 		}
-		if ctrl&^(ctrl<<6)&msb != 0 {
+		if matchEmpty(ctrl) != 0 {
 			return NoPos, nil, free, freeIsEmpty
 		}
 		g = (g + 1) & t.mask
@@ -81,18 +76,17 @@ func (t *Table[K, V]) Locate(h uint64, key K) (pos Pos, e *Entry[K, V], free Pos
 
 // Insert publishes e in the free slot p returned by Locate for e's key.
 func (t *Table[K, V]) Insert(p Pos, h uint64, e *Entry[K, V]) {
-	g, i := int(p)>>3, int(p)&7
+	g, i := split(p)
 	grp := &t.groups[g]
 	// The tag first, then the entry: see "Memory ordering" in the package
 	// comment for why the reverse order is wrong.
-	shift := uint(i) * 8
-	grp.ctrl.Store(grp.ctrl.Load()&^(0xFF<<shift) | uint64(uint8(h>>32)&0x7F)<<shift)
+	grp.ctrl.Store(setByte(grp.ctrl.Load(), i, tagOf(h)))
 	grp.slots[i].Store(e)
 }
 
 // Replace publishes e in slot p, which holds an entry with the same key.
 func (t *Table[K, V]) Replace(p Pos, e *Entry[K, V]) {
-	g, i := int(p)>>3, int(p)&7
+	g, i := split(p)
 	t.groups[g].slots[i].Store(e)
 }
 
@@ -110,17 +104,16 @@ func (t *Table[K, V]) Replace(p Pos, e *Entry[K, V]) {
 // was inserted. Without this rule, tombstones pile up under churn, every
 // miss probes further, and the table is rebuilt more often.
 func (t *Table[K, V]) Delete(p Pos) (tombstone bool) {
-	g, i := int(p)>>3, int(p)&7
+	g, i := split(p)
 	grp := &t.groups[g]
 	ctrl := grp.ctrl.Load()
-	b := uint64(ctrlEmpty)
-	if ctrl&^(ctrl<<6)&msb == 0 { // no EMPTY byte in the group
+	b := uint8(ctrlEmpty)
+	if matchEmpty(ctrl) == 0 { // no EMPTY byte in the group
 		b, tombstone = ctrlTombstone, true
 	}
 	// The ctrl byte first (the delete's linearization point), then the
 	// pointer, so that the entry can be collected.
-	shift := uint(i) * 8
-	grp.ctrl.Store(ctrl&^(0xFF<<shift) | b<<shift)
+	grp.ctrl.Store(setByte(ctrl, i, b))
 	grp.slots[i].Store(nil)
 	return tombstone
 }
@@ -154,8 +147,8 @@ func (t *Table[K, V]) Copy(n int, hash func(K) uint64) (*Table[K, V], int) {
 	}
 	for g := range t.groups {
 		grp := &t.groups[g]
-		for m := ^grp.ctrl.Load() & slotsMSB; m != 0; m &= m - 1 { // matchFull
-			e := grp.slots[bits.TrailingZeros64(m)>>3].Load()
+		for m := matchFull(grp.ctrl.Load()); m != 0; m &= m - 1 {
+			e := grp.slots[slotOf(m)].Load()
 			if e == nil {
 				continue
 			}
@@ -195,10 +188,9 @@ func (t *Table[K, V]) insertFresh(h uint64, e *Entry[K, V]) Pos {
 	for {
 		grp := &t.groups[g]
 		ctrl := grp.ctrl.Load()
-		if m := ctrl &^ (ctrl << 6) & msb; m != 0 { // matchEmpty
-			i := bits.TrailingZeros64(m) >> 3
-			shift := uint(i) * 8
-			grp.ctrl.Store(ctrl&^(0xFF<<shift) | uint64(uint8(h>>32)&0x7F)<<shift)
+		if m := matchEmpty(ctrl); m != 0 {
+			i := slotOf(m)
+			grp.ctrl.Store(setByte(ctrl, i, tagOf(h)))
 			grp.slots[i].Store(e)
 			return Pos(g<<3) + Pos(i)
 		}
