@@ -3,8 +3,6 @@ package cmap
 import (
 	"fmt"
 	"unsafe"
-
-	"github.com/segmap/segmap/internal/table"
 )
 
 // CheckInvariants verifies every table invariant of every segment (see
@@ -38,9 +36,9 @@ func (m *Map[K, V]) CheckInvariants() error {
 		if err != nil {
 			return fmt.Errorf("segment %d: %w", i, err)
 		}
-		t.Range(func(e *table.Entry[K, V]) bool {
-			if _, j := st.seg(st.hasher.Hash(e.Key)); j != i && e.Key == e.Key {
-				err = fmt.Errorf("key %v in segment %d, hashes to %d", e.Key, i, j)
+		t.RangeKV(func(k K, _ V) bool {
+			if _, j := st.seg(st.hasher.Hash(k)); j != i && k == k {
+				err = fmt.Errorf("key %v in segment %d, hashes to %d", k, i, j)
 			}
 			return err == nil
 		})

@@ -74,6 +74,12 @@ type state[K comparable, V any] struct {
 	// valueComparable reports whether V's values can be compared with ==
 	// (CompareAndSwap, CompareAndDelete).
 	valueComparable bool
+	// flat: the tables are flat (keys and values inline; see
+	// internal/table's Flat): K and V hold no pointers and are small
+	// (table.FlatFits), and the map keeps no insertion order, whose log
+	// identifies entries by pointer. Else they hold pointers to entries.
+	// Immutable.
+	flat bool
 	// extra is nil unless the map keeps insertion order or is bounded
 	// (WithInsertionOrder, WithMaxLen); the write engine (write.go) calls
 	// its hooks (extra.go) if it is set. Load never reads it.
@@ -133,6 +139,7 @@ func newState[K comparable, V any](opts []Option) *state[K, V] {
 	if c.ordered || c.maxLen > 0 || c.hasOnEvict {
 		st.extra = newExtra[K, V](&c, n)
 	}
+	st.flat = table.FlatFits[K, V]() && (st.extra == nil || !st.extra.ordered)
 	g := table.GroupsFor(segmentShare(c.capacity, n))
 	for i := range st.segs {
 		s := &st.segs[i]
@@ -145,7 +152,7 @@ func newState[K comparable, V any](opts []Option) *state[K, V] {
 				s.log = table.NewLog[K, V](x.single)
 			}
 		}
-		s.table.Store(table.New[K, V](s.minGroups))
+		s.table.Store(table.NewLayout[K, V](s.minGroups, st.flat))
 	}
 	return st
 }
@@ -185,6 +192,16 @@ func (st *state[K, V]) table(h uint64) *table.Table[K, V] {
 	return st.segs[h>>(st.shift&63)&st.mask].table.Load()
 }
 
+// entry returns a new entry of key and value for a map of the entry
+// layout, allocated before the writer takes its lock; nil for a flat map,
+// which stores key and value themselves.
+func (st *state[K, V]) entry(key K, value V) *table.Entry[K, V] {
+	if st.flat {
+		return nil
+	}
+	return &table.Entry[K, V]{Key: key, Value: value}
+}
+
 // seg returns the segment of hash h and its index.
 func (st *state[K, V]) seg(h uint64) (*segment[K, V], int) {
 	i := int(h >> (st.shift & 63) & st.mask)
@@ -199,7 +216,11 @@ func (m *Map[K, V]) Load(key K) (value V, ok bool) {
 		return value, false
 	}
 	h := st.hasher.Hash(key)
-	if e := st.segs[h>>(st.shift&63)&st.mask].table.Load().Find(h, key); e != nil {
+	t := st.segs[h>>(st.shift&63)&st.mask].table.Load()
+	if t.IsFlat() { // the one branch on the layout, the same for every call
+		return t.Flat().Find(h, key)
+	}
+	if e := t.Find(h, key); e != nil {
 		return e.Value, true
 	}
 	return value, false
@@ -230,14 +251,14 @@ func (m *Map[K, V]) Swap(key K, value V) (previous V, loaded bool) {
 func (m *Map[K, V]) swap(fn string, key K, value V) (previous V, loaded bool, err error) {
 	st := m.state()
 	h := st.hasher.Hash(key)
-	ne := &table.Entry[K, V]{Key: key, Value: value} // allocated before the lock
+	ne := st.entry(key, value) // allocated before the lock
 	var w writer[K, V]
 	defer w.close()
 	st.open(&w, fn, key, h, nil, table.NoPos, nil)
-	if w.e != nil {
-		previous, loaded = w.e.Value, true
+	if w.found() {
+		previous, loaded = w.value(), true
 	}
-	return previous, loaded, w.put(ne)
+	return previous, loaded, w.put(value, ne)
 }
 
 // LoadOrStore returns the existing value for key if present. Otherwise, it
@@ -251,17 +272,21 @@ func (m *Map[K, V]) swap(fn string, key K, value V) (previous V, loaded bool, er
 func (m *Map[K, V]) LoadOrStore(key K, value V) (actual V, loaded bool) {
 	st := m.state()
 	h := st.hasher.Hash(key)
-	if e := st.table(h).Find(h, key); e != nil {
+	if t := st.table(h); t.IsFlat() {
+		if v, ok := t.Flat().Find(h, key); ok {
+			return v, true
+		}
+	} else if e := t.Find(h, key); e != nil {
 		return e.Value, true
 	}
-	ne := &table.Entry[K, V]{Key: key, Value: value}
+	ne := st.entry(key, value)
 	var w writer[K, V]
 	defer w.close()
 	st.open(&w, "LoadOrStore", key, h, nil, table.NoPos, nil)
-	if w.e != nil {
-		return w.e.Value, true
+	if w.found() {
+		return w.value(), true
 	}
-	if err := w.put(ne); err != nil {
+	if err := w.put(value, ne); err != nil {
 		panic(err)
 	}
 	return value, false
@@ -276,18 +301,17 @@ func (m *Map[K, V]) LoadAndDelete(key K) (value V, loaded bool) {
 		return value, false
 	}
 	h := st.hasher.Hash(key)
-	t := st.table(h)
-	pos, e := t.Lookup(h, key)
-	if e == nil {
+	t, pos, e, ok := st.lookup(h, key)
+	if !ok {
 		return value, false
 	}
 	var w writer[K, V]
 	defer w.close()
 	st.open(&w, "LoadAndDelete", key, h, t, pos, e)
-	if w.e == nil {
+	if !w.found() {
 		return value, false
 	}
-	value = w.e.Value
+	value = w.value()
 	w.del()
 	return value, true
 }
@@ -308,9 +332,25 @@ func (st *state[K, V]) holds(fn string, key K, old V) (h uint64, t *table.Table[
 		panic(fmt.Sprintf("cmap: %s: value type %v is not comparable", fn, reflect.TypeFor[V]()))
 	}
 	h = st.hasher.Hash(key)
-	t = st.table(h)
+	if t = st.table(h); t.IsFlat() {
+		v, found := t.Flat().Find(h, key)
+		return h, t, table.NoPos, nil, found && any(v) == any(old)
+	}
 	pos, e = t.Lookup(h, key)
 	return h, t, pos, e, e != nil && any(e.Value) == any(old)
+}
+
+// lookup is the lock-free look of LoadAndDelete: it reports whether key,
+// hashed h, is present in its segment's table t, and in an entry table
+// also its slot and entry, which open takes as a hint. (A flat table
+// gives no hint: its slots hold no identity that open could check.)
+func (st *state[K, V]) lookup(h uint64, key K) (t *table.Table[K, V], pos table.Pos, e *table.Entry[K, V], ok bool) {
+	if t = st.table(h); t.IsFlat() {
+		_, ok = t.Flat().Find(h, key)
+		return t, table.NoPos, nil, ok
+	}
+	pos, e = t.Lookup(h, key)
+	return t, pos, e, e != nil
 }
 
 // CompareAndSwap swaps the old and new values for key if the value stored
@@ -323,14 +363,14 @@ func (m *Map[K, V]) CompareAndSwap(key K, old, new V) (swapped bool) {
 	if !maybe {
 		return false
 	}
-	ne := &table.Entry[K, V]{Key: key, Value: new}
+	ne := st.entry(key, new)
 	var w writer[K, V]
 	defer w.close()
 	st.open(&w, "CompareAndSwap", key, h, t, pos, e)
-	if w.e == nil || any(w.e.Value) != any(old) {
+	if !w.found() || any(w.value()) != any(old) {
 		return false
 	}
-	return w.put(ne) == nil // a replace: never ErrFull
+	return w.put(new, ne) == nil // a replace: never ErrFull
 }
 
 // CompareAndDelete deletes the entry for key if its value is equal to old.
@@ -345,7 +385,7 @@ func (m *Map[K, V]) CompareAndDelete(key K, old V) (deleted bool) {
 	var w writer[K, V]
 	defer w.close()
 	st.open(&w, "CompareAndDelete", key, h, t, pos, e)
-	if w.e == nil || any(w.e.Value) != any(old) {
+	if !w.found() || any(w.value()) != any(old) {
 		return false
 	}
 	w.del()
@@ -390,7 +430,7 @@ func (m *Map[K, V]) Clear() {
 	for i := range st.segs {
 		s := &st.segs[i]
 		cleared += int(s.live.Load())
-		s.replaceLocked(table.New[K, V](s.minGroups), 0)
+		s.replaceLocked(table.NewLayout[K, V](s.minGroups, st.flat), 0)
 		s.resizes.Add(^uint64(0)) // a clear is not a rebuild
 	}
 	st.clearedLocked(cleared)
