@@ -220,7 +220,7 @@ func (w *writer[K, V]) put(v V, ne *table.Entry[K, V]) error {
 // deleted from it, so that a rebuild that panics changes nothing.
 func (w *writer[K, V]) del() {
 	s := w.s
-	live := int(s.live.Load()) - 1 // after the delete
+	live := int(s.live.Load()) - 1              // after the delete
 	if live < w.t.Capacity()/8 && !w.keepSize { // checked here first: the call is rare
 		if n := s.shrinkGroups(w.t, live); n != 0 {
 			w.t = s.rebuildLocked(&w.st.hasher, n) // before the delete: see the file comment

@@ -18,7 +18,9 @@ const (
 func MaxUsed(groups int) int { return groups * SlotsPerGroup * maxLoadNum / maxLoadDen }
 
 // MaxUsed returns MaxUsed(t.Groups()).
-func (t *Table[K, V]) MaxUsed() int { return (int(t.mask) + 1) * SlotsPerGroup * maxLoadNum / maxLoadDen }
+func (t *Table[K, V]) MaxUsed() int {
+	return (int(t.mask) + 1) * SlotsPerGroup * maxLoadNum / maxLoadDen
+}
 
 // GroupsFor returns the smallest power-of-two number of groups whose load
 // bound admits n used slots.
