@@ -154,3 +154,6 @@ func (m *Map[K, V]) LockedSegments() []int {
 	}
 	return locked
 }
+
+// ForceEntryLayout makes New give every map the entry layout while on.
+func ForceEntryLayout(on bool) { testHookEntryLayout.Store(on) }

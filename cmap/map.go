@@ -86,6 +86,11 @@ type state[K comparable, V any] struct {
 	extra *extra[K, V]
 }
 
+// testHookEntryLayout, if set (by tests only), makes New give every map the
+// entry layout, so that tests written for flat maps also run on the entry
+// layout.
+var testHookEntryLayout atomic.Bool
+
 // noCopy makes go vet's copylocks check flag copies of a Map.
 type noCopy struct{}
 
@@ -139,7 +144,7 @@ func newState[K comparable, V any](opts []Option) *state[K, V] {
 	if c.ordered || c.maxLen > 0 || c.hasOnEvict {
 		st.extra = newExtra[K, V](&c, n)
 	}
-	st.flat = table.FlatFits[K, V]() && (st.extra == nil || !st.extra.ordered)
+	st.flat = table.FlatFits[K, V]() && (st.extra == nil || !st.extra.ordered) && !testHookEntryLayout.Load()
 	g := table.GroupsFor(segmentShare(c.capacity, n))
 	for i := range st.segs {
 		s := &st.segs[i]
