@@ -29,6 +29,13 @@ import (
 // segment's writers alone wait, for time proportional to its size. The
 // whole map is never stopped.
 //
+// Layout: when K and V hold no pointers (booleans, numbers, and arrays and
+// structs of them) and are at most 32 bytes each, and the map keeps no
+// insertion order, keys and values are stored in the tables themselves: a
+// Load touches one group of one table, writes allocate nothing, and the
+// garbage collector never scans the map. Other maps store pointers to
+// entries. New chooses; [Stats].Layout reports it.
+//
 // The zero Map is empty and ready for use. A Map must not be copied after
 // first use.
 //

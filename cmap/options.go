@@ -104,7 +104,9 @@ func StringXXHash(seed uint64, key string) uint64 {
 // most about as many stale records as live ones), every store takes a
 // number from one map-wide counter, and deleted values stay reachable from
 // the log until it is compacted. Maps built without the option pay none of
-// this (docs/design.md, "Insertion order").
+// this (docs/design.md, "Insertion order"). The log identifies entries by
+// pointer, so an ordered map always uses the entry layout, even for keys
+// and values that would otherwise be stored flat (see [Stats]).
 func WithInsertionOrder() Option {
 	return func(c *config) { c.ordered = true }
 }
