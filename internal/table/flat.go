@@ -37,7 +37,7 @@ ctrl.go; byte 7 then reads EMPTY (there is no sentinel), so every match is
 masked to the slots' bytes (slotsMSB), matchTag's included.
 
 Keys and values are moved between words and K, V values through a local
-[flatMaxWords]uint64 buffer (see keyFrom, putWords). Keys are compared as K
+[flatMaxWords]uint64 buffer (see fromWords, putWords). Keys are compared as K
 values with ==, never as bytes: NaN is never equal to itself, +0 == -0, and
 padding bytes (copied along, with whatever they hold) do not matter.
 
@@ -204,17 +204,17 @@ func (t *Flat[K, V]) group(g uint64) []uint64 {
 	return t.words[b : b+stride : b+stride]
 }
 
-// keyFrom converts the first words of buf to a K.
+// fromWords converts the first words of buf to a T (a key or a value).
 //
 // Soundness of the unsafe view: buf is one object of flatMaxBytes bytes,
-// 8-byte aligned; K is at most flatMaxBytes bytes and aligned to at most 8
+// 8-byte aligned; T is at most flatMaxBytes bytes and aligned to at most 8
 // (FlatFits, checked by NewFlat; no Go type has a larger alignment), so
-// the K lies inside buf, aligned (checkptr accepts it). K holds no
-// pointers, so any bits are a valid K and the GC need not see the words.
-func keyFrom[K any](buf *[flatMaxWords]uint64) K { return *(*K)(unsafe.Pointer(buf)) }
+// the T lies inside buf, aligned (checkptr accepts it). T holds no
+// pointers, so any bits are a valid T and the GC need not see the words.
+func fromWords[T any](buf *[flatMaxWords]uint64) T { return *(*T)(unsafe.Pointer(buf)) }
 
 // putWords writes x into a zeroed buffer and returns it: the inverse of
-// keyFrom (same soundness argument; padding bytes of x are copied as they
+// fromWords (same soundness argument; padding bytes of x are copied as they
 // are, and no reader ever compares them).
 func putWords[T any](x T) (buf [flatMaxWords]uint64) {
 	*(*T)(unsafe.Pointer(&buf)) = x
@@ -238,7 +238,7 @@ func (t *Flat[K, V]) loadKey(grp []uint64, s int) K {
 	for w := range kw {
 		buf[w] = atomic.LoadUint64(&grp[s+w])
 	}
-	return keyFrom[K](&buf)
+	return fromWords[K](&buf)
 }
 
 // loadValue returns the value of the slot at word s of grp.
@@ -248,7 +248,7 @@ func (t *Flat[K, V]) loadValue(grp []uint64, s int) V {
 	for w := range wordsOf[V]() {
 		buf[w] = atomic.LoadUint64(&grp[s+w])
 	}
-	return keyFrom[V](&buf)
+	return fromWords[V](&buf)
 }
 
 // Find returns the value of key and true, or false if key is absent. It
