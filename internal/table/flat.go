@@ -254,20 +254,27 @@ func (t *Flat[K, V]) loadValue(grp []uint64, s int) V {
 // Find returns the value of key and true, or false if key is absent. It
 // takes no lock, never waits, and may run concurrently with the table's
 // writer; see "Memory ordering" in the comment above for why its answer
-// is linearizable. It inlines into its callers, leaving one call.
-func (t *Flat[K, V]) Find(h uint64, key K) (V, bool) {
-	grp := t.group(h & t.mask)
-	return t.probe(h, key, grp, atomic.LoadUint64(&grp[1]), atomic.LoadUint64(&grp[0]))
-}
+// is linearizable. It inlines into its callers (cmap's Load), leaving one
+// call, to probe.
+func (t *Flat[K, V]) Find(h uint64, key K) (V, bool) { return t.probe(h, key, nil) }
 
-// probe is Find after its first two loads: the version word ver and the
-// stored ctrl word of key's home group grp. (Tests call it with words
-// loaded before a write, as a reader descheduled there would hold them.)
-// The SWAR formulas of ctrl.go are written out (see Table.Find).
-func (t *Flat[K, V]) probe(h uint64, key K, grp []uint64, ver, stored uint64) (V, bool) {
+// probe is Find. If stale is not nil, the probe starts with stale[0] and
+// stale[1] as the version and stored ctrl words of key's home group, as
+// if it had loaded them earlier: tests pass words loaded before a write,
+// as a reader descheduled there would hold them. The SWAR formulas of
+// ctrl.go are written out (see Table.Find).
+func (t *Flat[K, V]) probe(h uint64, key K, stale *[2]uint64) (V, bool) {
 	sw := wordsOf[K]() + wordsOf[V]()
 	tw := lsb * uint64(uint8(h>>32)&0x7F)
 	g := h & t.mask
+	grp := t.group(g)
+	var ver, stored uint64
+	if stale == nil {
+		ver = atomic.LoadUint64(&grp[1])
+		stored = atomic.LoadUint64(&grp[0])
+	} else {
+		ver, stored = stale[0], stale[1]
+	}
 	var v V
 	for n := uint64(0); ; {
 		ctrl := stored ^ msb
