@@ -26,9 +26,7 @@ func BenchmarkFindLayouts(b *testing.B) {
 				if _, ok := ft.Find(hash(k), k); !ok {
 					b.Fatal("miss")
 				}
-				if k += 7919; k >= uint64(n) { // a prime: every key in turn
-					k -= uint64(n)
-				}
+				k = (k + 7919) % uint64(n) // a prime step: every key in turn
 			}
 		})
 		b.Run(fmt.Sprintf("entries/n=%d", n), func(b *testing.B) {
@@ -37,9 +35,7 @@ func BenchmarkFindLayouts(b *testing.B) {
 				if et.Find(hash(k), k) == nil {
 					b.Fatal("miss")
 				}
-				if k += 7919; k >= uint64(n) { // a prime: every key in turn
-					k -= uint64(n)
-				}
+				k = (k + 7919) % uint64(n) // a prime step: every key in turn
 			}
 		})
 	}
