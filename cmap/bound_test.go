@@ -390,3 +390,40 @@ func TestBoundUnderContention(t *testing.T) {
 		})
 	}
 }
+
+// TestRejectNewReserveThenSmaller: on a RejectNew map, Reserve(k) grows
+// the tables above their layout; a smaller Reserve lowers the floor but
+// shrinks nothing until a delete, so the tables may stay above the floor
+// with few entries (the checker used to call that a broken invariant).
+// The first delete from a segment shrinks its table back to the floor.
+func TestRejectNewReserveThenSmaller(t *testing.T) {
+	const n = 1000
+	m := cmap.New[uint64, uint64](cmap.WithSegments(4), cmap.WithMaxLen(n, cmap.RejectNew))
+	layout := m.Layout()
+	for k := range uint64(100) {
+		m.Store(k, k)
+	}
+	m.Reserve(1 << 16)
+	check(t, m)
+	m.Reserve(10)
+	for _, g := range m.TableGroups() {
+		if g <= layout {
+			t.Fatalf("Reserve(10) shrank a table: %v, layout %d", m.TableGroups(), layout)
+		}
+	}
+	check(t, m) // no deletes: the tables keep the size of the larger Reserve
+	for i := range 4 {
+		for k := uint64(0); ; k++ {
+			if m.SegmentOf(k) == i {
+				m.Delete(k)
+				break
+			}
+		}
+	}
+	for i, g := range m.TableGroups() {
+		if g != layout {
+			t.Fatalf("segment %d: %d groups after a delete, want its layout %d", i, g, layout)
+		}
+	}
+	check(t, m)
+}

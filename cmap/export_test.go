@@ -3,6 +3,8 @@ package cmap
 import (
 	"fmt"
 	"unsafe"
+
+	"github.com/segmap/segmap/internal/table"
 )
 
 // CheckInvariants verifies every table invariant of every segment (see
@@ -11,7 +13,8 @@ import (
 // insertion order, every log (internal/table's Log.Check: seqs increase,
 // each live entry has exactly one valid record); with a bound, the
 // reservations equal the live entries, at most the maximum, and a RejectNew
-// table above its layout holds enough entries to need it. The map must be
+// segment's floor is at least its layout; every log holds at most
+// LogSlack stale records beyond one per live entry. The map must be
 // quiescent.
 func (m *Map[K, V]) CheckInvariants() error {
 	st := m.loaded()
@@ -22,8 +25,20 @@ func (m *Map[K, V]) CheckInvariants() error {
 		return err
 	}
 	for i := range st.segs {
-		s := &st.segs[i]
+		if err := st.checkSegment(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkSegment is CheckInvariants for segment i. The lock is released
+// even if the hasher panics.
+func (st *state[K, V]) checkSegment(i int) error {
+	s := &st.segs[i]
+	err := func() error {
 		st.locks.Lock(i)
+		defer st.locks.Unlock(i)
 		t := s.table.Load()
 		err := t.CheckInvariants(st.hasher.Hash, int(s.live.Load()), s.dead)
 		if err == nil && t.Groups() < s.minGroups {
@@ -32,21 +47,18 @@ func (m *Map[K, V]) CheckInvariants() error {
 		if err == nil && s.pins != 0 {
 			err = fmt.Errorf("%d pins left by finished iterators", s.pins)
 		}
-		st.locks.Unlock(i)
-		if err != nil {
-			return fmt.Errorf("segment %d: %w", i, err)
-		}
-		t.RangeKV(func(k K, _ V) bool {
-			if _, j := st.seg(st.hasher.Hash(k)); j != i && k == k {
-				err = fmt.Errorf("key %v in segment %d, hashes to %d", k, i, j)
-			}
-			return err == nil
-		})
-		if err != nil {
-			return err
-		}
+		return err
+	}()
+	if err != nil {
+		return fmt.Errorf("segment %d: %w", i, err)
 	}
-	return nil
+	s.table.Load().RangeKV(func(k K, _ V) bool {
+		if _, j := st.seg(st.hasher.Hash(k)); j != i && k == k {
+			err = fmt.Errorf("key %v in segment %d, hashes to %d", k, i, j)
+		}
+		return err == nil
+	})
+	return err
 }
 
 // TableGroups returns the number of groups of each segment's table.
@@ -106,15 +118,22 @@ func (st *state[K, V]) checkExtra() error {
 			if err := s.log.Check(t, int(s.live.Load())); err != nil {
 				return fmt.Errorf("segment %d: %w", i, err)
 			}
+			if live := int(s.live.Load()); s.log.Held()-live > live+table.LogSlack {
+				return fmt.Errorf("segment %d: log holds %d records for %d live entries: more than %d stale beyond one per entry",
+					i, s.log.Held(), live, table.LogSlack)
+			}
 		}
 		if s.fixed != (x.policy == RejectNew) {
 			return fmt.Errorf("segment %d: fixed = %v with policy %v", i, s.fixed, x.policy)
 		}
-		// A fixed table above its layout grew for entries beyond it, and
-		// shrinks back once they are few (TestRejectNewLayout checks that
-		// the layout holds with a good hasher).
-		if s.fixed && t.Groups() > s.minGroups && int(s.live.Load()) < t.Capacity()/8 {
-			return fmt.Errorf("segment %d: %d groups for %d entries, laid out for %d", i, t.Groups(), s.live.Load(), s.minGroups)
+		// A fixed segment's floor is never below its layout (the table is
+		// at least its floor: checkSegment). Its table may be above the
+		// floor with few entries: a Reserve can raise the floor and a
+		// smaller one lower it again, and the table shrinks back only at
+		// the segment's next delete (TestRejectNewReserveThenSmaller), so
+		// that is no invariant of a quiescent map.
+		if s.fixed && s.minGroups < x.layout {
+			return fmt.Errorf("segment %d: floor %d below the layout %d", i, s.minGroups, x.layout)
 		}
 	}
 	if x.maxLen > 0 {
@@ -154,6 +173,10 @@ func (m *Map[K, V]) LockedSegments() []int {
 	}
 	return locked
 }
+
+// LogSlack is the number of stale records a segment's log may keep beyond
+// one per live entry.
+const LogSlack = table.LogSlack
 
 // ForceEntryLayout makes New give every map the entry layout while on.
 func ForceEntryLayout(on bool) { testHookEntryLayout.Store(on) }

@@ -91,8 +91,7 @@ func newExtra[K comparable, V any](c *config, segs int) *extra[K, V] {
 		// Each segment's share of maxLen keys (mean + 7σ + 1, as for
 		// Reserve), with an eighth of the load bound to spare for
 		// tombstones, so that same-size cleanups stay rare.
-		share := segmentShare(c.maxLen, segs)
-		x.layout = table.GroupsFor(share + share/7 + 1)
+		x.layout = layoutGroups("WithMaxLen", c.maxLen, segs, true)
 	}
 	return x
 }
@@ -187,7 +186,8 @@ func (x *extra[K, V]) admit(w *writer[K, V]) {
 // publishedLocked records in segment s's log that ne was published in
 // slot p with insertion number seq, after the counts were updated, and
 // compacts the log if stale records abound. The segment lock must be held
-// and the segment writable (its log unshared).
+// and the table writable; the log itself never writes a record that a
+// snapshot shares (see internal/table's Log, "Sharing").
 func (x *extra[K, V]) publishedLocked(s *segment[K, V], seq uint64, p table.Pos, ne *table.Entry[K, V]) {
 	s.log.Append(seq, p, ne)
 	if s.log.NeedsCompact(int(s.live.Load())) {

@@ -152,7 +152,7 @@ func newState[K comparable, V any](opts []Option) *state[K, V] {
 		st.extra = newExtra[K, V](&c, n)
 	}
 	st.flat = table.FlatFits[K, V]() && (st.extra == nil || !st.extra.ordered) && !testHookEntryLayout.Load()
-	g := table.GroupsFor(segmentShare(c.capacity, n))
+	g := layoutGroups("WithCapacity", c.capacity, n, false)
 	for i := range st.segs {
 		s := &st.segs[i]
 		s.minGroups = g
@@ -227,12 +227,33 @@ func (m *Map[K, V]) Load(key K) (value V, ok bool) {
 	if st == nil {
 		return value, false
 	}
-	h := st.hasher.Hash(key)
+	// The one hand-specialised read path: the integer hash and the home
+	// group's probe are spelled out here with table's helpers (the formulas
+	// stay in internal/table), so that a Load of an integer key that ends
+	// in its home group makes no call. Measured against calling Hash and
+	// Find: BenchmarkThreadCPU load-hit, uint64 keys, N=1e3, one P, cmap ÷
+	// xsync v4 cpu-ns/op, median of 10 per-run ratios, in both orders:
+	// 1.24–1.26 here against 1.35–1.39 with the calls (−9%). String keys
+	// call Hash either way. Longer probes call the table.
+	h, ok := st.hasher.IntHash(key)
+	if !ok {
+		h = st.hasher.Hash(key)
+	}
 	t := st.segs[h>>(st.shift&63)&st.mask].table.Load()
 	if t.IsFlat() { // the one branch on the layout, the same for every call
 		return t.Flat().Find(h, key)
 	}
-	if e := t.Find(h, key); e != nil {
+	grp := t.Home(h)
+	match, end := grp.Match(h)
+	for ; match != 0; match &= match - 1 {
+		if e := grp.Slot(table.SlotOf(match)); e != nil && e.Key == key {
+			return e.Value, true
+		}
+	}
+	if end {
+		return value, false
+	}
+	if e := t.FindAfterHome(h, key); e != nil {
 		return e.Value, true
 	}
 	return value, false

@@ -32,7 +32,9 @@ type config struct {
 }
 
 // WithCapacity makes room for n entries at construction, like calling
-// [Map.Reserve](n) on the new map. It panics if n is negative.
+// [Map.Reserve](n) on the new map. It panics if n is negative; [New]
+// panics, naming WithCapacity, if the tables for n entries cannot be laid
+// out (see [Map.Reserve]).
 func WithCapacity(n int) Option {
 	if n < 0 {
 		panic(fmt.Sprintf("cmap: WithCapacity: %d is negative", n))
@@ -100,11 +102,12 @@ func StringXXHash(seed uint64, key string) uint64 {
 // the key to the newest position. Load, and the loading paths of
 // LoadOrStore and LoadOrCompute, do not.
 //
-// Cost: each segment keeps an insertion log (24 bytes a record, with at
-// most about as many stale records as live ones), every store takes a
-// number from one map-wide counter, and deleted values stay reachable from
-// the log until it is compacted. Maps built without the option pay none of
-// this (docs/design.md, "Insertion order"). The log identifies entries by
+// Cost: each segment keeps an insertion log (24 bytes a record), every
+// store takes a number from one map-wide counter, and deleted or
+// overwritten values stay reachable from the log until it is compacted:
+// after every write, at most as many as the segment's live entries plus 4
+// (docs/guarantees.md). Maps built without the option pay none of this
+// (docs/design.md, "Insertion order"). The log identifies entries by
 // pointer, so an ordered map always uses the entry layout, even for keys
 // and values that would otherwise be stored flat (see [Stats]).
 func WithInsertionOrder() Option {
@@ -149,7 +152,9 @@ func (p BoundPolicy) String() string {
 //     the key: [Map.TryStore] returns [ErrFull]; Store, Swap, LoadOrStore,
 //     LoadOrCompute and Compute panic with an error wrapping ErrFull.
 //
-// It panics if n < 1 or policy is not one of the two.
+// It panics if n < 1 or policy is not one of the two. With RejectNew,
+// [New] panics, naming WithMaxLen, if the tables for n entries cannot be
+// laid out (see [Map.Reserve]).
 func WithMaxLen(n int, policy BoundPolicy) Option {
 	if n < 1 {
 		panic(fmt.Sprintf("cmap: WithMaxLen: %d is < 1", n))

@@ -1,259 +1,288 @@
 package cmap_test
 
 import (
-	"errors"
+	"fmt"
+	"maps"
+	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/segmap/segmap/cmap"
 )
 
-// A delete, PopOldest or evicting insert whose rebuild panics (here: a
-// user hasher that panics on one key while a rebuild rehashes it) must
-// leave the map exactly as it was: no entry lost or half-deleted, no lock
-// held, the bound's reservations consistent.
+// A hasher that panics on demand, on the paths that rehash keys while a
+// segment lock is held: Reserve, Stats, the copy-on-write after a
+// Snapshot, Clear, and CheckInvariants. Each test compares the map with a
+// plain map model afterwards, checks that every segment lock was released
+// (a write to each segment completes), and checks the invariants.
 
-// poisonHasher returns a hasher of int keys that panics on key bad while
-// *on is set.
-func poisonHasher(on *atomic.Bool, bad int) cmap.Option {
-	return cmap.WithHasher(func(_ uint64, k int) uint64 {
-		if on.Load() && k == bad {
-			panic("hasher exploded")
-		}
-		return uint64(k) * 0x9E3779B97F4A7C15
-	})
+// safeFrom: keys at or above it hash normally even while the bomb is
+// armed, so that a write of such a key gets past its own hash to its
+// segment lock and meets the panic only when it rehashes the other keys.
+const safeFrom = 1 << 20
+
+// bomb is a hasher that panics, while armed, on every key below safeFrom.
+type bomb struct{ armed atomic.Bool }
+
+func (b *bomb) hash(_ uint64, k int) uint64 {
+	if k < safeFrom && b.armed.Load() {
+		panic("hasher exploded")
+	}
+	return uint64(k)
 }
 
-// recovered calls f and returns what it panicked with, or nil.
-func recovered(f func()) (r any) {
-	defer func() { r = recover() }()
-	f()
-	return nil
-}
-
-// mustBeUnlocked fails if any segment lock of m is held.
-func mustBeUnlocked(t *testing.T, m interface{ LockedSegments() []int }) {
+// explode runs f with the bomb armed and reports whether it panicked; a
+// panic other than the bomb's fails the test.
+func (b *bomb) explode(t *testing.T, f func()) (panicked bool) {
 	t.Helper()
-	if l := m.LockedSegments(); len(l) != 0 {
-		t.Fatalf("segments %v left locked", l)
+	b.armed.Store(true)
+	defer func() {
+		b.armed.Store(false)
+		if r := recover(); r != nil {
+			if r != "hasher exploded" {
+				t.Fatalf("panic %v, want the hasher's", r)
+			}
+			panicked = true
+		}
+	}()
+	f()
+	return false
+}
+
+// model is what the map must hold: its entries and, for a map with
+// insertion order, its keys oldest first.
+type model struct {
+	m       map[int]int
+	order   []int
+	ordered bool
+}
+
+func (md *model) store(k, v int) {
+	md.m[k] = v
+	md.order = append(slices.DeleteFunc(md.order, func(x int) bool { return x == k }), k)
+}
+
+func (md *model) delete(k int) {
+	delete(md.m, k)
+	md.order = slices.DeleteFunc(md.order, func(x int) bool { return x == k })
+}
+
+// panicConfig is one kind of map the panicking-hasher tests run on.
+type panicConfig struct {
+	name    string
+	ordered bool
+	opts    []cmap.Option
+}
+
+func panicConfigs(segs int) []panicConfig {
+	s := cmap.WithSegments(segs)
+	return []panicConfig{
+		{"plain", false, []cmap.Option{s}},
+		{"ordered", true, []cmap.Option{s, cmap.WithInsertionOrder()}},
+		{"evict", true, []cmap.Option{s, cmap.WithMaxLen(1<<20, cmap.EvictOldest)}},
+		{"reject", false, []cmap.Option{s, cmap.WithMaxLen(1<<12, cmap.RejectNew)}},
 	}
 }
 
-// shrinkingMap returns a one-segment map with opts holding keys 0..n-1 in
-// a table far too big for them, so that the next delete shrinks it: its
-// rebuild rehashes key 0, which panics while on is set.
-func shrinkingMap(n int, on *atomic.Bool, opts ...cmap.Option) *cmap.Map[int, int] {
-	m := cmap.New[int, int](append(opts, cmap.WithSegments(1), poisonHasher(on, 0))...)
-	m.Reserve(100 * n)
-	for i := range n {
-		m.Store(i, i)
-	}
-	m.Reserve(0) // lift the floor: deletes may now shrink the table
-	return m
+// newBombMap returns a map of config c hashing with b, and its model.
+func newBombMap(c panicConfig, b *bomb) (*cmap.Map[int, int], *model) {
+	m := cmap.New[int, int](append(slices.Clone(c.opts), cmap.WithHasher(b.hash))...)
+	return m, &model{m: map[int]int{}, ordered: c.ordered}
 }
 
-func TestDeleteShrinkPanic(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		opts []cmap.Option
-	}{
-		{"plain", nil},
-		{"ordered", []cmap.Option{cmap.WithInsertionOrder()}},
-		{"RejectNew", []cmap.Option{cmap.WithMaxLen(1000, cmap.RejectNew)}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			const n = 100
-			var on atomic.Bool
-			m := shrinkingMap(n, &on, tc.opts...)
-			groups := m.TableGroups()[0]
-			on.Store(true)
-			panics := 0
-			for k := n - 1; k >= 1; k-- {
-				if recovered(func() { m.Delete(k) }) == nil {
-					t.Fatalf("Delete(%d) did not shrink the table (%d groups)", k, groups)
+// fill stores keys 0..n-1 and safeFrom..safeFrom+9 in m and md.
+func fill(m *cmap.Map[int, int], md *model, n int) {
+	for k := range n {
+		m.Store(k, k)
+		md.store(k, k)
+	}
+	for k := safeFrom; k < safeFrom+10; k++ {
+		m.Store(k, k)
+		md.store(k, k)
+	}
+}
+
+// settled checks that m holds exactly md, with no segment lock held and
+// every invariant true. The bomb must be disarmed.
+func settled(t *testing.T, m *cmap.Map[int, int], md *model) {
+	t.Helper()
+	segs := len(m.TableGroups()) // takes no lock
+	seen := make(map[int]bool)
+	for k := 2 * safeFrom; len(seen) < segs; k++ {
+		i := m.SegmentOf(k)
+		if seen[i] {
+			continue
+		}
+		seen[i] = true
+		if m.SegmentLocked(k) {
+			t.Fatalf("segment %d left locked", i)
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			m.Compute(k, func(v int, ok bool) (int, cmap.ComputeOp) { return v, cmap.CancelOp })
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("a write to segment %d still waits after 10s: its lock was never released", i)
+		}
+	}
+	if got := contents(m); !maps.Equal(got, md.m) {
+		t.Fatalf("map holds %d entries, model %d: an entry was lost or half-written", len(got), len(md.m))
+	}
+	if m.Len() != len(md.m) {
+		t.Fatalf("Len = %d, model holds %d", m.Len(), len(md.m))
+	}
+	if md.ordered {
+		var got []int
+		for k := range m.Snapshot().InOrder() {
+			got = append(got, k)
+		}
+		if !slices.Equal(got, md.order) {
+			t.Fatalf("insertion order differs from the model's")
+		}
+	}
+	check(t, m)
+}
+
+// TestPanicInReserve: a hasher that panics while Reserve rebuilds a
+// segment leaves that segment as it was (its table, its floor) and
+// unlocked; the segments Reserve finished keep their new tables, and no
+// entry is lost.
+func TestPanicInReserve(t *testing.T) {
+	for _, segs := range []int{1, 16} {
+		for _, c := range panicConfigs(segs) {
+			t.Run(fmt.Sprintf("%s/segs=%d", c.name, segs), func(t *testing.T) {
+				var b bomb
+				m, md := newBombMap(c, &b)
+				fill(m, md, 500)
+				before := m.TableGroups()
+				const n = 50_000
+				if !b.explode(t, func() { m.Reserve(n) }) {
+					t.Fatal("Reserve rehashed no key")
 				}
-				panics++
-				if v, ok := m.Load(k); !ok || v != k {
-					t.Fatalf("Delete(%d) panicked and deleted the key anyway", k)
+				after := m.TableGroups()
+				changed := 0
+				for i := range before {
+					if after[i] != before[i] {
+						changed++
+					}
 				}
-				if m.Len() != n {
-					t.Fatalf("Len = %d after a failed Delete, want %d", m.Len(), n)
+				if changed == len(before) {
+					t.Fatalf("every segment rebuilt, yet Reserve panicked: %v -> %v", before, after)
 				}
-				mustBeUnlocked(t, m)
-			}
-			if g := m.TableGroups()[0]; g != groups {
-				t.Fatalf("table resized from %d to %d groups by failed deletes", groups, g)
-			}
-			on.Store(false)
-			// The delete that failed, now with a good hasher: it shrinks
-			// the table. (Checked after it: CheckInvariants reports a
-			// RejectNew table above its layout with few entries, which a
-			// smaller Reserve leaves until the next delete shrinks it.)
-			m.Delete(n - 1)
-			if _, ok := m.Load(n - 1); ok || m.Len() != n-1 || m.TableGroups()[0] >= groups {
-				t.Fatalf("Delete after the failures: present %v, Len %d, %d groups", ok, m.Len(), m.TableGroups()[0])
-			}
-			check(t, m) // counts, and reservations == live entries
-			// The bound's bookkeeping: a RejectNew map below its bound
-			// takes new keys.
-			for k := n; k < 1000; k++ {
-				if err := m.TryStore(k, k); err != nil {
-					t.Fatalf("TryStore(%d) with Len %d of 1000: %v", k, m.Len(), err)
+				settled(t, m, md)
+				m.Reserve(n) // disarmed: completes
+				settled(t, m, md)
+				for i, g := range m.TableGroups() {
+					if g <= before[i] {
+						t.Fatalf("segment %d: %d groups after Reserve(%d), %d before", i, g, n, before[i])
+					}
 				}
+			})
+		}
+	}
+}
+
+// TestPanicInStats: a hasher that panics while Stats measures probe
+// lengths leaves every segment unlocked and the map unchanged.
+func TestPanicInStats(t *testing.T) {
+	for _, segs := range []int{1, 16} {
+		for _, c := range panicConfigs(segs) {
+			t.Run(fmt.Sprintf("%s/segs=%d", c.name, segs), func(t *testing.T) {
+				var b bomb
+				m, md := newBombMap(c, &b)
+				fill(m, md, 500)
+				if !b.explode(t, func() { m.Stats() }) {
+					t.Fatal("Stats hashed no key")
+				}
+				settled(t, m, md)
+			})
+		}
+	}
+}
+
+// TestPanicInCopyOnWrite: after a Snapshot, the first write to a segment
+// copies its table. A hasher that panics in that copy (an insert that no
+// longer fits must rehash into a bigger table) leaves the map and the
+// snapshot unchanged and the segment unlocked. Writes whose copy needs no
+// hash (a verbatim clone) either happen completely or, if they rehash,
+// not at all.
+func TestPanicInCopyOnWrite(t *testing.T) {
+	for _, c := range panicConfigs(1)[:3] { // a RejectNew map never grows
+		t.Run(c.name, func(t *testing.T) {
+			var b bomb
+			m, md := newBombMap(c, &b)
+			fill(m, md, 0)
+			// Fill until the next new key does not fit.
+			for k := 0; ; k++ {
+				if s := m.Stats(); s.Len >= 100 && s.Len+s.Tombstones == s.Capacity*7/10 {
+					break
+				}
+				m.Store(k, k)
+				md.store(k, k)
 			}
-			check(t, m)
+			snap := m.Snapshot()
+			frozen := contents(m)
+			if !b.explode(t, func() { m.Store(safeFrom+100, 1) }) {
+				t.Fatal("an insert into a full frozen table rehashed nothing")
+			}
+			// An overwrite and a delete of a frozen table's keys.
+			if !b.explode(t, func() { m.Store(safeFrom+1, -1) }) {
+				md.store(safeFrom+1, -1)
+			}
+			if !b.explode(t, func() { m.Delete(safeFrom + 2) }) {
+				md.delete(safeFrom + 2)
+			}
+			if got := maps.Collect(snap.All()); !maps.Equal(got, frozen) {
+				t.Fatal("the snapshot changed")
+			}
+			settled(t, m, md)
+			m.Store(safeFrom+100, 1) // disarmed: grows
+			md.store(safeFrom+100, 1)
+			settled(t, m, md)
 		})
 	}
 }
 
-func TestPopOldestShrinkPanic(t *testing.T) {
-	const n = 100
-	var on atomic.Bool
-	m := shrinkingMap(n, &on, cmap.WithInsertionOrder())
-	m.Store(0, 0) // key 0, the poisoned one, is the newest: PopOldest takes 1
-	on.Store(true)
-	if recovered(func() { m.PopOldest() }) == nil {
-		t.Fatal("PopOldest did not shrink the table")
+// TestClearIgnoresHasher: Clear hashes nothing (it replaces every table
+// by an empty one), so a panicking hasher cannot disturb it, on a frozen
+// map or not.
+func TestClearIgnoresHasher(t *testing.T) {
+	for _, c := range panicConfigs(4) {
+		t.Run(c.name, func(t *testing.T) {
+			var b bomb
+			m, md := newBombMap(c, &b)
+			fill(m, md, 500)
+			snap := m.Snapshot()
+			if b.explode(t, m.Clear) {
+				t.Fatal("Clear hashed a key")
+			}
+			md = &model{m: map[int]int{}, ordered: md.ordered}
+			if snap.Len() != 510 {
+				t.Fatalf("snapshot holds %d entries after Clear, want 510", snap.Len())
+			}
+			settled(t, m, md)
+			fill(m, md, 100)
+			settled(t, m, md)
+		})
 	}
-	mustBeUnlocked(t, m)
-	if v, ok := m.Load(1); !ok || v != 1 || m.Len() != n {
-		t.Fatalf("failed PopOldest lost the oldest entry: Load(1) = %d, %v; Len %d", v, ok, m.Len())
-	}
-	on.Store(false)
-	check(t, m)
-	if k, _, ok := m.PopOldest(); !ok || k != 1 {
-		t.Fatalf("PopOldest = %d, %v after the failed one, want 1", k, ok)
-	}
-	check(t, m)
 }
 
-func TestEvictionShrinkPanic(t *testing.T) {
-	// The oldest entry is alone with key 0 in a segment far too big for
-	// them, so evicting it shrinks that segment; the rebuild panics, and
-	// the insert must not happen either.
-	var on atomic.Bool
-	var evicted atomic.Int64
-	const bound = 40
-	m := cmap.New[int, int](cmap.WithSegments(2), poisonHasher(&on, 0),
-		cmap.WithMaxLen(bound, cmap.EvictOldest),
-		cmap.WithOnEvict(func(int, int) { evicted.Add(1) }))
-	seg0 := m.SegmentOf(0)
-	oldest := -1
-	for k := 1; oldest < 0; k++ {
-		if m.SegmentOf(k) == seg0 {
-			oldest = k
-		}
+// TestPanicInCheckInvariants: the invariant checker hashes every key with
+// the segment lock held; a panic there releases it too.
+func TestPanicInCheckInvariants(t *testing.T) {
+	for _, c := range panicConfigs(4) {
+		t.Run(c.name, func(t *testing.T) {
+			var b bomb
+			m, md := newBombMap(c, &b)
+			fill(m, md, 100)
+			if !b.explode(t, func() { _ = m.CheckInvariants() }) {
+				t.Fatal("CheckInvariants hashed no key")
+			}
+			settled(t, m, md)
+		})
 	}
-	m.Reserve(10000)
-	m.Store(oldest, oldest)
-	m.Store(0, 0)
-	var fresh int // a key of the other segment, not stored
-	stored := 2
-	for k := 1; stored < bound || fresh == 0; k++ {
-		if k == oldest || m.SegmentOf(k) == seg0 {
-			continue
-		}
-		if stored < bound {
-			m.Store(k, k)
-			stored++
-		} else {
-			fresh = k
-		}
-	}
-	m.Reserve(0)
-	on.Store(true)
-	if recovered(func() { m.Store(fresh, fresh) }) == nil {
-		t.Fatal("the eviction did not shrink the oldest entry's segment")
-	}
-	mustBeUnlocked(t, m)
-	if _, ok := m.Load(oldest); !ok {
-		t.Fatal("the eviction happened although its rebuild panicked")
-	}
-	if _, ok := m.Load(fresh); ok || m.Len() != bound || evicted.Load() != 0 {
-		t.Fatalf("failed evicting Store: new key present %v, Len %d, %d evictions", ok, m.Len(), evicted.Load())
-	}
-	on.Store(false)
-	check(t, m)
-	m.Store(fresh, fresh)
-	if _, ok := m.Load(oldest); ok || evicted.Load() != 1 || m.Len() != bound {
-		t.Fatalf("evicting Store: oldest present %v, %d evictions, Len %d", ok, evicted.Load(), m.Len())
-	}
-	check(t, m)
-}
-
-func TestEvictingInsertCopyPanic(t *testing.T) {
-	// The oldest entry is in one segment, the new key in another that a
-	// snapshot froze: the insert's copy-on-write rebuild of its segment
-	// rehashes key 0 and panics. The eviction must not happen, or be
-	// visible: here, not happen.
-	var on atomic.Bool
-	var evicted atomic.Int64
-	const bound = 20
-	m := cmap.New[int, int](cmap.WithSegments(2), poisonHasher(&on, 0),
-		cmap.WithMaxLen(bound, cmap.EvictOldest),
-		cmap.WithOnEvict(func(int, int) { evicted.Add(1) }))
-	seg0 := m.SegmentOf(0)
-	oldest, fresh := -1, -1
-	for k := 1; oldest < 0 || fresh < 0; k++ {
-		if m.SegmentOf(k) != seg0 && oldest < 0 {
-			oldest = k
-		} else if m.SegmentOf(k) == seg0 && fresh < 0 {
-			fresh = k
-		}
-	}
-	m.Store(oldest, oldest)
-	m.Store(0, 0)
-	for k := 1; m.Len() < bound; k++ {
-		if k != oldest && k != fresh {
-			m.Store(k, k)
-		}
-	}
-	snap := m.Snapshot() // freezes every segment
-	on.Store(true)
-	r := recovered(func() { m.Store(fresh, fresh) })
-	if r == nil {
-		t.Fatal("the copy-on-write rebuild did not rehash key 0")
-	}
-	mustBeUnlocked(t, m)
-	if _, ok := m.Load(oldest); !ok && evicted.Load() == 0 {
-		t.Fatal("entry evicted silently: absent, and OnEvict not called")
-	}
-	if _, ok := m.Load(oldest); !ok || m.Len() != bound {
-		t.Fatalf("failed evicting Store changed the map: oldest present %v, Len %d", ok, m.Len())
-	}
-	if _, ok := m.Load(fresh); ok {
-		t.Fatal("new key present after its Store panicked")
-	}
-	on.Store(false)
-	check(t, m)
-	if snap.Len() != bound {
-		t.Fatalf("snapshot changed: Len %d", snap.Len())
-	}
-	m.Store(fresh, fresh)
-	if _, ok := m.Load(oldest); ok || evicted.Load() != 1 {
-		t.Fatalf("after a good Store: oldest present %v, %d evictions", ok, evicted.Load())
-	}
-	check(t, m)
-}
-
-func TestRejectNewAfterFailedDeletes(t *testing.T) {
-	// The failure the bookkeeping must prevent: after failed deletes, a
-	// RejectNew map holding one entry refused a new key with ErrFull.
-	var on atomic.Bool
-	m := shrinkingMap(10, &on, cmap.WithMaxLen(10, cmap.RejectNew))
-	on.Store(true)
-	for k := 9; k >= 1; k-- {
-		recovered(func() { m.Delete(k) })
-	}
-	on.Store(false)
-	for k := 9; k >= 1; k-- {
-		m.Delete(k)
-	}
-	if m.Len() != 1 {
-		t.Fatalf("Len = %d, want 1", m.Len())
-	}
-	if err := m.TryStore(100, 100); errors.Is(err, cmap.ErrFull) {
-		t.Fatalf("TryStore on a map with 1 entry of 10: %v", err)
-	}
-	check(t, m)
 }

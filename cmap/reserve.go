@@ -1,11 +1,6 @@
 package cmap
 
-import (
-	"fmt"
-	"math"
-
-	"github.com/segmap/segmap/internal/table"
-)
+import "fmt"
 
 // Reserve makes room for n entries in all: afterwards, inserting keys until
 // the map holds n entries rebuilds no table, unless deletes in between
@@ -17,35 +12,40 @@ import (
 // share n/S plus seven standard deviations of that share (binomial), so
 // with the default hasher the chance that some segment outgrows its
 // reservation is below one in a billion. A hasher that spreads keys badly
-// voids the promise (see [Map.Stats]). Reserve panics if n is negative.
+// voids the promise (see [Map.Stats]).
+//
+// Reserve panics, changing nothing, if n is negative or if the tables for
+// n entries cannot be laid out: if a segment's share is more than its
+// largest table holds, 4.9 entries a group for min(2^32, 2^42/S) groups
+// with S segments on 64-bit platforms, min(2^24, 2^25/S) on 32-bit ones
+// (docs/guarantees.md). A size within the limits that memory cannot back
+// fails as make does. Reserve takes one segment at a time: if the hasher
+// panics while it rebuilds a segment, that segment is left as it was and
+// unlocked, the segments before it keep their new tables and floor, and
+// the panic propagates.
 func (m *Map[K, V]) Reserve(n int) {
 	if n < 0 {
 		panic(fmt.Sprintf("cmap: Reserve: %d is negative", n))
 	}
 	st := m.state()
-	g := table.GroupsFor(segmentShare(n, len(st.segs)))
+	g := layoutGroups("Reserve", n, len(st.segs), false)
 	if x := st.extra; x != nil && x.policy == RejectNew {
 		g = max(g, x.layout) // a fixed map never goes below its layout
 	}
 	for i := range st.segs {
-		s := &st.segs[i]
-		st.locks.Lock(i)
-		s.minGroups = g
-		if t := s.table.Load(); t.Groups() < g {
-			s.rebuildLocked(&st.hasher, g)
-		}
-		st.locks.Unlock(i)
+		st.reserveSegment(i, g)
 	}
 }
 
-// segmentShare returns how many of n keys one of segs segments must hold
-// room for: the mean share plus seven standard deviations, plus one.
-func segmentShare(n, segs int) int {
-	if n == 0 {
-		return 0
+// reserveSegment gives segment i a table of at least g groups and sets its
+// floor to g. If the hasher panics during the rebuild, the segment keeps
+// its table and its floor, and its lock is released.
+func (st *state[K, V]) reserveSegment(i, g int) {
+	s := &st.segs[i]
+	st.locks.Lock(i)
+	defer st.locks.Unlock(i)
+	if s.table.Load().Groups() < g {
+		s.rebuildLocked(&st.hasher, g) // clamps to the old floor, which is below g
 	}
-	p := 1 / float64(segs)
-	mean := float64(n) * p
-	sd := math.Sqrt(float64(n) * p * (1 - p))
-	return min(n, int(math.Ceil(mean+7*sd))+1)
+	s.minGroups = g
 }

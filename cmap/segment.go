@@ -71,7 +71,10 @@ func (s *segment[K, V]) replaceLocked(nt *table.Table[K, V], live int) {
 }
 
 // cloneLocked replaces the shared table t by a verbatim copy, keeping the
-// live and dead counts, and returns it. The segment lock must be held.
+// live and dead counts, and returns it. Nothing is hashed. Every entry
+// keeps its slot, so the log, if any, stays valid for the copy as it is
+// (it protects the records a snapshot shares itself: see internal/table's
+// Log). The segment lock must be held.
 func (s *segment[K, V]) cloneLocked(t *table.Table[K, V]) *table.Table[K, V] {
 	nt := t.Clone()
 	s.table.Store(nt)
@@ -128,10 +131,9 @@ func (s *segment[K, V]) writableLocked(hasher *table.Hasher[K], t *table.Table[K
 	if s.sharedLocked() {
 		// Copy-on-write after a snapshot or during an iteration. If one
 		// more entry fits, clone the table verbatim (a memory copy, no
-		// rehash: ~20× cheaper for a large segment); otherwise rebuild,
-		// bigger if the live entries need it. Ordered maps always rebuild,
-		// which rewrites the log in a new array.
-		if s.log == nil && live+s.dead+1 <= t.MaxUsed() {
+		// rehash: ~20× cheaper for a large segment), and keep the log;
+		// otherwise rebuild, bigger if the live entries need it.
+		if live+s.dead+1 <= t.MaxUsed() {
 			return s.cloneLocked(t), false
 		}
 		n := t.Groups()

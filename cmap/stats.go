@@ -22,7 +22,8 @@ type Stats struct {
 // Stats returns the map's statistics. It locks one segment at a time and
 // reads every slot, so it costs O(capacity): a diagnostic, not a hot-path
 // call. A MaxProbe far above 1 or a few, or a Len concentrated in few
-// segments, means a bad hasher.
+// segments, means a bad hasher. It changes nothing; if the hasher panics,
+// the panic propagates and every segment lock is released.
 func (m *Map[K, V]) Stats() Stats {
 	st := m.state()
 	s := Stats{Segments: len(st.segs), Layout: "entries"}
@@ -30,21 +31,7 @@ func (m *Map[K, V]) Stats() Stats {
 		s.Layout = "flat"
 	}
 	for i := range st.segs {
-		seg := &st.segs[i]
-		st.locks.Lock(i)
-		t := seg.table.Load()
-		s.Capacity += t.Capacity()
-		s.Len += int(seg.live.Load())
-		s.Tombstones += seg.dead
-		s.Resizes += seg.resizes.Load()
-		t.RangeKV(func(k K, _ V) bool {
-			h := st.hasher.Hash(k)
-			if pos := t.PosOfKey(h, k); pos != table.NoPos {
-				s.MaxProbe = max(s.MaxProbe, t.ProbeLen(pos, h))
-			}
-			return true
-		})
-		st.locks.Unlock(i)
+		st.segmentStats(i, &s)
 	}
 	if x := st.extra; x != nil && x.maxLen > 0 {
 		// As in Len: the segments are read one at a time, so the sum can
@@ -56,4 +43,24 @@ func (m *Map[K, V]) Stats() Stats {
 		s.LoadFactor = float64(s.Len+s.Tombstones) / float64(s.Capacity)
 	}
 	return s
+}
+
+// segmentStats adds segment i's figures to s, with the segment locked (and
+// unlocked again if the hasher panics).
+func (st *state[K, V]) segmentStats(i int, s *Stats) {
+	seg := &st.segs[i]
+	st.locks.Lock(i)
+	defer st.locks.Unlock(i)
+	t := seg.table.Load()
+	s.Capacity += t.Capacity()
+	s.Len += int(seg.live.Load())
+	s.Tombstones += seg.dead
+	s.Resizes += seg.resizes.Load()
+	t.RangeKV(func(k K, _ V) bool {
+		h := st.hasher.Hash(k)
+		if pos := t.PosOfKey(h, k); pos != table.NoPos {
+			s.MaxProbe = max(s.MaxProbe, t.ProbeLen(pos, h))
+		}
+		return true
+	})
 }

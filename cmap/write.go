@@ -28,6 +28,8 @@ import (
 // lock, if the map is full), publish goes through the publication lock and
 // the log, and del releases the reservation and compacts the log. A write
 // method cannot forget them, since it has no other way to change a table.
+// No write has a specialised path of its own (Store is Swap through the
+// engine): the map's one hand-specialised path is Load's, in map.go.
 //
 // Both table layouts (internal/table: entries, or flat keys and values)
 // go through the same steps; the engine branches on the layout only where
@@ -220,8 +222,10 @@ func (w *writer[K, V]) put(v V, ne *table.Entry[K, V]) error {
 // deleted from it, so that a rebuild that panics changes nothing.
 func (w *writer[K, V]) del() {
 	s := w.s
-	live := int(s.live.Load()) - 1              // after the delete
-	if live < w.t.Capacity()/8 && !w.keepSize { // checked here first: the call is rare
+	// The shrink test is checked here first, since the call is rare; live
+	// is the count after the delete.
+	live := int(s.live.Load()) - 1
+	if live < w.t.Capacity()/8 && !w.keepSize {
 		if n := s.shrinkGroups(w.t, live); n != 0 {
 			w.t = s.rebuildLocked(&w.st.hasher, n) // before the delete: see the file comment
 			w.locate()

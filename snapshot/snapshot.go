@@ -69,8 +69,8 @@ func (s *Snapshot[K, V]) Values() iter.Seq[V] {
 // first: in the order in which they were inserted or last stored (see
 // cmap.WithInsertionOrder). Each entry is visited exactly once. It merges
 // the segments' insertion logs: O(n log segments) for n entries, plus the
-// records made stale by writes before the snapshot (at most about as many
-// again).
+// records made stale by writes before the snapshot (at most as many again,
+// plus 4 per segment).
 //
 // It panics if the map was built without cmap.WithInsertionOrder.
 func (s *Snapshot[K, V]) InOrder() iter.Seq2[K, V] {

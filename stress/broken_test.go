@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
@@ -264,7 +265,9 @@ type stuckStore struct {
 }
 
 func (s stuckStore) Store(k, v uint64) {
-	if s.n.Add(1)%4096 == 0 {
+	// Every 256th Store: a scenario reaches that many on one map even on a
+	// loaded machine (every 4096th did not, always).
+	if s.n.Add(1)%256 == 0 {
 		select {}
 	}
 	s.lockedMap.Store(k, v)
@@ -324,15 +327,52 @@ func (p plainMap) Range(f func(k, v uint64) bool) {
 
 // brokenMaps are the broken maps by name, with the scenarios that must
 // catch each: those that catch it every time, not every scenario that may.
+// A map's child runs only those scenarios, or all of them if there are
+// none or passes is set.
 var brokenMaps = map[string]struct {
-	newMap     func() Map
-	caught     []string
-	visualized bool // a history that is not linearizable is reported, with its visualization
+	newMap func() Map
+	caught []string
+	// passes marks a peer with a known flaw: one of caught and mayFail
+	// must fail (in one of two runs), and no other scenario.
+	passes     bool
+	mayFail    []string // scenarios that catch the map in some runs only
+	full       bool     // run with Run's default Duration, not 150ms: the Clear checks need it
+	visualized bool     // a history that is not linearizable is reported, with its visualization
 }{
 	"racy-load-or-store": {
 		newMap:     func() Map { return racyLoadOrStore{newLockedMap()} },
-		caught:     []string{"contended-counters", "linearizability"},
+		caught:     []string{"load-or-store-race", "linearizability"},
 		visualized: true,
+	},
+	"check-then-act": {
+		newMap: func() Map { return checkThenAct{newLockedMap()} },
+		caught: []string{"load-or-store-race"},
+	},
+	"sharded-check-then-act": {
+		newMap: func() Map {
+			m := newShardedMap()
+			return checkThenActClear{checkThenAct{m}, m}
+		},
+		caught: []string{"load-or-store-race"},
+	},
+	"clear-shard-by-shard": {
+		full:   true,
+		newMap: func() Map { return clearShardByShard{newShardedMap()} },
+		caught: []string{"clear-atomic"},
+	},
+	"clear-skipped-on-grow": {
+		full:       true,
+		newMap:     func() Map { return clearSkippedOnGrow{newShardedMap()} },
+		caught:     []string{"clear-linearizability", "clear-atomic"},
+		visualized: true,
+	},
+	// Not broken by this package: xsync v4.5.0's Map, whose Clear is
+	// skipped when it meets a resize (docs/guarantees.md, "Clear").
+	"xsync-v4": {
+		full:   true,
+		newMap: newXsyncMap,
+		caught: []string{"clear-atomic", "clear-linearizability"},
+		passes: true,
 	},
 	"lost-delete": {
 		newMap: func() Map { return lostDelete{newLockedMap(), new(atomic.Int64)} },
@@ -363,7 +403,7 @@ var brokenMaps = map[string]struct {
 			go func() { select {} }() // never ends
 			return newLockedMap()
 		},
-		caught: []string{"disjoint-writers", "contended-counters", "churn", "grow-shrink", "range-under-writers", "linearizability"},
+		caught: []string{"disjoint-writers", "contended-counters", "load-or-store-race", "churn", "grow-shrink", "range-under-writers", "linearizability"},
 	},
 	// The process dies of a race report or a fatal error.
 	"unsynchronized": {newMap: func() Map { return make(plainMap) }},
@@ -374,79 +414,177 @@ var brokenMaps = map[string]struct {
 // visualizationRE finds the visualization files named in failure messages.
 var visualizationRE = regexp.MustCompile(`porcupine's visualization: (\S+)\)`)
 
-// Environment of TestBrokenChild.
-const (
-	brokenEnv     = "STRESS_BROKEN"      // the name of the broken map
-	brokenSeedEnv = "STRESS_BROKEN_SEED" // the seed
-)
+// brokenEnv is the environment variable naming the broken map that
+// TestBrokenChild runs.
+const brokenEnv = "STRESS_BROKEN"
+
+// brokenDurationEnv sets the Duration of TestBrokenChild's Run, 150ms by
+// default, to measure how often a scenario catches a map at other budgets
+// (0 is Run's default).
+const brokenDurationEnv = "STRESS_BROKEN_DURATION"
 
 // TestBroken runs Run on each broken map in a child process (so that a map
 // that crashes the process, or a failure, is observed rather than suffered)
 // and checks that the child fails, in the scenarios that must catch the
-// map, with the seed in its messages.
+// map, with the seed and the replay command in its messages, and with
+// short linearizability reports whose visualization is written only where
+// -stress.html asks.
 func TestBroken(t *testing.T) {
 	names := make([]string, 0, len(brokenMaps))
 	for name := range brokenMaps {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	for _, name := range names {
+	for i, name := range names {
 		t.Run(name, func(t *testing.T) {
-			seed := rand.Uint64() | 1
-			start := time.Now()
-			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenChild$", "-test.v", "-test.timeout=5m")
-			tmp := t.TempDir() // for the child's porcupine visualizations
-			cmd.Env = append(os.Environ(), brokenEnv+"="+name, brokenSeedEnv+"="+strconv.FormatUint(seed, 10), "TMPDIR="+tmp)
-			out, err := cmd.CombinedOutput()
-			t.Logf("child ran %v", time.Since(start).Round(time.Millisecond))
-			if err == nil {
-				t.Fatalf("Run passed the broken map %q (seed %d); output:\n%s", name, seed, out)
+			res := runBrokenChild(t, name, i%2 == 0)
+			if brokenMaps[name].passes && !caughtAny(res, brokenMaps[name].caught) {
+				// A peer's flaw is found in most runs, not all: one
+				// miss is chance, two in a row are news.
+				t.Logf("no scenario caught %s (seed %d); running it again", name, res.seed)
+				res = runBrokenChild(t, name, i%2 == 0)
 			}
-			if _, ok := err.(*exec.ExitError); !ok {
-				t.Fatalf("running the child: %v", err)
-			}
-			output := string(out)
-			var failed []string
-			for _, sc := range scenarios {
-				if strings.Contains(output, "--- FAIL: TestBrokenChild/"+sc.name+" ") {
-					failed = append(failed, sc.name)
-				}
-			}
-			t.Logf("caught by %v", failed)
-			switch name {
-			case "unsynchronized":
-				if !strings.Contains(output, "DATA RACE") && !strings.Contains(output, "fatal error: concurrent map") && len(failed) == 0 {
-					t.Errorf("child failed, but neither with a race report, a fatal map error nor a failed scenario:\n%s", out)
-				}
-				return
-			case "deadlock":
-				if !strings.Contains(output, "the map is stuck") {
-					t.Errorf("child failed, but not with the watchdog's report:\n%s", out)
-				}
-			}
-			for _, sc := range brokenMaps[name].caught {
-				if !slices.Contains(failed, sc) {
-					t.Errorf("scenario %s did not catch the broken map %q (seed %d); output:\n%s", sc, name, seed, out)
-				}
-			}
-			if want := fmt.Sprintf("stress.Options{Seed: %d}", seed); !strings.Contains(output, want) {
-				t.Errorf("the child's output does not name the seed (%s):\n%s", want, out)
-			}
-			// A history that is not linearizable comes with a visualization.
-			vis := visualizationRE.FindAllStringSubmatch(output, -1)
-			if brokenMaps[name].visualized && len(vis) == 0 {
-				t.Errorf("no porcupine visualization named in the child's output:\n%s", out)
-			}
-			for _, v := range vis {
-				if fi, err := os.Stat(v[1]); err != nil || fi.Size() == 0 {
-					t.Errorf("the visualization %s named in the child's output is missing or empty (%v)", v[1], err)
-				}
-			}
+			checkBrokenChild(t, name, res)
 		})
 	}
 }
 
+// brokenRun is what a child of TestBroken did.
+type brokenRun struct {
+	seed         uint64
+	output       string
+	err          error
+	failed       []string // the scenarios that failed
+	htmlDir, tmp string   // the -stress.html directory and the child's TMPDIR
+	seedFromFlag bool
+}
+
+// runBrokenChild runs TestBrokenChild on the broken map name, with a random
+// seed passed by -stress.seed if byFlag, else by STRESS_SEED.
+func runBrokenChild(t *testing.T, name string, byFlag bool) brokenRun {
+	b := brokenMaps[name]
+	res := brokenRun{seed: rand.Uint64() | 1, htmlDir: t.TempDir(), tmp: t.TempDir(), seedFromFlag: byFlag}
+	run := "^TestBrokenChild$"
+	if len(b.caught) > 0 && !b.passes {
+		run += "/^(" + strings.Join(b.caught, "|") + ")$"
+	}
+	args := []string{"-test.run=" + run, "-test.v", "-test.timeout=5m", "-stress.html=" + res.htmlDir}
+	env := append(os.Environ(), brokenEnv+"="+name, "TMPDIR="+res.tmp)
+	if b.full {
+		env = append(env, brokenDurationEnv+"=0")
+	}
+	if byFlag {
+		args = append(args, "-stress.seed="+strconv.FormatUint(res.seed, 10))
+	} else {
+		env = append(env, seedEnv+"="+strconv.FormatUint(res.seed, 10))
+	}
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = env
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	t.Logf("child ran %v", time.Since(start).Round(time.Millisecond))
+	res.output, res.err = string(out), err
+	for _, sc := range scenarios {
+		if strings.Contains(res.output, "--- FAIL: TestBrokenChild/"+sc.name+" ") {
+			res.failed = append(res.failed, sc.name)
+		}
+	}
+	t.Logf("caught by %v", res.failed)
+	return res
+}
+
+// caughtAny reports whether one of the scenarios failed in res.
+func caughtAny(res brokenRun, scenarios []string) bool {
+	for _, sc := range scenarios {
+		if slices.Contains(res.failed, sc) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkBrokenChild checks what the child of TestBroken on name did.
+func checkBrokenChild(t *testing.T, name string, res brokenRun) {
+	b := brokenMaps[name]
+	out := res.output
+	if b.passes && !caughtAny(res, b.caught) {
+		t.Fatalf("%s passed %v twice in a row (seed %d): if its flaw is fixed, docs/guarantees.md (Clear) and this test are out of date; output:\n%s",
+			name, b.caught, res.seed, out)
+	}
+	if res.err == nil {
+		t.Fatalf("Run passed the broken map %q (seed %d); output:\n%s", name, res.seed, out)
+	}
+	if _, ok := res.err.(*exec.ExitError); !ok {
+		t.Fatalf("running the child: %v", res.err)
+	}
+	switch name {
+	case "unsynchronized":
+		if !strings.Contains(out, "DATA RACE") && !strings.Contains(out, "fatal error: concurrent map") && len(res.failed) == 0 {
+			t.Errorf("child failed, but neither with a race report, a fatal map error nor a failed scenario:\n%s", out)
+		}
+		return
+	case "deadlock":
+		if !strings.Contains(out, "the map is stuck") {
+			t.Errorf("child failed, but not with the watchdog's report:\n%s", out)
+		}
+	}
+	for _, sc := range b.caught {
+		if !b.passes && !slices.Contains(res.failed, sc) {
+			t.Errorf("scenario %s did not catch %q (seed %d); output:\n%s", sc, name, res.seed, out)
+		}
+	}
+	if b.passes {
+		for _, sc := range res.failed {
+			if !slices.Contains(b.caught, sc) {
+				t.Errorf("%s failed scenario %s, which it is expected to pass (seed %d); output:\n%s", name, sc, res.seed, out)
+			}
+		}
+	}
+	if want := fmt.Sprintf("-stress.seed=%d]", res.seed); !strings.Contains(out, want) {
+		t.Errorf("the child's output does not give the replay command with the seed (%s):\n%s", want, out)
+	}
+	checkLinReports(t, b.visualized, res)
+}
+
+// checkLinReports checks the child's linearizability reports: at most 30
+// lines each, with a marked operation, and a visualization in the
+// -stress.html directory (and nothing left in TMPDIR).
+func checkLinReports(t *testing.T, visualized bool, res brokenRun) {
+	lines := strings.Split(res.output, "\n")
+	for i, l := range lines {
+		if !strings.Contains(l, "history not linearizable") {
+			continue
+		}
+		n := 1
+		for i+n < len(lines) && !strings.Contains(lines[i+n-1], "[seed ") {
+			n++
+		}
+		if n > 30 {
+			t.Errorf("a linearizability report of %d lines, want at most 30:\n%s", n, strings.Join(lines[i:i+n], "\n"))
+		}
+		if !strings.Contains(strings.Join(lines[i:i+n], "\n"), "<- the first operation that cannot be placed") {
+			t.Errorf("a linearizability report with no operation marked:\n%s", strings.Join(lines[i:i+n], "\n"))
+		}
+	}
+	vis := visualizationRE.FindAllStringSubmatch(res.output, -1)
+	if visualized && len(vis) == 0 {
+		t.Errorf("no porcupine visualization named in the child's output:\n%s", res.output)
+	}
+	for _, v := range vis {
+		if filepath.Dir(v[1]) != res.htmlDir {
+			t.Errorf("the visualization %s is not in the -stress.html directory %s", v[1], res.htmlDir)
+		}
+		if fi, err := os.Stat(v[1]); err != nil || fi.Size() == 0 {
+			t.Errorf("the visualization %s named in the child's output is missing or empty (%v)", v[1], err)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(res.tmp, "*.html")); len(left) > 0 {
+		t.Errorf("the child left %v in its temporary directory", left)
+	}
+}
+
 // TestBrokenChild is TestBroken's child process; it skips unless run as one.
+// Its seed comes from -stress.seed or STRESS_SEED, as a replay's would.
 func TestBrokenChild(t *testing.T) {
 	name := os.Getenv(brokenEnv)
 	if name == "" {
@@ -456,10 +594,13 @@ func TestBrokenChild(t *testing.T) {
 	if !ok {
 		t.Fatalf("%s=%q: no such broken map", brokenEnv, name)
 	}
-	seed, err := strconv.ParseUint(os.Getenv(brokenSeedEnv), 10, 64)
-	if err != nil {
-		t.Fatalf("%s: %v", brokenSeedEnv, err)
-	}
 	stuckGrace = 2 * time.Second
-	Run(t, b.newMap, Options{Duration: 150 * time.Millisecond, Seed: seed})
+	d := 150 * time.Millisecond
+	if env := os.Getenv(brokenDurationEnv); env != "" {
+		var err error
+		if d, err = time.ParseDuration(env); err != nil {
+			t.Fatalf("%s: %v", brokenDurationEnv, err)
+		}
+	}
+	Run(t, b.newMap, Options{Duration: d})
 }

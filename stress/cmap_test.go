@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/segmap/segmap/cmap"
 	"github.com/segmap/segmap/snapshot"
@@ -20,20 +21,53 @@ import (
 
 var _ Map = (*cmap.Map[uint64, uint64])(nil)
 
-// cmapConfigs are the configurations the suites run cmap under.
+// evictions counts the calls of the OnEvict function of the
+// evict-oldest-unreached configuration, whose bound is never reached: it
+// must stay 0.
+var evictions atomic.Int64
+
+// cmapConfigs are the configurations the suites run cmap under. TestCmap
+// runs the first for Run's default Duration and the others for
+// cmapShortDuration each; TestSoak runs them all as long as it is asked.
 var cmapConfigs = []struct {
 	name string
 	opts []cmap.Option
+	// noRebuild is set where the scenarios need not rebuild a table: a
+	// RejectNew map is laid out once for its bound.
+	noRebuild bool
+	// ciOpts, if set, replace opts in TestCmap and TestCmapOnly (TestSoak
+	// uses opts).
+	ciOpts []cmap.Option
 }{
-	{"default", nil},
+	{name: "default"},
 	// One segment: a single table that every write contends for and that
 	// is rebuilt over and over as it grows, fills with tombstones and
 	// shrinks.
-	{"one-segment", []cmap.Option{cmap.WithSegments(1)}},
+	{name: "one-segment", opts: []cmap.Option{cmap.WithSegments(1)}},
 	// A hash of 256 values: long probe sequences, keys of one hash spread
 	// over many groups, the probe path and tombstones under pressure.
-	{"low-bits-hash", []cmap.Option{cmap.WithHasher(func(_, k uint64) uint64 { return k & 0xff })}},
+	{name: "low-bits-hash", opts: []cmap.Option{cmap.WithHasher(func(_, k uint64) uint64 { return k & 0xff })}},
+	// The insertion-order log beside every write.
+	{name: "insertion-order", opts: []cmap.Option{cmap.WithInsertionOrder()}},
+	// Bounds never reached: the bounded write paths, which must then
+	// behave exactly as sync.Map does.
+	{name: "evict-oldest-unreached", opts: []cmap.Option{
+		cmap.WithMaxLen(1<<20, cmap.EvictOldest),
+		cmap.WithOnEvict(func(uint64, uint64) { evictions.Add(1) }),
+	}},
+	// A RejectNew map lays its tables out for the bound at New and at each
+	// Clear: for 1<<20 entries that takes over a second under -race, and
+	// the scenarios make maps and Clear by the hundred. The CI run uses
+	// a bound of 1<<15, which the scenarios do not reach within
+	// cmapShortDuration either (a write that reached it would panic with
+	// ErrFull and fail the test).
+	{name: "reject-new-unreached", opts: []cmap.Option{cmap.WithMaxLen(1<<20, cmap.RejectNew)}, noRebuild: true,
+		ciOpts: []cmap.Option{cmap.WithMaxLen(1<<15, cmap.RejectNew)}},
 }
+
+// cmapShortDuration is the Duration of TestCmap's configurations after
+// the first, to keep the package's tests within a CI budget.
+const cmapShortDuration = 200 * time.Millisecond
 
 // cmapMaker makes cmap maps with opts and remembers the first
 // cmapMakerKeeps of them, so that a suite can tell how much rebuilding the
@@ -72,26 +106,54 @@ func (c *cmapMaker) resizes() (n uint64, maps int) {
 
 // TestCmap puts cmap.Map through Run under each configuration.
 func TestCmap(t *testing.T) {
-	for _, c := range cmapConfigs {
-		t.Run(c.name, func(t *testing.T) {
-			mk := &cmapMaker{opts: c.opts}
-			Run(t, mk.newMap, Options{})
-			n, maps := mk.resizes()
-			t.Logf("%d table rebuilds in the first %d maps", n, maps)
-			if n == 0 && !t.Failed() {
-				t.Errorf("no table was ever rebuilt: the scenarios did not reach cmap's resize path")
-			}
-		})
+	for i, c := range cmapConfigs {
+		t.Run(c.name, func(t *testing.T) { runCmap(t, i, ciOptions(i), true) })
+	}
+	t.Run("boxed", func(t *testing.T) { Run(t, newBoxedCmap, Options{Duration: cmapShortDuration}) })
+}
+
+// ciOptions are the Options of TestCmap and TestCmapOnly for
+// cmapConfigs[i]: Run's default for the first, cmapShortDuration for the
+// others.
+func ciOptions(i int) Options {
+	if i == 0 {
+		return Options{}
+	}
+	return Options{Duration: cmapShortDuration}
+}
+
+// maker returns a cmapMaker for cmapConfigs[i], with its ciOpts if ci and
+// it has some.
+func maker(i int, ci bool) *cmapMaker {
+	c := cmapConfigs[i]
+	if ci && c.ciOpts != nil {
+		return &cmapMaker{opts: c.ciOpts}
+	}
+	return &cmapMaker{opts: c.opts}
+}
+
+// runCmap puts cmap under cmapConfigs[i] (with its ciOpts if ci) through
+// Run, and checks that it rebuilt tables and evicted nothing.
+func runCmap(t *testing.T, i int, opts Options, ci bool) {
+	c := cmapConfigs[i]
+	mk := maker(i, ci)
+	evicted := evictions.Load()
+	Run(t, mk.newMap, opts)
+	n, maps := mk.resizes()
+	t.Logf("%d table rebuilds in the first %d maps", n, maps)
+	if n == 0 && !c.noRebuild && !t.Failed() {
+		t.Errorf("no table was ever rebuilt: the scenarios did not reach cmap's resize path")
+	}
+	if e := evictions.Load() - evicted; e != 0 {
+		t.Errorf("%d entries evicted from maps bounded at 1<<20 entries, which the scenarios never reach", e)
 	}
 }
 
 // TestCmapOnly runs the scenarios for cmap's own methods under each
 // configuration.
 func TestCmapOnly(t *testing.T) {
-	for _, c := range cmapConfigs {
-		t.Run(c.name, func(t *testing.T) {
-			runCmapOnly(t, &cmapMaker{opts: c.opts}, Options{})
-		})
+	for i, c := range cmapConfigs {
+		t.Run(c.name, func(t *testing.T) { runCmapOnly(t, maker(i, true), ciOptions(i)) })
 	}
 }
 
@@ -112,8 +174,7 @@ func runCmapOnly(t *testing.T, mk *cmapMaker, opts Options) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("stress: seed %d, %v per scenario, %d goroutines; replay with stress.Options{Seed: %d}",
-		cfg.seed, cfg.duration, cfg.goroutines, cfg.seed)
+	logRun(t, cfg)
 	for _, sc := range cmapScenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			runScenario(t, sc.name, cfg, func(s *state) { sc.run(s, mk) })

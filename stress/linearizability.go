@@ -4,10 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -55,10 +53,11 @@ const (
 	opCompareAndSwap
 	opCompareAndDelete
 	opRange
+	opClear
 )
 
-// linInput is an operation and its arguments; for a Range projected onto
-// key, just the kind and key.
+// linInput is an operation and its arguments; for a Range or a Clear
+// projected onto key, just the kind and key.
 type linInput struct {
 	kind opKind
 	key  uint64
@@ -96,7 +95,7 @@ func linStep(st, input, output any) (bool, any) {
 		return out == linOutput{in.a, false}, linState{in.a, true}
 	case opLoadAndDelete:
 		return out == read, linState{}
-	case opDelete:
+	case opDelete, opClear:
 		return true, linState{}
 	case opSwap:
 		return out == read, linState{in.a, true}
@@ -174,6 +173,8 @@ func describeOp(in linInput, out linOutput) string {
 			return fmt.Sprintf("Range visited k = %d", out.v)
 		}
 		return "Range did not visit k"
+	case opClear:
+		return "Clear()"
 	}
 	return fmt.Sprintf("op%d", in.kind)
 }
@@ -189,57 +190,87 @@ type linRecord struct {
 	call, ret int64
 }
 
-func linearizability(s *state, newMap func() Map) {
+func linearizability(s *state, newMap func() Map) { linRounds(s, newMap, nil) }
+
+// linRounds checks histories on fresh maps until the budget is spent. With
+// bg (the Clear scenario), the clients also call Clear, and bg runs beside
+// each history, on keys of its own, until the clients are done.
+func linRounds(s *state, newMap func() Map, bg *background) {
 	g := min(s.cfg.goroutines, linMaxGoroutines)
-	var unknown, ops, overlapping int
+	var unknown, ops, overlapping, clears int
 	round := uint64(0)
 	defer func() {
-		s.logf("%d histories of %d goroutines × %d operations checked (%.0f%% of operations overlapped another), %d too hard to check within %v",
-			round, g, linOps, 100*float64(overlapping)/float64(max(ops, 1)), unknown, linTimeout)
+		s.logf("%d histories of %d goroutines × %d operations checked (%d Clears; %.0f%% of operations overlapped another), %d too hard to check within %v",
+			round, g, linOps, clears, 100*float64(overlapping)/float64(max(ops, 1)), unknown, linTimeout)
 	}()
 	for ; !s.expired() || round == 0; round++ {
 		rng := s.rng(round)
 		keys := make([]uint64, 3+rng.IntN(2))
 		for i := range keys {
-			keys[i] = rng.Uint64()
+			keys[i] = rng.Uint64() | 1<<63 // never a background key
 		}
 		m := newMap()
+		var clr func()
+		if bg != nil {
+			clr = m.(clearer).Clear
+		}
 		var clock atomic.Int64
 		records := make([][]linRecord, g)
 		start := make(chan struct{})
 		grp := s.group()
 		for c := range g {
 			grp.Go(func() {
-				records[c] = linClient(m, s.rng(round, uint64(c)), keys, &clock, start)
+				records[c] = linClient(m, clr, s.rng(round, uint64(c)), keys, &clock, start)
 			})
 		}
+		stopBg := bg.start(s, m)
 		close(start)
 		grp.Wait()
+		stopBg()
 		if s.stopped() {
 			return
 		}
 
-		history, bad := linHistory(records, keys)
+		history, bad := linHistory(records, keys, bg.ownsFunc())
 		if bad != "" {
 			s.errorf("round %d: %s", round, bad)
 			return
 		}
 		ops += g * linOps
 		overlapping += countOverlapping(records)
+		clears += countKind(records, opClear)
 		switch porcupine.CheckOperationsTimeout(linModel, history, linTimeout) {
 		case porcupine.Unknown:
 			unknown++
 			s.logf("round %d: porcupine gave up after %v; counted as passing", round, linTimeout)
 		case porcupine.Illegal:
-			s.errorf("round %d: %s", round, linReport(history, keys))
+			s.errorf("round %d: %s", round, linReport(s, round, history, keys))
 			return
 		}
 	}
 }
 
+// countKind counts the records of operations of kind k.
+func countKind(records [][]linRecord, k opKind) int {
+	n := 0
+	for _, recs := range records {
+		for _, r := range recs {
+			if r.in.kind == k {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 // linClient runs one goroutine's history on m once start is closed, and
-// returns its record.
-func linClient(m Map, rng *rand.Rand, keys []uint64, clock *atomic.Int64, start <-chan struct{}) []linRecord {
+// returns its record. If clr is not nil, one operation in 21 is a call of
+// it, m's Clear.
+func linClient(m Map, clr func(), rng *rand.Rand, keys []uint64, clock *atomic.Int64, start <-chan struct{}) []linRecord {
+	kinds := 20
+	if clr != nil {
+		kinds = 21
+	}
 	recs := make([]linRecord, 0, linOps)
 	last := make(map[uint64]uint64) // the value this goroutine last saw under each key
 	val := func() uint64 { return 1 + uint64(rng.IntN(linValues)) }
@@ -259,7 +290,7 @@ func linClient(m Map, rng *rand.Rand, keys []uint64, clock *atomic.Int64, start 
 		}
 		k := keys[rng.IntN(len(keys))]
 		r := linRecord{in: linInput{key: k}}
-		switch x := rng.IntN(20); {
+		switch x := rng.IntN(kinds); {
 		case x < 4:
 			r.in.kind = opLoad
 			r.call = clock.Add(1)
@@ -292,13 +323,17 @@ func linClient(m Map, rng *rand.Rand, keys []uint64, clock *atomic.Int64, start 
 			r.in.kind, r.in.a = opCompareAndDelete, old(k)
 			r.call = clock.Add(1)
 			r.out.ok = m.CompareAndDelete(k, r.in.a)
-		default:
+		case x < 20:
 			r.in = linInput{kind: opRange}
 			r.call = clock.Add(1)
 			m.Range(func(k, v uint64) bool {
 				r.seen = append(r.seen, kv{k, v})
 				return true
 			})
+		default:
+			r.in = linInput{kind: opClear}
+			r.call = clock.Add(1)
+			clr()
 		}
 		r.ret = clock.Add(1)
 		if r.out.ok && r.in.kind != opCompareAndSwap && r.in.kind != opCompareAndDelete {
@@ -334,18 +369,30 @@ func countOverlapping(records [][]linRecord) int {
 }
 
 // linHistory turns the goroutines' records into a porcupine history, each
-// Range projected onto every key, or describes a Range that visited a key
-// twice or a key never used.
-func linHistory(records [][]linRecord, keys []uint64) ([]porcupine.Operation, string) {
+// Range and Clear projected onto every key, or describes a Range that
+// visited a key twice or a key never used. Keys that owns reports as the
+// background's (owns may be nil) are left out.
+func linHistory(records [][]linRecord, keys []uint64, owns func(k, v uint64) bool) ([]porcupine.Operation, string) {
 	var history []porcupine.Operation
 	for c, recs := range records {
 		for _, r := range recs {
-			if r.in.kind != opRange {
+			switch r.in.kind {
+			case opClear:
+				for _, k := range keys {
+					history = append(history, porcupine.Operation{
+						ClientId: c, Input: linInput{kind: opClear, key: k}, Output: linOutput{}, Call: r.call, Return: r.ret})
+				}
+				continue
+			case opRange:
+			default:
 				history = append(history, porcupine.Operation{ClientId: c, Input: r.in, Output: r.out, Call: r.call, Return: r.ret})
 				continue
 			}
 			visits := make(map[uint64]uint64)
 			for _, e := range r.seen {
+				if owns != nil && owns(e.k, e.v) {
+					continue
+				}
 				if _, dup := visits[e.k]; dup {
 					return nil, fmt.Sprintf("goroutine %d: Range visited key %d twice in one call (it saw %v)", c, e.k, r.seen)
 				}
@@ -362,63 +409,4 @@ func linHistory(records [][]linRecord, keys []uint64) ([]porcupine.Operation, st
 		}
 	}
 	return history, ""
-}
-
-// linReport describes a history that is not linearizable: the operations on
-// the first key that has no linearization, in order of call, and a
-// porcupine visualization of them written to a file.
-func linReport(history []porcupine.Operation, keys []uint64) string {
-	single := linModel
-	single.Partition = nil
-	var b strings.Builder
-	for i, k := range keys {
-		var ops []porcupine.Operation
-		for _, op := range history {
-			if op.Input.(linInput).key == k {
-				ops = append(ops, op)
-			}
-		}
-		slices.SortFunc(ops, func(x, y porcupine.Operation) int { return cmp.Compare(x.Call, y.Call) })
-		res, info := porcupine.CheckOperationsVerbose(single, ops, linTimeout)
-		if res != porcupine.Illegal {
-			continue
-		}
-		// stall is the first operation, in order of call, that the longest
-		// partial linearization porcupine found does not reach.
-		stall := -1
-		if parts := info.PartialLinearizations(); len(parts) == 1 {
-			var longest []int
-			for _, l := range parts[0] {
-				if len(l) > len(longest) {
-					longest = l
-				}
-			}
-			for i := range ops {
-				if !slices.Contains(longest, i) {
-					stall = i
-					break
-				}
-			}
-		}
-		fmt.Fprintf(&b, "\nthe operations on key #%d, k = %d, have no linearization", i, k)
-		if f, err := os.CreateTemp("", "stress-linearizability-*.html"); err == nil {
-			if porcupine.Visualize(single, info, f) == nil && f.Close() == nil {
-				fmt.Fprintf(&b, " (porcupine's visualization: %s)", f.Name())
-			} else {
-				f.Close()
-			}
-		}
-		b.WriteString("; [call, return] on the shared clock, goroutine, operation:")
-		for i, op := range ops {
-			fmt.Fprintf(&b, "\n\t[%4d, %4d] g%d %s", op.Call, op.Return, op.ClientId, describeOp(op.Input.(linInput), op.Output.(linOutput)))
-			if i == stall {
-				b.WriteString("    <- the longest partial linearization found stops before this operation")
-			}
-		}
-		break
-	}
-	if b.Len() == 0 {
-		return "the history is not linearizable, but no key's operations alone fail the check again (timeout?)"
-	}
-	return "history not linearizable:" + b.String()
 }

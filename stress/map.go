@@ -105,6 +105,9 @@ func (s *SyncMap) Range(f func(key, value uint64) bool) {
 	s.m.Range(func(k, v any) bool { return f(k.(uint64), v.(uint64)) })
 }
 
+// Clear deletes all the entries, atomically, as [sync.Map.Clear].
+func (s *SyncMap) Clear() { s.m.Clear() }
+
 // unbox turns a sync.Map result into a typed one: the zero value when absent.
 func unbox(v any, ok bool) (uint64, bool) {
 	if !ok {

@@ -63,6 +63,23 @@ func TestLinModel(t *testing.T) {
 			op(1, 2, 9, opRange, 0, 0, 0, false),
 			op(0, 3, 4, opStore, 2, 0, 0, false),
 		}, false},
+		{"Clear then a hit with no store in between", []porcupine.Operation{
+			op(0, 0, 1, opStore, 1, 0, 0, false),
+			op(0, 2, 3, opClear, 0, 0, 0, false),
+			op(0, 4, 5, opLoad, 0, 0, 1, true),
+		}, false},
+		{"Clear overlapping a Store", []porcupine.Operation{
+			op(0, 0, 1, opStore, 1, 0, 0, false),
+			op(1, 2, 6, opClear, 0, 0, 0, false),
+			op(0, 3, 4, opStore, 2, 0, 0, false),
+			op(0, 7, 8, opLoad, 0, 0, 0, false),
+		}, true}, // the Clear may take effect after the Store it overlaps
+		{"Clear overlapping a Store, then the old value", []porcupine.Operation{
+			op(0, 0, 1, opStore, 1, 0, 0, false),
+			op(1, 2, 6, opClear, 0, 0, 0, false),
+			op(0, 3, 4, opStore, 2, 0, 0, false),
+			op(0, 7, 8, opLoad, 0, 0, 1, true),
+		}, false},
 		{"Range sees a value from within its call", []porcupine.Operation{
 			op(0, 0, 1, opStore, 1, 0, 0, false),
 			op(1, 2, 9, opRange, 0, 0, 0, false),
@@ -81,7 +98,7 @@ func TestLinModel(t *testing.T) {
 func TestLinHistory(t *testing.T) {
 	keys := []uint64{10, 20}
 	rng := linRecord{in: linInput{kind: opRange}, seen: []kv{{10, 3}}, call: 1, ret: 2}
-	h, bad := linHistory([][]linRecord{{rng}}, keys)
+	h, bad := linHistory([][]linRecord{{rng}}, keys, nil)
 	if bad != "" || len(h) != 2 {
 		t.Fatalf("linHistory = %v, %q; want two projections", h, bad)
 	}
@@ -93,8 +110,40 @@ func TestLinHistory(t *testing.T) {
 	}
 	for _, seen := range [][]kv{{{10, 3}, {10, 3}}, {{30, 1}}} {
 		rng.seen = seen
-		if _, bad := linHistory([][]linRecord{{rng}}, keys); bad == "" || !strings.Contains(bad, "Range visited") {
+		if _, bad := linHistory([][]linRecord{{rng}}, keys, nil); bad == "" || !strings.Contains(bad, "Range visited") {
 			t.Errorf("linHistory accepted a Range that saw %v", seen)
 		}
+	}
+}
+
+// TestLinReport checks the report of a long history that fails late: at
+// most 30 lines, cut to the shortest failing prefix, with the operation
+// that cannot be placed marked.
+func TestLinReport(t *testing.T) {
+	var h []porcupine.Operation
+	for i := range int64(100) {
+		h = append(h, op(0, 4*i, 4*i+1, opStore, uint64(i%4+1), 0, 0, false))
+		h = append(h, op(1, 4*i+2, 4*i+3, opLoad, 0, 0, uint64(i%4+1), true))
+	}
+	h = append(h, op(1, 400, 401, opLoad, 0, 0, 2, true)) // the last Store was of 4
+	h = append(h, op(0, 402, 403, opStore, 1, 0, 0, false))
+	s := &state{t: t, cfg: config{seed: 1}}
+	r := linReport(s, 0, h, []uint64{1})
+	t.Log(r)
+	lines := strings.Split(r, "\n")
+	if len(lines) > 30 {
+		t.Errorf("report of %d lines, want at most 30", len(lines))
+	}
+	if !strings.Contains(r, "the first 201,") {
+		t.Errorf("report does not cut the history to the 201 operations up to the failing Load")
+	}
+	var marked string
+	for _, l := range lines {
+		if strings.Contains(l, "<- the first operation that cannot be placed") {
+			marked = l
+		}
+	}
+	if !strings.Contains(marked, "[ 400,  401] g1 Load(k) = (2, true)") {
+		t.Errorf("marked %q, want the Load that returns 2", marked)
 	}
 }

@@ -4,10 +4,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
-	"regexp"
 	"runtime"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -27,8 +25,11 @@ type Options struct {
 	Goroutines int
 	// Seed decides every random choice of the run: keys, operations,
 	// values, sizes. 0 means a random seed. The seed in use is logged at the
-	// start and printed with every failure; the same seed replays the same
-	// operations, though not the same interleaving.
+	// start and printed with every failure, with the go test command that
+	// replays it; the same seed replays the same operations, though not the
+	// same interleaving. The flag -stress.seed, or else the environment
+	// variable STRESS_SEED, overrides it, so that a failure replays without
+	// editing code.
 	Seed uint64
 }
 
@@ -65,8 +66,7 @@ func Run(t *testing.T, newMap func() Map, opts Options) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("stress: seed %d, %v per scenario, %d goroutines; replay with stress.Options{Seed: %d}",
-		cfg.seed, cfg.duration, cfg.goroutines, cfg.seed)
+	logRun(t, cfg)
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			runScenario(t, sc.name, cfg, func(s *state) { sc.run(s, newMap) })
@@ -81,10 +81,20 @@ var scenarios = []struct {
 }{
 	{"disjoint-writers", disjointWriters},
 	{"contended-counters", contendedCounters},
+	{"load-or-store-race", loadOrStoreRace},
 	{"churn", churn},
 	{"grow-shrink", growShrink},
 	{"range-under-writers", rangeUnderWriters},
 	{"linearizability", linearizability},
+	{"clear-linearizability", clearLinearizability},
+	{"clear-atomic", clearAtomic},
+}
+
+// logRun logs the run's seed, budget and replay flag.
+func logRun(t *testing.T, cfg config) {
+	t.Helper()
+	t.Logf("stress: seed %d, %v per scenario, %d goroutines; replay with -stress.seed=%d",
+		cfg.seed, cfg.duration, cfg.goroutines, cfg.seed)
 }
 
 // config is Options with the defaults filled in.
@@ -110,6 +120,13 @@ func resolve(opts Options) (config, error) {
 	case cfg.goroutines == 0:
 		cfg.goroutines = 4 * runtime.GOMAXPROCS(0)
 	}
+	replay, err := replaySeed()
+	if err != nil {
+		return cfg, err
+	}
+	if replay != 0 {
+		cfg.seed = replay
+	}
 	for cfg.seed == 0 {
 		cfg.seed = rand.Uint64()
 	}
@@ -134,6 +151,9 @@ func runScenario(t *testing.T, name string, cfg config, body func(s *state)) {
 	if err := goleak.Find(ignore); err != nil {
 		s.errorf("goroutines left running after the scenario: %v", err)
 	}
+	if s.skipped != "" && !t.Failed() {
+		t.Skip(s.skipped)
+	}
 }
 
 // state is one scenario's run: its seed, its budget and its error count.
@@ -144,6 +164,7 @@ type state struct {
 	seed     uint64 // this scenario's own seed, derived from cfg.seed and name
 	deadline time.Time
 	replay   string // how to replay, appended to every failure
+	skipped  string // why the scenario does not apply to the map, if it does not
 	errs     atomic.Int64
 	failed   atomic.Bool
 }
@@ -159,16 +180,6 @@ func newState(t *testing.T, name string, cfg config) *state {
 		deadline: time.Now().Add(cfg.duration),
 		replay:   replayHint(t, cfg.seed),
 	}
-}
-
-// replayHint tells how to replay the subtest t with the run-wide seed.
-func replayHint(t *testing.T, seed uint64) string {
-	parts := strings.Split(t.Name(), "/")
-	for i, p := range parts {
-		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
-	}
-	return fmt.Sprintf("[seed %d: replay with stress.Options{Seed: %d} and go test -run '%s']",
-		seed, seed, strings.Join(parts, "/"))
 }
 
 // errorf reports a violation, with the replay hint, and stops the scenario.
@@ -208,6 +219,11 @@ func (s *state) logf(format string, args ...any) {
 	}
 	s.t.Logf("stress: %s: %s", s.name, fmt.Sprintf(format, args...))
 }
+
+// skip ends the scenario as not applicable to the map, for the reason
+// given; the subtest is reported as skipped, with the reason in its log.
+// It is called from the scenario's own goroutine, before it starts others.
+func (s *state) skip(reason string) { s.skipped = "stress: " + s.name + ": " + reason }
 
 // stopped reports whether the scenario has failed and should wind down.
 func (s *state) stopped() bool { return s.failed.Load() }

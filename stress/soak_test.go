@@ -29,29 +29,42 @@ func soakBudget(t *testing.T) time.Duration {
 }
 
 // TestSoak puts cmap under each of cmapConfigs (Run and the cmap
-// scenarios, 10 scenarios each) and sync.Map (Run, 6 scenarios) through the
-// harness for as long per scenario as -stress.duration or STRESS_DURATION
-// asks: 36 times that long in all, or less for the subtests picked with
-// -run (such as -run Soak/cmap-default). It skips when neither is set.
+// scenarios), cmap with boxed values (Run), cmap's bounded scenarios and
+// sync.Map (Run) through the harness for as long per scenario as
+// -stress.duration or STRESS_DURATION asks: soakScenarios() times that long
+// in all, or less for the subtests picked with -run (such as -run
+// Soak/cmap-default). It skips when neither is set.
 func TestSoak(t *testing.T) {
 	d := soakBudget(t)
 	if d == 0 {
 		t.Skip("soak mode is off; turn it on with go test -run Soak -timeout 0 ./stress -stress.duration=30m (or STRESS_DURATION=30m)")
 	}
 	if deadline, ok := t.Deadline(); ok {
-		t.Logf("note: -timeout ends the soak in %v; each scenario takes %v (all of TestSoak 36×): pass -timeout 0 for long soaks",
-			time.Until(deadline).Round(time.Second), d)
+		t.Logf("note: -timeout ends the soak in %v; each scenario takes %v (all of TestSoak %d×): pass -timeout 0 for long soaks",
+			time.Until(deadline).Round(time.Second), d, soakScenarios())
 	}
 	opts := Options{Duration: d}
-	for _, c := range cmapConfigs {
+	for i, c := range cmapConfigs {
 		t.Run("cmap-"+c.name, func(t *testing.T) {
-			mk := &cmapMaker{opts: c.opts}
-			Run(t, mk.newMap, opts)
-			mk.resizes()
-			runCmapOnly(t, mk, opts)
+			runCmap(t, i, opts, false)
+			runCmapOnly(t, maker(i, false), opts)
 		})
 	}
+	t.Run("cmap-boxed", func(t *testing.T) { Run(t, newBoxedCmap, opts) })
+	t.Run("cmap-bounded", func(t *testing.T) { runCmapBounded(t, opts) })
 	t.Run("sync.Map", func(t *testing.T) {
 		Run(t, func() Map { return new(SyncMap) }, opts)
 	})
+}
+
+// soakScenarios is the number of scenarios TestSoak runs.
+func soakScenarios() int {
+	return len(cmapConfigs)*(len(scenarios)+len(cmapScenarios)) + 2*len(scenarios) + len(boundScenarios)
+}
+
+// TestSoakScenarios keeps the count that doc.go gives for TestSoak true.
+func TestSoakScenarios(t *testing.T) {
+	if n := soakScenarios(); n != 99 {
+		t.Errorf("TestSoak runs %d scenarios; doc.go says 99", n)
+	}
 }

@@ -3,11 +3,10 @@ package table
 import "math/bits"
 
 // The match functions return a word with the high bit of byte i set for
-// each matching slot i. Every probe of the package (Find, findSlow,
-// Locate, Range, Copy, insertFresh) calls them: they are small enough to
-// inline, also into generic code compiled in another package (cmap's
-// instantiations; `go build -gcflags=-m ./cmap` lists them as inlined).
-// TestSWAR checks the formulas against byte-by-byte matching, and the
+// each matching slot i. Every probe of the package (Find, probe, Locate,
+// Range, Copy, insertFresh, Insert, Delete) calls them, and they inline,
+// also into cmap's instantiations of those probes (see word). TestSWAR
+// checks the formulas against byte-by-byte matching, and the
 // table tests and FuzzMap check the probes.
 
 // Control bytes. A tag has its high bit clear; EMPTY and TOMBSTONE have it

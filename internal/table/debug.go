@@ -88,7 +88,8 @@ func (t *Table[K, V]) CheckInvariants(hash func(K) uint64, live, dead int) error
 // Check verifies a log against t, the segment's current table holding
 // live entries (the writer quiescent), and returns the first violation
 // found: seqs increase along recs[head:], every record before head is
-// stale, and each entry of t has exactly one valid record. It is
+// stale, each entry of t has exactly one valid record, and no record past
+// the length and the shared part holds an entry. It is
 // O(len(recs) + capacity), for tests.
 func (l *Log[K, V]) Check(t *Table[K, V], live int) error {
 	if l.head < 0 || l.head > len(l.recs) {
@@ -96,6 +97,16 @@ func (l *Log[K, V]) Check(t *Table[K, V], live int) error {
 	}
 	if l.single && len(l.recs) > 1 {
 		return fmt.Errorf("log: %d records for a zero-size entry type", len(l.recs))
+	}
+	if end := max(len(l.recs), l.shared); end <= cap(l.recs) {
+		for i, r := range l.recs[end:cap(l.recs)] {
+			if r.Entry != nil {
+				return fmt.Errorf("log: record %d, past the length %d and the shared part %d, still holds key %v",
+					end+i, len(l.recs), l.shared, r.Entry.Key)
+			}
+		}
+	} else {
+		return fmt.Errorf("log: shared part %d beyond the capacity %d", l.shared, cap(l.recs))
 	}
 	valid := make(map[*Entry[K, V]]bool)
 	for i := range l.recs {

@@ -38,30 +38,40 @@ func MakeHasher[K comparable](user func(seed uint64, key K) uint64, seed uint64)
 
 // Hash returns the hash of key. It panics, leaving nothing changed, if key
 // is an interface holding an unhashable dynamic type (as the built-in map
-// does), or if the user's hasher panics. It is the only way keys are
-// hashed, and it inlines into its callers: the integer mixer and
-// maphash.Comparable run in place, and only a user's hasher costs a call.
+// does), or if the user's hasher panics. Every key is hashed by it (or by
+// IntHash, its first branch). It is too big to inline (the inliner's
+// budget is 80, and any call costs 57): a call per hash, in which the
+// integer mixer and maphash.Comparable are inlined.
 func (h *Hasher[K]) Hash(key K) uint64 {
-	if h.intKey {
-		return mixInt(h.seed, intBits(key))
+	if v, ok := h.IntHash(key); ok {
+		return v
 	}
-	return h.hashOther(key)
+	if h.user == nil {
+		return maphash.Comparable(h.mseed, key)
+	}
+	return h.userHash(key)
 }
 
-// hashOther is Hash for keys that are not 8-byte integers: the user's
-// hasher, mixed (which spreads hashers that vary only in a few bits over
-// the segment, group and tag bits; it is a bijection, so equal user
-// hashes, from a constant hasher, still collide), or maphash.Comparable.
-func (h *Hasher[K]) hashOther(key K) uint64 {
-	if h.user != nil {
-		return mix(h.user(h.seed, key))
+// IntHash returns Hash(key) and true if keys are 8-byte integers hashed
+// by the default mixer, else 0 and false. Unlike Hash it inlines into its
+// callers: cmap's Load calls it first, and Hash only if it reports false
+// (see Load for the figure).
+func (h *Hasher[K]) IntHash(key K) (uint64, bool) {
+	if !h.intKey {
+		return 0, false
 	}
-	return maphash.Comparable(h.mseed, key)
+	return mixInt(h.seed, intBits(key)), true
 }
+
+// userHash is Hash for a user's hasher: its hash, mixed, which spreads
+// hashers that vary only in a few bits over the segment, group and tag
+// bits; mix is a bijection, so equal user hashes (a constant hasher)
+// still collide.
+func (h *Hasher[K]) userHash(key K) uint64 { return mix(h.user(h.seed, key)) }
 
 // mixInt hashes an integer key with a secret seed: two rounds of 128-bit
-// multiply and fold (the wyhash construction).
-// (Generic to inline: see word in ctrl.go.)
+// multiply and fold (the wyhash construction). (Generic to inline: see
+// word in ctrl.go.)
 func mixInt[W word](seed, v W) uint64 {
 	hi, lo := bits.Mul64(uint64(v^seed), 0x2d358dccaa6c78a5)
 	hi, lo = bits.Mul64(hi^lo, 0x8bb84b93962eacc9)
@@ -84,8 +94,8 @@ func mix(h uint64) uint64 {
 // 8 bytes (MakeHasher checks both), so K is 8 bytes of plain data with no
 // pointers and reading them from the local copy k is exactly a conversion;
 // k is a private copy, so no other goroutine can race on it. This is the
-// only use of unsafe in the module: it lets Hash inline (BenchmarkLoad
-// in cmap: see docs/benchmarks.md).
+// only use of unsafe in the module: it turns the key into the mixer's
+// input with no call (BenchmarkLoad in cmap: see docs/benchmarks.md).
 func intBits[K comparable](k K) uint64 {
 	return *(*uint64)(unsafe.Pointer(&k))
 }

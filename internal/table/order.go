@@ -24,13 +24,28 @@ package table
 // moves them and compacts the log into a new array.
 //
 // Sharing. A snapshot keeps a slice of recs (Records) beside the frozen
-// table it validates them against. The records in a slice given out are
-// never written again: appends write past its end, and everything that
-// writes records in place (Compact, Append after Reset or a Newest
-// truncation) runs only on a log whose segment is not frozen, that is, a
-// log rebuilt since the last snapshot. The cmap writer guarantees it the
-// way it does for tables: the first write after a snapshot rebuilds the
-// table, and a rebuild gives the log a new array.
+// table it validates them against. Records given out are never written
+// again: the log remembers how far they reach (shared), and writes in
+// place only past that point. Append writes at len(recs): at or past
+// shared unless Newest has cut the log below it since, and then Append
+// first moves the records to a new array (unshare). Compact, which
+// writes from the start, compacts a shared log into a new array; a
+// rebuild (CopyLog) always makes a new array. Appends into a shared array
+// past its shared part are invisible to the snapshots: their slices end
+// there (their capacity is their length). So after a snapshot the
+// segment's table can be cloned verbatim (cmap's cloneLocked) and its log
+// kept as it is: the clone keeps every entry in its slot, so every record
+// keeps its meaning, and no record is copied until the log is compacted.
+//
+// Retention. Every record that holds an entry keeps its value reachable,
+// so the log releases the records it drops: Compact clears the slots it
+// frees, and Newest clears each record it drops from the end, except
+// records below shared, which a snapshot may still read. So the array
+// holds entries only in recs[:max(len(recs), shared)], the records
+// between the two being ones that Newest dropped from a snapshot's part
+// of the log; they go with that part at the next Append or Compact.
+// Between them, NeedsCompact keeps the stale records of recs at most
+// live + LogSlack after every write.
 
 // Record is one entry of an insertion log: Entry was published in slot Pos
 // with insertion number Seq. It is valid in a table while that slot still
@@ -55,6 +70,11 @@ type Log[K comparable, V any] struct {
 	// has one value only, the map holds one entry at most, and Append
 	// clears the log first so that it never holds more than one record.
 	single bool
+	// shared: the records in recs[:shared] may be in a slice that
+	// Records gave out, and are never written again (see "Sharing"); 0
+	// if no slice of this array was given out. Every record in
+	// recs[max(len(recs), shared):cap(recs)] is zero (see "Retention").
+	shared int
 }
 
 // NewLog returns an empty log for entries of type Entry[K, V]; single
@@ -66,14 +86,33 @@ func NewLog[K comparable, V any](single bool) *Log[K, V] {
 // Len returns the number of records, stale ones included, after head.
 func (l *Log[K, V]) Len() int { return len(l.recs) - l.head }
 
+// Held returns the number of records that may hold an entry: those before
+// head included, and, if the array is shared, not those that Newest
+// dropped (see "Retention").
+func (l *Log[K, V]) Held() int { return len(l.recs) }
+
 // Append records the publication of e in slot p with insertion number
-// seq, which must be larger than every seq in the log. The log must not be
-// shared (see "Sharing").
+// seq, which must be larger than every seq in the log. It never writes a
+// record that a snapshot shares (see "Sharing").
 func (l *Log[K, V]) Append(seq uint64, p Pos, e *Entry[K, V]) {
-	if l.single {
+	switch {
+	case l.single && l.shared > 0:
+		l.recs, l.head, l.shared = nil, 0, 0
+	case l.single:
 		l.recs, l.head = l.recs[:0], 0
+	case len(l.recs) < l.shared:
+		l.unshare() // the slot to write is a snapshot's
 	}
 	l.recs = append(l.recs, Record[K, V]{Seq: seq, Pos: p, Entry: e})
+}
+
+// unshare moves the records after head to a new array that no snapshot
+// shares, with room for as many again.
+func (l *Log[K, V]) unshare() {
+	n := len(l.recs) - l.head
+	recs := make([]Record[K, V], n, 2*n+LogSlack)
+	copy(recs, l.recs[l.head:])
+	l.recs, l.head, l.shared = recs, 0, 0
 }
 
 // valid reports whether r is valid in t.
@@ -104,39 +143,56 @@ func (l *Log[K, V]) Newest(t *Table[K, V]) (r Record[K, V], ok bool) {
 		if r := &l.recs[len(l.recs)-1]; valid(t, r) {
 			return *r, true
 		}
-		// Only the length shrinks: the record itself is left in the
-		// array, which a snapshot may share.
+		// Released, unless a snapshot may read it (see "Retention").
+		if n := len(l.recs) - 1; n >= l.shared {
+			l.recs[n] = Record[K, V]{}
+		}
 		l.recs = l.recs[:len(l.recs)-1]
 	}
 	return r, false
 }
 
 // NeedsCompact reports whether the log holds more stale records than
-// live, plus a little slack, given that the segment holds live entries:
-// compacting then costs O(1) amortized per record made stale.
+// live, plus LogSlack, given that the segment holds live entries:
+// compacting then costs O(1) amortized per record made stale (it reads
+// at most 2×live + LogSlack + 1 records and drops at least live +
+// LogSlack + 1 of them), whatever the slack.
 func (l *Log[K, V]) NeedsCompact(live int) bool {
-	return len(l.recs) > 2*live+16
+	return len(l.recs) > 2*live+LogSlack
 }
 
-// Compact drops the stale records of a log whose table t is current and
-// not shared, in place (see "Sharing"). It returns the number of valid
-// records, which must equal the segment's live count.
+// LogSlack is the number of stale records a log may hold beyond one per
+// live entry before it needs compacting. It is small so that a map whose
+// segments hold few entries each (a small FIFO cache) keeps few deleted
+// values reachable: at most Len + LogSlack × segments (docs/guarantees.md).
+const LogSlack = 4
+
+// Compact drops the stale records of a log whose table t is the segment's
+// current, writable table: in place, or into a new array if a snapshot
+// shares the log's (see "Sharing"). It returns the number of valid records, which must
+// equal the segment's live count.
 func (l *Log[K, V]) Compact(t *Table[K, V]) int {
-	n := 0
-	for i := l.head; i < len(l.recs); i++ {
-		if valid(t, &l.recs[i]) {
-			l.recs[n] = l.recs[i]
-			n++
+	src := l.recs[l.head:]
+	dst := l.recs[:0] // in place: dst never passes src
+	if l.shared > 0 {
+		dst = make([]Record[K, V], 0, len(src))
+	}
+	for i := range src {
+		if valid(t, &src[i]) {
+			dst = append(dst, src[i])
 		}
 	}
-	clear(l.recs[n:]) // release the stale entries to the GC
-	l.recs, l.head = l.recs[:n], 0
-	return n
+	if l.shared == 0 {
+		clear(l.recs[len(dst):]) // release the stale entries to the GC
+	}
+	l.recs, l.head, l.shared = dst, 0, 0
+	return len(dst)
 }
 
 // Records returns the records after head, for a snapshot: valid or stale
 // in the table frozen with them, never written again (see "Sharing").
 func (l *Log[K, V]) Records() []Record[K, V] {
+	l.shared = max(l.shared, len(l.recs))
 	return l.recs[l.head:len(l.recs):len(l.recs)]
 }
 
@@ -154,7 +210,7 @@ func (t *Table[K, V]) CopyLog(n int, hash func(K) uint64, l *Log[K, V]) (*Table[
 		}
 	}
 	// Room to append as many records again before the array grows.
-	nl := &Log[K, V]{recs: make([]Record[K, V], 0, 2*live+16), single: l.single}
+	nl := &Log[K, V]{recs: make([]Record[K, V], 0, 2*live+LogSlack), single: l.single}
 	for i := l.head; i < len(l.recs); i++ {
 		if r := &l.recs[i]; valid(t, r) {
 			p := nt.insertFresh(hash(r.Entry.Key), r.Entry)

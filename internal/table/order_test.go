@@ -128,3 +128,98 @@ func TestLogCheckCatches(t *testing.T) {
 		t.Fatal("decreasing seq not caught")
 	}
 }
+
+// TestLogSharing: Newest releases the records it drops, except those a
+// snapshot's slice (Records) covers; no write of the log ever changes such
+// a slice: appends past its end stay in the array, and an append below
+// its end (after Newest) or a Compact moves the log to a new array.
+func TestLogSharing(t *testing.T) {
+	hash := func(k int) uint64 { return mix(uint64(k)) }
+	tb := New[int, int](8)
+	l := NewLog[int, int](false)
+	live, seq := 0, uint64(0)
+	put := func(k int) {
+		e := &Entry[int, int]{k, k}
+		_, _, free, _ := tb.Locate(hash(k), k)
+		tb.Insert(free, hash(k), e)
+		seq++
+		l.Append(seq, free, e)
+		live++
+	}
+	del := func(k int) {
+		pos, _, _, _ := tb.Locate(hash(k), k)
+		tb.Delete(pos)
+		live--
+	}
+	check := func() {
+		t.Helper()
+		if err := l.Check(tb, live); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newest := func(want int) {
+		t.Helper()
+		if r, ok := l.Newest(tb); !ok || r.Entry.Key != want {
+			t.Fatalf("Newest = %v, %v; want key %d", r, ok, want)
+		}
+	}
+	for k := range 10 {
+		put(k)
+	}
+	del(9)
+	newest(8)
+	if r := l.recs[:cap(l.recs)][9]; r.Entry != nil {
+		t.Fatalf("unshared log: dropped record of key %d kept", r.Entry.Key)
+	}
+	check()
+
+	var slices [][]Record[int, int]
+	var copies [][]Record[int, int]
+	share := func() {
+		r := l.Records()
+		slices = append(slices, r)
+		copies = append(copies, append([]Record[int, int](nil), r...))
+	}
+	unchanged := func() {
+		t.Helper()
+		for i := range slices {
+			for j := range slices[i] {
+				if slices[i][j] != copies[i][j] {
+					t.Fatalf("record %d of shared slice %d changed: %v -> %v", j, i, copies[i][j], slices[i][j])
+				}
+			}
+		}
+	}
+	share()
+	first := &l.recs[0]
+	put(10) // past the shared part: same array
+	if &l.recs[0] != first {
+		t.Fatal("an append past the shared part moved the log")
+	}
+	unchanged()
+	check()
+	del(10)
+	del(8)
+	newest(7) // drops 10 (released) and 8 (the snapshot's: kept)
+	if all := l.recs[:cap(l.recs)]; all[8].Entry == nil || all[9].Entry != nil {
+		t.Fatalf("after Newest: records 8 (the snapshot's) and 9 (not) hold %v and %v, want non-nil and nil", all[8].Entry, all[9].Entry)
+	}
+	unchanged()
+	check()
+	put(11) // below the shared end: moves to a new array
+	if &l.recs[0] == first {
+		t.Fatal("an append below the shared end wrote into the shared array")
+	}
+	unchanged()
+	check()
+	share()
+	del(0)
+	if n := l.Compact(tb); n != live {
+		t.Fatalf("Compact kept %d of %d", n, live)
+	}
+	unchanged()
+	check()
+	put(12)
+	unchanged()
+	check()
+}

@@ -60,35 +60,63 @@ func (t *Table[K, V]) Capacity() int { return (int(t.mask) + 1) * SlotsPerGroup 
 
 // Find returns the entry of key, or nil. It takes no lock and may run
 // concurrently with the table's writer; see the package comment for why its
-// answer is linearizable. It is small enough to inline into its callers
-// (cmap's Load): it checks the first slot of the home group whose tag
-// matches, and the common miss (no match, and an EMPTY byte); anything
-// else continues in findSlow.
+// answer is linearizable. It probes the home group itself, so that the
+// common lookup, which ends there, makes no further call; longer probes
+// continue in probe.
 func (t *Table[K, V]) Find(h uint64, key K) *Entry[K, V] {
 	grp := &t.groups[h&uint64(len(t.groups)-1)]
 	ctrl := grp.ctrl.Load()
-	if m := matchTag(ctrl, tagOf(h)); m != 0 {
+	for m := matchTag(ctrl, tagOf(h)); m != 0; m &= m - 1 {
 		if e := grp.slots[slotOf(m)].Load(); e != nil && e.Key == key {
 			return e
 		}
-	} else if matchEmpty(ctrl) != 0 {
+	}
+	if matchEmpty(ctrl) != 0 {
 		return nil
 	}
-	_, e := t.findSlow(h, key)
+	_, e := t.probe(h, key, 1)
 	return e
 }
+
+// Home returns the home group of hash h, for cmap's Load, which probes it
+// itself (see Load for the figure); it continues with FindAfterHome.
+func (t *Table[K, V]) Home(h uint64) *Group[K, V] { return &t.groups[h&uint64(len(t.groups)-1)] }
+
+// FindAfterHome is Find after the home group, for a caller that probed it.
+func (t *Table[K, V]) FindAfterHome(h uint64, key K) *Entry[K, V] {
+	_, e := t.probe(h, key, 1)
+	return e
+}
+
+// Group is a group of a table, for cmap's Load (see Home).
+type Group[K comparable, V any] = group[K, V]
+
+// Match returns the slots of the group that may hold a key of hash h
+// (matchTag) and whether the group has an EMPTY byte, which ends a probe.
+func (g *group[K, V]) Match(h uint64) (m uint64, end bool) {
+	ctrl := g.ctrl.Load()
+	return matchTag(ctrl, tagOf(h)), matchEmpty(ctrl) != 0
+}
+
+// Slot returns the entry in slot i of the group, or nil.
+func (g *group[K, V]) Slot(i int) *Entry[K, V] { return g.slots[i].Load() }
+
+// SlotOf returns the lowest slot of a match word m != 0. (Generic to
+// inline: see word.)
+func SlotOf[W word](m W) int { return slotOf(m) }
 
 // Lookup is Find that also returns the slot of the entry (NoPos if none),
 // so that a writer that looked before taking its lock can skip its own
 // probe if the table is still current and the slot still holds the entry
 // (see At).
-func (t *Table[K, V]) Lookup(h uint64, key K) (Pos, *Entry[K, V]) { return t.findSlow(h, key) }
+func (t *Table[K, V]) Lookup(h uint64, key K) (Pos, *Entry[K, V]) { return t.probe(h, key, 0) }
 
-// findSlow is the whole probe for key, from its home group.
-func (t *Table[K, V]) findSlow(h uint64, key K) (Pos, *Entry[K, V]) {
+// probe is the lock-free probe for key, from the group skip places after
+// its home group (Find has probed the home group when it passes 1).
+func (t *Table[K, V]) probe(h uint64, key K, skip int) (Pos, *Entry[K, V]) {
 	tw := tagWord[uint64](tagOf(h))
-	g := h & t.mask
-	for range len(t.groups) {
+	g := (h + uint64(skip)) & t.mask
+	for range len(t.groups) - skip {
 		grp := &t.groups[g]
 		ctrl := grp.ctrl.Load()
 		for m := matchWord(ctrl, tw); m != 0; m &= m - 1 {

@@ -1,6 +1,7 @@
 package table
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 	"unsafe"
@@ -180,4 +181,50 @@ func TestDeleteEmptiesWhenGroupHasEmpty(t *testing.T) {
 	if err := tb.CheckInvariants(same, 8, 1); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestLimits: FitGroups answers for every n without overflow, at the edges
+// of the largest table; the group size the limits assume is the real one.
+func TestLimits(t *testing.T) {
+	if GroupBytes != unsafe.Sizeof(group[int, int]{}) {
+		t.Fatalf("GroupBytes = %d, a group has %d bytes", GroupBytes, unsafe.Sizeof(group[int, int]{}))
+	}
+	if n := MaxUsed(MaxGroups); n <= 0 || n/MaxGroups != SlotsPerGroup*maxLoadNum/maxLoadDen {
+		t.Fatalf("MaxUsed(MaxGroups) = %d overflows", n)
+	}
+	if p := Pos(MaxGroups-1)<<3 | 6; p < 0 || int(p)>>3 != MaxGroups-1 {
+		t.Fatalf("the last slot's Pos %d overflows", p)
+	}
+	if MaxMapGroups/MaxGroups < 1 || MaxMapGroups > math.MaxInt/GroupBytes {
+		t.Fatalf("MaxMapGroups = %d: its bytes overflow int", MaxMapGroups)
+	}
+	for _, tt := range []struct{ n, limit, want int }{
+		{0, MaxGroups, 1},
+		{MaxUsed(MaxGroups), MaxGroups, MaxGroups},
+		{MaxUsed(MaxGroups) + 1, MaxGroups, 0},
+		{MaxUsed(MaxGroups), math.MaxInt, MaxGroups},
+		{MaxUsed(MaxGroups) + 1, math.MaxInt, 0},
+		{math.MaxInt, MaxGroups, 0},
+		{math.MaxInt, math.MaxInt, 0},
+		{MaxUsed(8), 12, 8},     // limit rounded down to a power of two
+		{MaxUsed(8) + 1, 12, 0}, // 16 groups would exceed it
+		{1, 0, 1},               // a limit below one table still allows one group
+		{MaxUsed(4), 4, 4},
+	} {
+		g, ok := FitGroups(tt.n, tt.limit)
+		if ok != (tt.want != 0) || g != tt.want {
+			t.Errorf("FitGroups(%d, %d) = %d, %v; want %d", tt.n, tt.limit, g, ok, tt.want)
+		}
+	}
+	if SegmentLimit(1) != MaxGroups || SegmentLimit(1<<16) != min(MaxGroups, MaxMapGroups>>16) {
+		t.Errorf("SegmentLimit: %d for 1 segment, %d for 65536", SegmentLimit(1), SegmentLimit(1<<16))
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("GroupsFor(math.MaxInt) did not panic")
+			}
+		}()
+		GroupsFor(math.MaxInt)
+	}()
 }

@@ -22,16 +22,6 @@ func (t *Table[K, V]) MaxUsed() int {
 	return (int(t.mask) + 1) * SlotsPerGroup * maxLoadNum / maxLoadDen
 }
 
-// GroupsFor returns the smallest power-of-two number of groups whose load
-// bound admits n used slots.
-func GroupsFor(n int) int {
-	g := 1
-	for MaxUsed(g) < n {
-		g <<= 1
-	}
-	return g
-}
-
 // Pos names a slot: group index × 8 + slot index. NoPos is none.
 type Pos int
 
