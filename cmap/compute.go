@@ -135,7 +135,7 @@ func (m *Map[K, V]) LoadOrTryCompute(key K, f func() (V, error)) (value V, loade
 func (m *Map[K, V]) loadOrCompute(fn string, key K, f func() (V, error)) (value V, loaded bool, err error) {
 	st := m.state()
 	h := st.hasher.Hash(key)
-	if v, ok := st.table(h).Get(h, key); ok {
+	if _, _, _, v, ok := st.lookup(h, key); ok {
 		return v, true, nil
 	}
 	var w writer[K, V]

@@ -180,3 +180,7 @@ const LogSlack = table.LogSlack
 
 // ForceEntryLayout makes New give every map the entry layout while on.
 func ForceEntryLayout(on bool) { testHookEntryLayout.Store(on) }
+
+// SetClearHook makes Clear call f(i) after it replaced segment i's table,
+// with every segment lock held; nil removes it.
+func SetClearHook(f func(i int)) { testHookClear = f }

@@ -62,6 +62,7 @@ func TestPromisesEntryLayout(t *testing.T) {
 		{"TestSnapshotPrefixOfRounds", TestSnapshotPrefixOfRounds},
 		{"TestSnapshotNeverChanges", TestSnapshotNeverChanges},
 		{"TestClearAtomic", TestClearAtomic},
+		{"TestClearAtomicForReaders", TestClearAtomicForReaders},
 		{"TestPanickingHasher", TestPanickingHasher},
 		{"TestNaNKeys", TestNaNKeys},
 		{"TestMarshalJSONOneInstant", TestMarshalJSONOneInstant},

@@ -91,12 +91,32 @@ type state[K comparable, V any] struct {
 	// (WithInsertionOrder, WithMaxLen); the write engine (write.go) calls
 	// its hooks (extra.go) if it is set. Load never reads it.
 	extra *extra[K, V]
+	// clears is twice the number of Clear calls made, plus one while a
+	// Clear runs: it is odd exactly while a Clear holds every segment lock
+	// and replaces the tables one by one. Written only by Clear; read by
+	// every lock-free read, which answers from its probe only if clears
+	// was even and unchanged across it (see Map.Clear and stable). Every
+	// other field of state is immutable, so this cache line is written
+	// once per Clear and otherwise only read.
+	clears atomic.Uint64
 }
 
 // testHookEntryLayout, if set (by tests only), makes New give every map the
 // entry layout, so that tests written for flat maps also run on the entry
 // layout.
 var testHookEntryLayout atomic.Bool
+
+// stable reports whether a lock-free read that loaded c from st.clears
+// before its probe overlapped no Clear: c is even and st.clears still
+// holds it. If it did overlap one, the probe may have seen some segments
+// cleared and others not, and the read must not answer from it.
+func (st *state[K, V]) stable(c uint64) bool {
+	return st.clears.Load() == c && c&1 == 0
+}
+
+// testHookClear, if set (by tests only, before any map is used), runs in
+// Clear after segment i's table is replaced, with every lock held.
+var testHookClear func(i int)
 
 // noCopy makes go vet's copylocks check flag copies of a Map.
 type noCopy struct{}
@@ -107,11 +127,12 @@ func (*noCopy) Unlock() {}
 // New returns an empty Map configured by opts.
 func New[K comparable, V any](opts ...Option) *Map[K, V] {
 	m := new(Map[K, V])
-	m.own = *newState[K, V](opts)
+	m.own.init(opts)
 	return m
 }
 
-func newState[K comparable, V any](opts []Option) *state[K, V] {
+// init configures st, which no other goroutine can see yet, by opts.
+func (st *state[K, V]) init(opts []Option) {
 	var c config
 	for _, o := range opts {
 		if o == nil {
@@ -136,14 +157,12 @@ func newState[K comparable, V any](opts []Option) *state[K, V] {
 	}
 	n = 1 << bits.Len(uint(n-1)) // round up to a power of two
 	n = min(n, maxSegments)
-	st := &state[K, V]{
-		hasher:          table.MakeHasher(user, c.seed),
-		shift:           uint(64-bits.TrailingZeros(uint(n))) & 63,
-		mask:            uint64(n - 1),
-		segs:            make([]segment[K, V], n),
-		locks:           striped.NewStripes(n),
-		valueComparable: reflect.TypeFor[V]().Comparable(),
-	}
+	st.hasher = table.MakeHasher(user, c.seed)
+	st.shift = uint(64-bits.TrailingZeros(uint(n))) & 63
+	st.mask = uint64(n - 1)
+	st.segs = make([]segment[K, V], n)
+	st.locks = striped.NewStripes(n)
+	st.valueComparable = reflect.TypeFor[V]().Comparable()
 	st.mus = make([]*sync.Mutex, n)
 	for i := range st.mus {
 		st.mus[i] = st.locks.Mutex(i)
@@ -166,7 +185,6 @@ func newState[K comparable, V any](opts []Option) *state[K, V] {
 		}
 		s.table.Store(table.NewLayout[K, V](s.minGroups, st.flat))
 	}
-	return st
 }
 
 // state returns the map's state, initializing a zero Map on first use.
@@ -194,7 +212,8 @@ func (m *Map[K, V]) initSlow() *state[K, V] {
 	if st := m.st.Load(); st != nil {
 		return st
 	}
-	st := newState[K, V](nil)
+	st := new(state[K, V])
+	st.init(nil)
 	m.st.Store(st)
 	return st
 }
@@ -239,24 +258,75 @@ func (m *Map[K, V]) Load(key K) (value V, ok bool) {
 	if !ok {
 		h = st.hasher.Hash(key)
 	}
+	c := st.clears.Load()
 	t := st.segs[h>>(st.shift&63)&st.mask].table.Load()
 	if t.IsFlat() { // the one branch on the layout, the same for every call
-		return t.Flat().Find(h, key)
+		if value, ok = t.Flat().Find(h, key); !st.stable(c) {
+			_, _, _, value, ok = st.lookup(h, key) // a Clear ran meanwhile: look again
+		}
+		return value, ok
 	}
 	grp := t.Home(h)
+	var e *table.Entry[K, V]
 	match, end := grp.Match(h)
 	for ; match != 0; match &= match - 1 {
-		if e := grp.Slot(table.SlotOf(match)); e != nil && e.Key == key {
-			return e.Value, true
+		if x := grp.Slot(table.SlotOf(match)); x != nil && x.Key == key {
+			e, end = x, true
+			break
 		}
 	}
-	if end {
+	if !end {
+		e = t.FindAfterHome(h, key)
+	}
+	if !st.stable(c) {
+		_, _, e, _, _ = st.lookup(h, key) // a Clear ran meanwhile: look again
+	}
+	if e == nil {
 		return value, false
 	}
-	if e := t.FindAfterHome(h, key); e != nil {
-		return e.Value, true
+	return e.Value, true
+}
+
+// lookup is the lock-free lookup of the read paths, for key hashed h, as
+// of one instant at which no Clear was under way.
+//
+// Why the clears counter: Clear holds every segment lock, so no writer
+// sees a half-cleared map, but it replaces the segments' tables one after
+// the other, and a reader takes no lock. Without the check, a goroutine
+// that stored k1 and then k2 (in segments that Clear empties in the order
+// k2's, k1's) could have a concurrent reader find k2 gone and then k1
+// still there, which no instant of the map ever held (TestClearAtomicForReaders).
+// With it, a probe counts only if no Clear started or ended during it;
+// while a Clear runs (clears odd), the map is empty from the instant
+// clears turned odd until the Clear returns, since no write can run, so
+// "absent" is the answer at that instant. A reader probes again only
+// when a whole Clear happened during its probe: it never waits.
+//
+// It returns key's value and whether key is present, and, in an entry
+// table, its slot and entry, which open takes as a hint; a flat table
+// gives no hint (NoPos, nil): its slots hold no identity that open could
+// check.
+func (st *state[K, V]) lookup(h uint64, key K) (t *table.Table[K, V], pos table.Pos, e *table.Entry[K, V], v V, ok bool) {
+	for {
+		c := st.clears.Load()
+		if c&1 != 0 {
+			var zero V
+			return nil, table.NoPos, nil, zero, false
+		}
+		t = st.table(h)
+		if t.IsFlat() {
+			pos, e = table.NoPos, nil
+			v, ok = t.Flat().Find(h, key)
+		} else if pos, e = t.Lookup(h, key); e != nil {
+			v, ok = e.Value, true
+		} else {
+			var zero V
+			v, ok = zero, false
+		}
+		if st.clears.Load() == c {
+			return t, pos, e, v, ok
+		}
 	}
-	return value, false
 }
 
 // Store sets the value for key. On a map bounded by [WithMaxLen], storing
@@ -305,12 +375,8 @@ func (m *Map[K, V]) swap(fn string, key K, value V) (previous V, loaded bool, er
 func (m *Map[K, V]) LoadOrStore(key K, value V) (actual V, loaded bool) {
 	st := m.state()
 	h := st.hasher.Hash(key)
-	if t := st.table(h); t.IsFlat() {
-		if v, ok := t.Flat().Find(h, key); ok {
-			return v, true
-		}
-	} else if e := t.Find(h, key); e != nil {
-		return e.Value, true
+	if _, _, _, v, ok := st.lookup(h, key); ok {
+		return v, true
 	}
 	ne := st.entry(key, value)
 	var w writer[K, V]
@@ -334,7 +400,7 @@ func (m *Map[K, V]) LoadAndDelete(key K) (value V, loaded bool) {
 		return value, false
 	}
 	h := st.hasher.Hash(key)
-	t, pos, e, ok := st.lookup(h, key)
+	t, pos, e, _, ok := st.lookup(h, key)
 	if !ok {
 		return value, false
 	}
@@ -365,25 +431,8 @@ func (st *state[K, V]) holds(fn string, key K, old V) (h uint64, t *table.Table[
 		panic(fmt.Sprintf("cmap: %s: value type %v is not comparable", fn, reflect.TypeFor[V]()))
 	}
 	h = st.hasher.Hash(key)
-	if t = st.table(h); t.IsFlat() {
-		v, found := t.Flat().Find(h, key)
-		return h, t, table.NoPos, nil, found && any(v) == any(old)
-	}
-	pos, e = t.Lookup(h, key)
-	return h, t, pos, e, e != nil && any(e.Value) == any(old)
-}
-
-// lookup is the lock-free look of LoadAndDelete: it reports whether key,
-// hashed h, is present in its segment's table t, and in an entry table
-// also its slot and entry, which open takes as a hint. (A flat table
-// gives no hint: its slots hold no identity that open could check.)
-func (st *state[K, V]) lookup(h uint64, key K) (t *table.Table[K, V], pos table.Pos, e *table.Entry[K, V], ok bool) {
-	if t = st.table(h); t.IsFlat() {
-		_, ok = t.Flat().Find(h, key)
-		return t, table.NoPos, nil, ok
-	}
-	pos, e = t.Lookup(h, key)
-	return t, pos, e, e != nil
+	t, pos, e, v, found := st.lookup(h, key)
+	return h, t, pos, e, found && any(v) == any(old)
 }
 
 // CompareAndSwap swaps the old and new values for key if the value stored
@@ -448,10 +497,13 @@ func (m *Map[K, V]) Len() int {
 }
 
 // Clear deletes all the entries, atomically: it holds every segment lock at
-// once (taken in the global order of package striped), so no operation
-// sees some segments cleared and others not, and no snapshot sees a part
-// of the map cleared. It gives the tables' memory back, keeping the
-// capacity reserved by [Map.Reserve] or [WithCapacity].
+// once (taken in the global order of package striped), so no writer and no
+// snapshot sees some segments cleared and others not; lock-free readers
+// (Load, and the lock-free first steps of the other methods) check a
+// map-wide counter that Clear changes before and after it replaces the
+// tables, and answer "absent" while a Clear runs, so they do not either.
+// It gives the tables' memory back, keeping the capacity reserved by
+// [Map.Reserve] or [WithCapacity].
 func (m *Map[K, V]) Clear() {
 	st := m.loaded()
 	if st == nil {
@@ -459,12 +511,21 @@ func (m *Map[K, V]) Clear() {
 	}
 	st.locks.LockAll()
 	defer st.locks.UnlockAll()
+	// clears odd: from here to the second Add, lock-free readers answer
+	// "absent" rather than trust a probe that may see some segments
+	// cleared and others not (see lookup). This Add is Clear's
+	// linearization point.
+	st.clears.Add(1)
+	defer st.clears.Add(1) // before the locks are released (defers run last in, first out)
 	cleared := 0
 	for i := range st.segs {
 		s := &st.segs[i]
 		cleared += int(s.live.Load())
 		s.replaceLocked(table.NewLayout[K, V](s.minGroups, st.flat), 0)
 		s.resizes.Add(^uint64(0)) // a clear is not a rebuild
+		if testHookClear != nil {
+			testHookClear(i)
+		}
 	}
 	st.clearedLocked(cleared)
 }
