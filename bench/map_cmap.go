@@ -12,7 +12,32 @@ import (
 func init() {
 	register(&impl{id: "cmap", label: "cmap", order: 0, ours: true, snaps: true,
 		u64: newCmap[uint64], str: newCmap[string]})
+	register(&impl{id: "cmapentries", label: "cmap (entry layout)", order: 1, ref: true,
+		u64: newCmapEntries[uint64], str: newCmapEntries[string]})
 }
+
+// entryValue is a uint64 in a type that holds a pointer (always nil), so
+// that a cmap.Map of it keeps the entry layout: uint64 values would make
+// it flat.
+type entryValue struct {
+	v uint64
+	_ *byte
+}
+
+// cmapEntries is cmap.Map with the entry layout, for reference beside
+// cmap (selected with -maps cmapentries; not in all).
+type cmapEntries[K comparable] struct{ m *cmap.Map[K, entryValue] }
+
+func newCmapEntries[K comparable]() benchMap[K] {
+	return cmapEntries[K]{m: cmap.New[K, entryValue]()}
+}
+
+func (c cmapEntries[K]) Load(k K) (uint64, bool) {
+	v, ok := c.m.Load(k)
+	return v.v, ok
+}
+func (c cmapEntries[K]) Store(k K, v uint64) { c.m.Store(k, entryValue{v: v}) }
+func (c cmapEntries[K]) Delete(k K)          { c.m.Delete(k) }
 
 // cmapMap is cmap.Map with its default options (no presize).
 type cmapMap[K comparable] struct{ m *cmap.Map[K, uint64] }

@@ -45,6 +45,9 @@ type impl struct {
 	floor bool
 	// snaps marks maps that implement snapshotter (cmap).
 	snaps bool
+	// ref marks a variant of cmap shown beside it for reference (cmap
+	// with the entry layout): not a peer, and not in -maps all.
+	ref bool
 
 	u64 func() benchMap[uint64]
 	str func() benchMap[string]
@@ -53,7 +56,7 @@ type impl struct {
 func (im *impl) snapshots() bool { return im.snaps }
 
 // peer reports whether im counts when picking the best peer of cmap.
-func (im *impl) peer() bool { return !im.ours && !im.floor }
+func (im *impl) peer() bool { return !im.ours && !im.floor && !im.ref }
 
 // newMapOf returns an empty map of im with key type K (uint64 or string).
 func newMapOf[K comparable](im *impl) benchMap[K] {
@@ -192,7 +195,7 @@ func (nopMap[K]) Delete(K)              {}
 // selectImpls resolves a comma list of ids ("all" for every one).
 func selectImpls(list string) ([]*impl, error) {
 	if strings.TrimSpace(list) == "all" {
-		return slices.Clone(registry), nil
+		return slices.DeleteFunc(slices.Clone(registry), func(im *impl) bool { return im.ref }), nil
 	}
 	var out []*impl
 	for _, id := range splitList(list) {

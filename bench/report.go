@@ -322,11 +322,11 @@ func writeGrow(w io.Writer, rs []*result, timerNs time.Duration) {
 }
 
 func writeMemory(w io.Writer, rs []*result) {
-	t := &table{header: []string{"map", "bytes/entry", "heap, full", "heap after deleting 90%", "given back", "given back ÷ freed"},
-		right: []bool{false, true, true, true, true, true, true}}
+	t := &table{header: []string{"map", "bytes/entry", "heap, full", "heap after deleting 90%", "given back", "given back ÷ freed", "runtime.GC(), full"},
+		right: []bool{false, true, true, true, true, true, true, true, true}}
 	cm := ours(rs)
 	if cm != nil {
-		t.header = append(t.header, "cmap ÷ map (bytes/entry)")
+		t.header = append(t.header, "cmap ÷ map (bytes/entry)", "cmap ÷ map (GC)")
 	}
 	for _, r := range rs {
 		name := mapName(r)
@@ -335,9 +335,9 @@ func writeMemory(w io.Writer, rs []*result) {
 		}
 		row := []string{name, fmt.Sprintf("%.1f", r.get("bytes/entry")), fmtBytes(r.get("heap_full_bytes")),
 			fmtBytes(r.get("heap_after_delete_bytes")), fmtBytes(r.get("returned_bytes")),
-			fmt.Sprintf("%.0f%%", 100*r.get("returned_fraction"))}
+			fmt.Sprintf("%.0f%%", 100*r.get("returned_fraction")), fmtDur(r.get("gc_ns"))}
 		if cm != nil {
-			row = append(row, ratioOf(cm, r, "bytes/entry"))
+			row = append(row, ratioOf(cm, r, "bytes/entry"), ratioOf(cm, r, "gc_ns"))
 		}
 		t.add(row...)
 	}
@@ -348,6 +348,10 @@ func writeMemory(w io.Writer, rs []*result) {
 		fmt.Fprintf(w, "cmap ÷ best peer (bytes/entry, lower is better): **%s** (best peer %s); cmap gives back %.0f%% of the freed memory, the best peer %.0f%% (%s).\n",
 			fmtRatio(cm.get("bytes/entry")/bp.get("bytes/entry")), bp.im.label,
 			100*cm.get("returned_fraction"), 100*br.get("returned_fraction"), br.im.label)
+	}
+	if bp := bestPeer(rs, "gc_ns", false); cm != nil && bp != nil {
+		fmt.Fprintf(w, "cmap ÷ best peer (time of runtime.GC() with the full map live, lower is better): **%s** (best peer %s).\n",
+			fmtRatio(cm.get("gc_ns")/bp.get("gc_ns")), bp.im.label)
 	}
 	for _, r := range rs {
 		if r.layout[0] != "" {

@@ -265,8 +265,9 @@ func execGroup[K comparable](r *runner, g group) {
 		res.set("heap_after_delete_bytes", float64(mr.bytesAfterDelete()))
 		res.set("returned_bytes", float64(mr.returned()))
 		res.set("returned_fraction", mr.returnedFraction())
+		res.set("gc_ns", float64(mr.gc.Nanoseconds()))
 		res.layout = [2]string{mr.layoutFull, mr.layoutAfter}
-		r.done("%.1f B/entry, %.0f%% of freed given back", mr.bytesPerEntry(), 100*mr.returnedFraction())
+		r.done("%.1f B/entry, %.0f%% of freed given back, GC %s", mr.bytesPerEntry(), 100*mr.returnedFraction(), fmtDur(float64(mr.gc.Nanoseconds())))
 	case kindAllocs:
 		c := g.cfgs[0]
 		r.progress(g, c)

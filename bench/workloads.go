@@ -44,7 +44,7 @@ var workloads = []*workload{
 	{name: "grow", kind: kindGrow,
 		desc: "Store N distinct keys into an empty map (no presize), keys split between the goroutines"},
 	{name: "memory", kind: kindMemory,
-		desc: "Live heap (HeapAlloc after runtime.GC) per entry after N Stores, and after deleting 90%"},
+		desc: "Live heap (HeapAlloc after runtime.GC) per entry after N Stores, and after deleting 90%; time of a forced runtime.GC() with the full map live"},
 	{name: "allocs", kind: kindAllocs,
 		desc: "Allocations of one operation on a map of N keys, from one goroutine (MemStats deltas)"},
 	{name: "snapshot", kind: kindSnapshot,
@@ -294,6 +294,10 @@ func timerOverhead() time.Duration {
 type memResult struct {
 	before, full, afterDelete uint64 // HeapAlloc after runtime.GC
 	n, deleted                int
+	// gc is the median time of a forced runtime.GC() with the full map
+	// live: what every GC cycle of a program holding the map pays to mark
+	// it (nothing for pointer-free memory, which is never scanned).
+	gc time.Duration
 	// layout after filling and after deleting, for maps that are describers.
 	layoutFull, layoutAfter string
 }
@@ -314,6 +318,7 @@ func memoryRun[K comparable](im *impl, keys []K, n int) memResult {
 	m := newMapOf[K](im)
 	prefill(m, keys, n)
 	r.full = heap()
+	r.gc = gcTime()
 	d, _ := m.(describer)
 	if d != nil {
 		r.layoutFull = d.describe()
@@ -327,6 +332,18 @@ func memoryRun[K comparable](im *impl, keys []K, n int) memResult {
 	}
 	runtime.KeepAlive(m)
 	return r
+}
+
+// gcTime returns the median duration of a forced runtime.GC(), of 5.
+func gcTime() time.Duration {
+	var ds [5]time.Duration
+	for i := range ds {
+		t0 := time.Now()
+		runtime.GC()
+		ds[i] = time.Since(t0)
+	}
+	slices.Sort(ds[:])
+	return ds[len(ds)/2]
 }
 
 // sub returns a-b, or 0 when GC noise makes the heap shrink below before.

@@ -36,11 +36,29 @@ func (s *syncMap) Load(k uint64) (uint64, bool) {
 func (s *syncMap) Store(k, v uint64) { s.m.Store(k, v) }
 func (s *syncMap) Delete(k uint64)   { s.m.Delete(k) }
 
+// entryMap is a benchMap over a cmap.Map whose value type holds a
+// pointer, so that it keeps the entry layout (uint64 values make a flat
+// map): the two layouts side by side.
+type entryMap struct{ m *cmap.Map[uint64, entryVal] }
+
+type entryVal struct {
+	v uint64
+	_ *byte
+}
+
+func (e entryMap) Load(k uint64) (uint64, bool) {
+	v, ok := e.m.Load(k)
+	return v.v, ok
+}
+func (e entryMap) Store(k, v uint64) { e.m.Store(k, entryVal{v: v}) }
+func (e entryMap) Delete(k uint64)   { e.m.Delete(k) }
+
 var impls = []struct {
 	name string
 	make func() benchMap
 }{
 	{"cmap", func() benchMap { return cmap.New[uint64, uint64]() }},
+	{"cmap-entries", func() benchMap { return entryMap{cmap.New[uint64, entryVal]()} }},
 	{"sync.Map", func() benchMap { return new(syncMap) }},
 	{"xsync.v4", func() benchMap { return xsync.NewMap[uint64, uint64]() }},
 }

@@ -78,10 +78,10 @@ func (m *Map[K, V]) Compute(key K, f func(old V, loaded bool) (newValue V, op Co
 	defer w.close()
 	st.open(&w, "Compute", key, h, nil, table.NoPos, nil)
 	var old V
-	if w.e != nil {
-		old = w.e.Value
+	if w.found() {
+		old = w.value()
 	}
-	actual, ok, err := w.apply(f(old, w.e != nil))
+	actual, ok, err := w.apply(f(old, w.found()))
 	if err != nil {
 		panic(err)
 	}
@@ -135,20 +135,20 @@ func (m *Map[K, V]) LoadOrTryCompute(key K, f func() (V, error)) (value V, loade
 func (m *Map[K, V]) loadOrCompute(fn string, key K, f func() (V, error)) (value V, loaded bool, err error) {
 	st := m.state()
 	h := st.hasher.Hash(key)
-	if _, _, e := st.lookup(h, key); e != nil {
-		return e.Value, true, nil
+	if _, _, _, v, ok := st.lookup(h, key); ok {
+		return v, true, nil
 	}
 	var w writer[K, V]
 	defer w.close()
 	st.open(&w, fn, key, h, nil, table.NoPos, nil)
-	if w.e != nil {
-		return w.e.Value, true, nil
+	if w.found() {
+		return w.value(), true, nil
 	}
 	v, err := f()
 	if err != nil {
 		return value, false, err
 	}
-	if err := w.put(&table.Entry[K, V]{Key: key, Value: v}); err != nil {
+	if err := w.put(v, st.entry(key, v)); err != nil {
 		panic(err)
 	}
 	return v, false, nil

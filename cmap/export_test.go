@@ -52,9 +52,9 @@ func (st *state[K, V]) checkSegment(i int) error {
 	if err != nil {
 		return fmt.Errorf("segment %d: %w", i, err)
 	}
-	s.table.Load().Range(func(e *table.Entry[K, V]) bool {
-		if _, j := st.seg(st.hasher.Hash(e.Key)); j != i && e.Key == e.Key {
-			err = fmt.Errorf("key %v in segment %d, hashes to %d", e.Key, i, j)
+	s.table.Load().RangeKV(func(k K, _ V) bool {
+		if _, j := st.seg(st.hasher.Hash(k)); j != i && k == k {
+			err = fmt.Errorf("key %v in segment %d, hashes to %d", k, i, j)
 		}
 		return err == nil
 	})
@@ -177,6 +177,9 @@ func (m *Map[K, V]) LockedSegments() []int {
 // LogSlack is the number of stale records a segment's log may keep beyond
 // one per live entry.
 const LogSlack = table.LogSlack
+
+// ForceEntryLayout makes New give every map the entry layout while on.
+func ForceEntryLayout(on bool) { testHookEntryLayout.Store(on) }
 
 // SetClearHook makes Clear call f(i) after it replaced segment i's table,
 // with every segment lock held; nil removes it.

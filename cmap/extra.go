@@ -175,7 +175,7 @@ func (x *extra[K, V]) admit(w *writer[K, V]) {
 	w.t = w.s.table.Load()
 	w.locate()
 	switch {
-	case w.e != nil:
+	case w.found():
 	case x.reserve():
 		w.reserved = true
 	default:

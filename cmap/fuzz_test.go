@@ -46,6 +46,8 @@ func FuzzMap(f *testing.F) {
 	f.Add(mixed, uint8(modeReject|2))
 	f.Add(mixed, uint8(modeOrderOps))
 	f.Add(mixed, uint8(modeOrderOps|4|2))
+	f.Add(seq, uint8(modeEntries|4|2))
+	f.Add(mixed, uint8(modeEntries|modeReject))
 	f.Fuzz(fuzzMap)
 }
 
@@ -54,6 +56,7 @@ const (
 	modeEvict    = 1 << 4 // WithMaxLen(fuzzBound, EvictOldest)
 	modeReject   = 2 << 4 // WithMaxLen(fuzzBound, RejectNew)
 	modeOrderOps = 1 << 6 // WithInsertionOrder, with the order operations
+	modeEntries  = 1 << 7 // the entry layout, forced (int values make flat maps)
 	fuzzBound    = 5
 )
 
@@ -74,7 +77,18 @@ func fuzzMap(t *testing.T, ops []byte, mode uint8) {
 	case cmap.RejectNew:
 		opts = append(opts, cmap.WithMaxLen(fuzzBound, cmap.RejectNew))
 	}
+	if mode&modeEntries != 0 {
+		cmap.ForceEntryLayout(true)
+	}
 	m := cmap.New[uint16, int](opts...)
+	cmap.ForceEntryLayout(false)
+	layout := "flat" // int values, unless ordered or forced
+	if mode&(8|modeOrderOps|modeEntries) != 0 || md.policy == cmap.EvictOldest {
+		layout = "entries"
+	}
+	if got := m.Stats().Layout; got != layout {
+		t.Fatalf("layout %q, want %q", got, layout)
+	}
 	var snap map[uint16]int
 	var s interface {
 		Load(uint16) (int, bool)

@@ -1,10 +1,6 @@
 package cmap
 
-import (
-	"iter"
-
-	"github.com/segmap/segmap/internal/table"
-)
+import "iter"
 
 // Range calls f sequentially for each key and value present in the map. If
 // f returns false, Range stops the iteration.
@@ -20,14 +16,14 @@ import (
 // How: Range pins one segment's table at a time, so that writers of that
 // segment copy the table before changing it, and reads the pinned table.
 func (m *Map[K, V]) Range(f func(key K, value V) bool) {
-	m.rangeEntries(func(e *table.Entry[K, V]) bool { return f(e.Key, e.Value) })
+	m.rangeKV(f)
 }
 
 // All returns an iterator over the map's keys and values, with the
 // consistency of [Map.Range].
 func (m *Map[K, V]) All() iter.Seq2[K, V] {
 	return func(yield func(K, V) bool) {
-		m.rangeEntries(func(e *table.Entry[K, V]) bool { return yield(e.Key, e.Value) })
+		m.rangeKV(yield)
 	}
 }
 
@@ -35,7 +31,7 @@ func (m *Map[K, V]) All() iter.Seq2[K, V] {
 // [Map.Range].
 func (m *Map[K, V]) Keys() iter.Seq[K] {
 	return func(yield func(K) bool) {
-		m.rangeEntries(func(e *table.Entry[K, V]) bool { return yield(e.Key) })
+		m.rangeKV(func(k K, _ V) bool { return yield(k) })
 	}
 }
 
@@ -43,11 +39,11 @@ func (m *Map[K, V]) Keys() iter.Seq[K] {
 // of [Map.Range].
 func (m *Map[K, V]) Values() iter.Seq[V] {
 	return func(yield func(V) bool) {
-		m.rangeEntries(func(e *table.Entry[K, V]) bool { return yield(e.Value) })
+		m.rangeKV(func(_ K, v V) bool { return yield(v) })
 	}
 }
 
-func (m *Map[K, V]) rangeEntries(yield func(*table.Entry[K, V]) bool) {
+func (m *Map[K, V]) rangeKV(yield func(K, V) bool) {
 	st := m.loaded()
 	if st == nil {
 		return
@@ -61,7 +57,7 @@ func (m *Map[K, V]) rangeEntries(yield func(*table.Entry[K, V]) bool) {
 
 // rangeSegment pins segment i's table, iterates it and unpins it, even if
 // yield panics. It reports whether to go on.
-func (st *state[K, V]) rangeSegment(i int, yield func(*table.Entry[K, V]) bool) bool {
+func (st *state[K, V]) rangeSegment(i int, yield func(K, V) bool) bool {
 	s := &st.segs[i]
 	st.locks.Lock(i)
 	t := s.table.Load()
@@ -78,5 +74,5 @@ func (st *state[K, V]) rangeSegment(i int, yield func(*table.Entry[K, V]) bool) 
 		}
 		st.locks.Unlock(i)
 	}()
-	return t.Range(yield)
+	return t.RangeKV(yield)
 }

@@ -29,6 +29,13 @@ import (
 // segment's writers alone wait, for time proportional to its size. The
 // whole map is never stopped.
 //
+// Layout: when K and V hold no pointers (booleans, numbers, and arrays and
+// structs of them) and are at most 32 bytes each, and the map keeps no
+// insertion order, keys and values are stored in the tables themselves: a
+// Load touches one group of one table, writes allocate nothing, and the
+// garbage collector never scans the map. Other maps store pointers to
+// entries. New chooses; [Stats].Layout reports it.
+//
 // The zero Map is empty and ready for use. A Map must not be copied after
 // first use.
 //
@@ -74,6 +81,12 @@ type state[K comparable, V any] struct {
 	// valueComparable reports whether V's values can be compared with ==
 	// (CompareAndSwap, CompareAndDelete).
 	valueComparable bool
+	// flat: the tables are flat (keys and values inline; see
+	// internal/table's Flat): K and V hold no pointers and are small
+	// (table.FlatFits), and the map keeps no insertion order, whose log
+	// identifies entries by pointer. Else they hold pointers to entries.
+	// Immutable.
+	flat bool
 	// extra is nil unless the map keeps insertion order or is bounded
 	// (WithInsertionOrder, WithMaxLen); the write engine (write.go) calls
 	// its hooks (extra.go) if it is set. Load never reads it.
@@ -87,6 +100,11 @@ type state[K comparable, V any] struct {
 	// once per Clear and otherwise only read.
 	clears atomic.Uint64
 }
+
+// testHookEntryLayout, if set (by tests only), makes New give every map the
+// entry layout, so that tests written for flat maps also run on the entry
+// layout.
+var testHookEntryLayout atomic.Bool
 
 // stable reports whether a lock-free read that loaded c from st.clears
 // before its probe overlapped no Clear: c is even and st.clears still
@@ -152,6 +170,7 @@ func (st *state[K, V]) init(opts []Option) {
 	if c.ordered || c.maxLen > 0 || c.hasOnEvict {
 		st.extra = newExtra[K, V](&c, n)
 	}
+	st.flat = table.FlatFits[K, V]() && (st.extra == nil || !st.extra.ordered) && !testHookEntryLayout.Load()
 	g := layoutGroups("WithCapacity", c.capacity, n, false)
 	for i := range st.segs {
 		s := &st.segs[i]
@@ -164,7 +183,7 @@ func (st *state[K, V]) init(opts []Option) {
 				s.log = table.NewLog[K, V](x.single)
 			}
 		}
-		s.table.Store(table.New[K, V](s.minGroups))
+		s.table.Store(table.NewLayout[K, V](s.minGroups, st.flat))
 	}
 }
 
@@ -204,6 +223,16 @@ func (st *state[K, V]) table(h uint64) *table.Table[K, V] {
 	return st.segs[h>>(st.shift&63)&st.mask].table.Load()
 }
 
+// entry returns a new entry of key and value for a map of the entry
+// layout, allocated before the writer takes its lock; nil for a flat map,
+// which stores key and value themselves.
+func (st *state[K, V]) entry(key K, value V) *table.Entry[K, V] {
+	if st.flat {
+		return nil
+	}
+	return &table.Entry[K, V]{Key: key, Value: value}
+}
+
 // seg returns the segment of hash h and its index.
 func (st *state[K, V]) seg(h uint64) (*segment[K, V], int) {
 	i := int(h >> (st.shift & 63) & st.mask)
@@ -231,6 +260,12 @@ func (m *Map[K, V]) Load(key K) (value V, ok bool) {
 	}
 	c := st.clears.Load()
 	t := st.segs[h>>(st.shift&63)&st.mask].table.Load()
+	if t.IsFlat() { // the one branch on the layout, the same for every call
+		if value, ok = t.Flat().Find(h, key); !st.stable(c) {
+			_, _, _, value, ok = st.lookup(h, key) // a Clear ran meanwhile: look again
+		}
+		return value, ok
+	}
 	grp := t.Home(h)
 	var e *table.Entry[K, V]
 	match, end := grp.Match(h)
@@ -244,7 +279,7 @@ func (m *Map[K, V]) Load(key K) (value V, ok bool) {
 		e = t.FindAfterHome(h, key)
 	}
 	if !st.stable(c) {
-		_, _, e = st.lookup(h, key) // a Clear ran meanwhile: look again
+		_, _, e, _, _ = st.lookup(h, key) // a Clear ran meanwhile: look again
 	}
 	if e == nil {
 		return value, false
@@ -252,9 +287,8 @@ func (m *Map[K, V]) Load(key K) (value V, ok bool) {
 	return e.Value, true
 }
 
-// lookup is the lock-free lookup of the read paths: it returns key's
-// table, slot and entry (NoPos and nil if key is absent) as of one instant
-// at which no Clear was under way, for key hashed h.
+// lookup is the lock-free lookup of the read paths, for key hashed h, as
+// of one instant at which no Clear was under way.
 //
 // Why the clears counter: Clear holds every segment lock, so no writer
 // sees a half-cleared map, but it replaces the segments' tables one after
@@ -267,16 +301,30 @@ func (m *Map[K, V]) Load(key K) (value V, ok bool) {
 // clears turned odd until the Clear returns, since no write can run, so
 // "absent" is the answer at that instant. A reader probes again only
 // when a whole Clear happened during its probe: it never waits.
-func (st *state[K, V]) lookup(h uint64, key K) (t *table.Table[K, V], pos table.Pos, e *table.Entry[K, V]) {
+//
+// It returns key's value and whether key is present, and, in an entry
+// table, its slot and entry, which open takes as a hint; a flat table
+// gives no hint (NoPos, nil): its slots hold no identity that open could
+// check.
+func (st *state[K, V]) lookup(h uint64, key K) (t *table.Table[K, V], pos table.Pos, e *table.Entry[K, V], v V, ok bool) {
 	for {
 		c := st.clears.Load()
 		if c&1 != 0 {
-			return nil, table.NoPos, nil
+			var zero V
+			return nil, table.NoPos, nil, zero, false
 		}
 		t = st.table(h)
-		pos, e = t.Lookup(h, key)
+		if t.IsFlat() {
+			pos, e = table.NoPos, nil
+			v, ok = t.Flat().Find(h, key)
+		} else if pos, e = t.Lookup(h, key); e != nil {
+			v, ok = e.Value, true
+		} else {
+			var zero V
+			v, ok = zero, false
+		}
 		if st.clears.Load() == c {
-			return t, pos, e
+			return t, pos, e, v, ok
 		}
 	}
 }
@@ -306,14 +354,14 @@ func (m *Map[K, V]) Swap(key K, value V) (previous V, loaded bool) {
 func (m *Map[K, V]) swap(fn string, key K, value V) (previous V, loaded bool, err error) {
 	st := m.state()
 	h := st.hasher.Hash(key)
-	ne := &table.Entry[K, V]{Key: key, Value: value} // allocated before the lock
+	ne := st.entry(key, value) // allocated before the lock
 	var w writer[K, V]
 	defer w.close()
 	st.open(&w, fn, key, h, nil, table.NoPos, nil)
-	if w.e != nil {
-		previous, loaded = w.e.Value, true
+	if w.found() {
+		previous, loaded = w.value(), true
 	}
-	return previous, loaded, w.put(ne)
+	return previous, loaded, w.put(value, ne)
 }
 
 // LoadOrStore returns the existing value for key if present. Otherwise, it
@@ -327,17 +375,17 @@ func (m *Map[K, V]) swap(fn string, key K, value V) (previous V, loaded bool, er
 func (m *Map[K, V]) LoadOrStore(key K, value V) (actual V, loaded bool) {
 	st := m.state()
 	h := st.hasher.Hash(key)
-	if _, _, e := st.lookup(h, key); e != nil {
-		return e.Value, true
+	if _, _, _, v, ok := st.lookup(h, key); ok {
+		return v, true
 	}
-	ne := &table.Entry[K, V]{Key: key, Value: value}
+	ne := st.entry(key, value)
 	var w writer[K, V]
 	defer w.close()
 	st.open(&w, "LoadOrStore", key, h, nil, table.NoPos, nil)
-	if w.e != nil {
-		return w.e.Value, true
+	if w.found() {
+		return w.value(), true
 	}
-	if err := w.put(ne); err != nil {
+	if err := w.put(value, ne); err != nil {
 		panic(err)
 	}
 	return value, false
@@ -352,17 +400,17 @@ func (m *Map[K, V]) LoadAndDelete(key K) (value V, loaded bool) {
 		return value, false
 	}
 	h := st.hasher.Hash(key)
-	t, pos, e := st.lookup(h, key)
-	if e == nil {
+	t, pos, e, _, ok := st.lookup(h, key)
+	if !ok {
 		return value, false
 	}
 	var w writer[K, V]
 	defer w.close()
 	st.open(&w, "LoadAndDelete", key, h, t, pos, e)
-	if w.e == nil {
+	if !w.found() {
 		return value, false
 	}
-	value = w.e.Value
+	value = w.value()
 	w.del()
 	return value, true
 }
@@ -383,8 +431,8 @@ func (st *state[K, V]) holds(fn string, key K, old V) (h uint64, t *table.Table[
 		panic(fmt.Sprintf("cmap: %s: value type %v is not comparable", fn, reflect.TypeFor[V]()))
 	}
 	h = st.hasher.Hash(key)
-	t, pos, e = st.lookup(h, key)
-	return h, t, pos, e, e != nil && any(e.Value) == any(old)
+	t, pos, e, v, found := st.lookup(h, key)
+	return h, t, pos, e, found && any(v) == any(old)
 }
 
 // CompareAndSwap swaps the old and new values for key if the value stored
@@ -397,14 +445,14 @@ func (m *Map[K, V]) CompareAndSwap(key K, old, new V) (swapped bool) {
 	if !maybe {
 		return false
 	}
-	ne := &table.Entry[K, V]{Key: key, Value: new}
+	ne := st.entry(key, new)
 	var w writer[K, V]
 	defer w.close()
 	st.open(&w, "CompareAndSwap", key, h, t, pos, e)
-	if w.e == nil || any(w.e.Value) != any(old) {
+	if !w.found() || any(w.value()) != any(old) {
 		return false
 	}
-	return w.put(ne) == nil // a replace: never ErrFull
+	return w.put(new, ne) == nil // a replace: never ErrFull
 }
 
 // CompareAndDelete deletes the entry for key if its value is equal to old.
@@ -419,7 +467,7 @@ func (m *Map[K, V]) CompareAndDelete(key K, old V) (deleted bool) {
 	var w writer[K, V]
 	defer w.close()
 	st.open(&w, "CompareAndDelete", key, h, t, pos, e)
-	if w.e == nil || any(w.e.Value) != any(old) {
+	if !w.found() || any(w.value()) != any(old) {
 		return false
 	}
 	w.del()
@@ -473,7 +521,7 @@ func (m *Map[K, V]) Clear() {
 	for i := range st.segs {
 		s := &st.segs[i]
 		cleared += int(s.live.Load())
-		s.replaceLocked(table.New[K, V](s.minGroups), 0)
+		s.replaceLocked(table.NewLayout[K, V](s.minGroups, st.flat), 0)
 		s.resizes.Add(^uint64(0)) // a clear is not a rebuild
 		if testHookClear != nil {
 			testHookClear(i)

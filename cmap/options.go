@@ -107,7 +107,9 @@ func StringXXHash(seed uint64, key string) uint64 {
 // overwritten values stay reachable from the log until it is compacted:
 // after every write, at most as many as the segment's live entries plus 4
 // (docs/guarantees.md). Maps built without the option pay none of this
-// (docs/design.md, "Insertion order").
+// (docs/design.md, "Insertion order"). The log identifies entries by
+// pointer, so an ordered map always uses the entry layout, even for keys
+// and values that would otherwise be stored flat (see [Stats]).
 func WithInsertionOrder() Option {
 	return func(c *config) { c.ordered = true }
 }

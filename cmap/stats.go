@@ -12,6 +12,11 @@ type Stats struct {
 	LoadFactor float64 // (Len+Tombstones)/Capacity
 	MaxProbe   int     // longest probe, in groups, of any live key (1: found in its home group)
 	Resizes    uint64  // table rebuilds since New (grow, clean, shrink, copy-on-write)
+	// Layout is "flat" if keys and values are stored in the tables
+	// themselves (K and V hold no pointers and are small, and the map
+	// keeps no insertion order), else "entries": the tables point to
+	// entries on the heap. Chosen once, by New.
+	Layout string
 }
 
 // Stats returns the map's statistics. It locks one segment at a time and
@@ -21,7 +26,10 @@ type Stats struct {
 // the panic propagates and every segment lock is released.
 func (m *Map[K, V]) Stats() Stats {
 	st := m.state()
-	s := Stats{Segments: len(st.segs)}
+	s := Stats{Segments: len(st.segs), Layout: "entries"}
+	if st.flat {
+		s.Layout = "flat"
+	}
 	for i := range st.segs {
 		st.segmentStats(i, &s)
 	}
@@ -48,9 +56,9 @@ func (st *state[K, V]) segmentStats(i int, s *Stats) {
 	s.Len += int(seg.live.Load())
 	s.Tombstones += seg.dead
 	s.Resizes += seg.resizes.Load()
-	t.Range(func(e *table.Entry[K, V]) bool {
-		h := st.hasher.Hash(e.Key)
-		if pos, _, _, _ := t.Locate(h, e.Key); pos != table.NoPos {
+	t.RangeKV(func(k K, _ V) bool {
+		h := st.hasher.Hash(k)
+		if pos := t.PosOfKey(h, k); pos != table.NoPos {
 			s.MaxProbe = max(s.MaxProbe, t.ProbeLen(pos, h))
 		}
 		return true

@@ -14,7 +14,7 @@ import (
 //  1. hash the key (the caller, before any lock), then open: take the
 //     segment's lock and locate the key once (or take the position a
 //     lock-free look found, if the table is unchanged);
-//  2. the caller decides, from w.e (the entry found, or nil), what to do;
+//  2. the caller decides, from w.found() and w.value(), what to do;
 //  3. put or del: make the table writable (copy-on-write after a
 //     snapshot, grow, clean or shrink by rebuilding), re-locating only if
 //     the table changed, then publish or delete, through the hooks of the
@@ -31,6 +31,11 @@ import (
 // No write has a specialised path of its own (Store is Swap through the
 // engine): the map's one hand-specialised path is Load's, in map.go.
 //
+// Both table layouts (internal/table: entries, or flat keys and values)
+// go through the same steps; the engine branches on the layout only where
+// it locates a key (open, locate) and where it publishes (put). A flat
+// map's write allocates nothing: put gets the value itself, and ne is nil.
+//
 // Strong guarantee: everything that can panic (the user's f, hashing
 // during a rebuild) runs before the first change that readers can see, so
 // a write that panics leaves the map exactly as it was: put and del
@@ -45,9 +50,10 @@ type writer[K comparable, V any] struct {
 	i   int // s == &st.segs[i]
 	h   uint64
 	key K
-	// t is s's current table; pos and e are key's slot and entry in it
-	// (NoPos and nil if absent), and free and freeEmpty where key would go
-	// (see table.Locate).
+	// t is s's current table; pos is key's slot in it (NoPos if absent),
+	// e its entry in an entry table (nil if absent, and always in a flat
+	// table), and free and freeEmpty where key would go (see
+	// table.Locate).
 	t         *table.Table[K, V]
 	pos       table.Pos
 	e         *table.Entry[K, V]
@@ -88,10 +94,12 @@ func (st *state[K, V]) open(w *writer[K, V], fn string, key K, h uint64, t *tabl
 	w.locked = true
 	if w.t = w.s.table.Load(); hint != table.NoPos && w.t == t && t.At(hint) == e {
 		w.pos, w.e, w.free = hint, e, table.NoPos
+	} else if st.flat {
+		w.pos, _, w.free, w.freeEmpty = w.t.Flat().Locate(h, key)
 	} else {
 		w.pos, w.e, w.free, w.freeEmpty = w.t.Locate(h, key)
 	}
-	if w.e == nil && st.extra != nil {
+	if w.pos == table.NoPos && st.extra != nil {
 		st.extra.admit(w)
 	}
 }
@@ -123,11 +131,25 @@ func (w *writer[K, V]) close() {
 
 // locate finds key (or, byEntry, entry e) in the current table w.t.
 func (w *writer[K, V]) locate() {
-	if w.byEntry {
+	switch {
+	case w.byEntry:
 		w.pos = w.s.log.PosOf(w.t, w.e)
-		return
+	case w.st.flat:
+		w.pos, _, w.free, w.freeEmpty = w.t.Flat().Locate(w.h, w.key)
+	default:
+		w.pos, w.e, w.free, w.freeEmpty = w.t.Locate(w.h, w.key)
 	}
-	w.pos, w.e, w.free, w.freeEmpty = w.t.Locate(w.h, w.key)
+}
+
+// found reports whether key is present (at w.pos in w.t).
+func (w *writer[K, V]) found() bool { return w.pos != table.NoPos }
+
+// value returns key's value; key must be present.
+func (w *writer[K, V]) value() V {
+	if w.e != nil {
+		return w.e.Value
+	}
+	return w.t.ValueAt(w.pos)
 }
 
 // writable makes w.t safe to change for an insert (insertEmpty: into an
@@ -141,14 +163,15 @@ func (w *writer[K, V]) writable(insertEmpty bool) {
 	}
 }
 
-// put publishes ne (whose key is w.key) in place of key's entry, or
-// inserts it. On a full bounded map an insert first evicts the oldest
+// put publishes v for key, in place of key's value or as a new key: in an
+// entry table as the entry ne (whose key is w.key and value v; nil in a
+// flat table, which stores v itself). On a full bounded map an insert first evicts the oldest
 // entry (EvictOldest), after making key's segment writable, so that a
 // rebuild that panics leaves everything as it was; or it returns the
 // ErrFull error, changing nothing (RejectNew).
-func (w *writer[K, V]) put(ne *table.Entry[K, V]) error {
+func (w *writer[K, V]) put(v V, ne *table.Entry[K, V]) error {
 	x := w.st.extra
-	insert := w.e == nil
+	insert := w.pos == table.NoPos
 	if insert && w.full && x.policy == RejectNew {
 		return x.errFull(w.fn)
 	}
@@ -167,9 +190,14 @@ func (w *writer[K, V]) put(ne *table.Entry[K, V]) error {
 	if ordered {
 		seq = x.lockSeq()
 	}
-	if insert {
+	switch {
+	case ne == nil && insert:
+		w.t.Flat().Insert(p, w.h, w.key, v)
+	case ne == nil:
+		p = w.t.Flat().Replace(p, v) // the key may move within its group
+	case insert:
 		w.t.Insert(p, w.h, ne)
-	} else {
+	default:
 		w.t.Replace(p, ne)
 	}
 	if ordered {
@@ -189,7 +217,7 @@ func (w *writer[K, V]) put(ne *table.Entry[K, V]) error {
 	return nil
 }
 
-// del deletes key's entry (w.e, which must not be nil). If the delete
+// del deletes key's entry (key must be present). If the delete
 // leaves the table sparse, the smaller table is built first and the entry
 // deleted from it, so that a rebuild that panics changes nothing.
 func (w *writer[K, V]) del() {
@@ -254,22 +282,22 @@ func (st *state[K, V]) deleteRecordLocked(fn string, i int, r table.Record[K, V]
 func (w *writer[K, V]) apply(v V, op ComputeOp) (actual V, ok bool, err error) {
 	switch op {
 	case UpdateOp:
-		if err := w.put(&table.Entry[K, V]{Key: w.key, Value: v}); err != nil {
+		if err := w.put(v, w.st.entry(w.key, v)); err != nil {
 			return actual, false, err
 		}
 		return v, true, nil
 	case DeleteOp:
-		if w.e == nil {
+		if !w.found() {
 			return actual, false, nil
 		}
-		old := w.e.Value
+		old := w.value()
 		w.del()
 		return old, false, nil
 	case CancelOp:
-		if w.e == nil {
+		if !w.found() {
 			return actual, false, nil
 		}
-		return w.e.Value, true, nil
+		return w.value(), true, nil
 	}
 	panic(fmt.Sprintf("cmap: %s: invalid ComputeOp %d", w.fn, int(op)))
 }

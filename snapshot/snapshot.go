@@ -33,10 +33,7 @@ func (s *Snapshot[K, V]) frozen() *table.Frozen[K, V] {
 func (s *Snapshot[K, V]) Load(key K) (value V, ok bool) {
 	f := s.frozen()
 	h := f.Hasher.Hash(key)
-	if e := f.Table(h).Find(h, key); e != nil {
-		return e.Value, true
-	}
-	return value, false
+	return f.Table(h).Get(h, key) // either table layout
 }
 
 // Len returns the number of entries in the snapshot.
@@ -48,7 +45,7 @@ func (s *Snapshot[K, V]) Len() int { return s.frozen().Len }
 // same in every run.
 func (s *Snapshot[K, V]) All() iter.Seq2[K, V] {
 	return func(yield func(K, V) bool) {
-		s.rangeEntries(func(e *table.Entry[K, V]) bool { return yield(e.Key, e.Value) })
+		s.rangeKV(yield)
 	}
 }
 
@@ -56,7 +53,7 @@ func (s *Snapshot[K, V]) All() iter.Seq2[K, V] {
 // [Snapshot.All].
 func (s *Snapshot[K, V]) Keys() iter.Seq[K] {
 	return func(yield func(K) bool) {
-		s.rangeEntries(func(e *table.Entry[K, V]) bool { return yield(e.Key) })
+		s.rangeKV(func(k K, _ V) bool { return yield(k) })
 	}
 }
 
@@ -64,7 +61,7 @@ func (s *Snapshot[K, V]) Keys() iter.Seq[K] {
 // [Snapshot.All].
 func (s *Snapshot[K, V]) Values() iter.Seq[V] {
 	return func(yield func(V) bool) {
-		s.rangeEntries(func(e *table.Entry[K, V]) bool { return yield(e.Value) })
+		s.rangeKV(func(_ K, v V) bool { return yield(v) })
 	}
 }
 
@@ -163,9 +160,11 @@ func (m *merger[K, V]) pop() *table.Entry[K, V] {
 	return e
 }
 
-func (s *Snapshot[K, V]) rangeEntries(yield func(*table.Entry[K, V]) bool) {
+// rangeKV calls yield for each key and value of the frozen tables, of
+// either layout, until it returns false.
+func (s *Snapshot[K, V]) rangeKV(yield func(K, V) bool) {
 	for _, t := range s.frozen().Tables {
-		if !t.Range(yield) {
+		if !t.RangeKV(yield) {
 			return
 		}
 	}

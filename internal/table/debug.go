@@ -17,6 +17,12 @@ import "fmt"
 //     between its home group and its slot);
 //   - a key occurs at most once.
 func (t *Table[K, V]) CheckInvariants(hash func(K) uint64, live, dead int) error {
+	if t.flat.words != nil {
+		if t.groups != nil || t.mask != t.flat.mask {
+			return fmt.Errorf("table: flat table with %d entry groups, mask %#x (flat %#x)", len(t.groups), t.mask, t.flat.mask)
+		}
+		return t.flat.CheckInvariants(hash, live, dead)
+	}
 	n := len(t.groups)
 	if n == 0 || n&(n-1) != 0 || t.mask != uint64(n-1) {
 		return fmt.Errorf("table: %d groups with mask %#x", n, t.mask)

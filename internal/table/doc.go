@@ -36,6 +36,13 @@ Terminology (one meaning per noun, used in every file of cmap and table):
              now: while it is pinned, the next writer of its segment copies
              it first, as for a frozen table. Pinning ends when the
              iteration leaves the segment; freezing never ends.
+  layout     how a table holds its pairs: the entry layout (slots point to
+             entries; described below) or the flat layout (slots hold the
+             key and value words themselves, for pointer-free K and V;
+             described in flat.go). A map uses one layout for all its
+             tables; a Table holds either (layout.go).
+  version    a flat group's word counting the frees of its slots, which
+             readers check to detect a slot reused under them.
 
 A group, 64 bytes on 64-bit platforms (one cache line):
 

@@ -28,12 +28,16 @@ type group[K comparable, V any] struct {
 type Table[K comparable, V any] struct {
 	// groups has a power-of-two length >= 1.
 	groups []group[K, V]
-	// mask == len(groups)-1.
+	// mask == len(groups)-1, or flat.mask in a flat table.
 	mask uint64
-	// The header is read by every probe: padding it to 64 bytes keeps it
-	// in a cache line (and an allocation size class) of its own, away from
+	// flat is the table itself if the map's layout is flat (flat.words
+	// != nil; groups is then nil): every method of Table that both
+	// layouts share delegates to it (layout.go).
+	flat Flat[K, V]
+	// The header is read by every probe: padding it to 128 bytes keeps it
+	// in cache lines (and an allocation size class) of its own, away from
 	// small objects that other goroutines write.
-	_ [64 - 32]byte
+	_ [128 - 32 - 72]byte
 }
 
 // New returns an empty table of n groups; n must be a power of two >= 1.
@@ -49,10 +53,10 @@ func New[K comparable, V any](n int) *Table[K, V] {
 }
 
 // Groups returns the number of groups.
-func (t *Table[K, V]) Groups() int { return len(t.groups) }
+func (t *Table[K, V]) Groups() int { return int(t.mask) + 1 }
 
 // Capacity returns the number of slots.
-func (t *Table[K, V]) Capacity() int { return len(t.groups) * SlotsPerGroup }
+func (t *Table[K, V]) Capacity() int { return (int(t.mask) + 1) * SlotsPerGroup }
 
 // Find returns the entry of key, or nil. It takes no lock and may run
 // concurrently with the table's writer; see the package comment for why its

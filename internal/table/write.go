@@ -18,7 +18,9 @@ const (
 func MaxUsed(groups int) int { return groups * SlotsPerGroup * maxLoadNum / maxLoadDen }
 
 // MaxUsed returns MaxUsed(t.Groups()).
-func (t *Table[K, V]) MaxUsed() int { return len(t.groups) * SlotsPerGroup * maxLoadNum / maxLoadDen }
+func (t *Table[K, V]) MaxUsed() int {
+	return (int(t.mask) + 1) * SlotsPerGroup * maxLoadNum / maxLoadDen
+}
 
 // Pos names a slot: group index × 8 + slot index. NoPos is none.
 type Pos int
@@ -94,6 +96,9 @@ func (t *Table[K, V]) Replace(p Pos, e *Entry[K, V]) {
 // was inserted. Without this rule, tombstones pile up under churn, every
 // miss probes further, and the table is rebuilt more often.
 func (t *Table[K, V]) Delete(p Pos) (tombstone bool) {
+	if t.flat.words != nil {
+		return t.flat.Delete(p)
+	}
 	g, i := split(p)
 	grp := &t.groups[g]
 	ctrl := grp.ctrl.Load()
@@ -121,6 +126,10 @@ func (t *Table[K, V]) Delete(p Pos) (tombstone bool) {
 // miss would wait for the previous one; gathered, the processor overlaps
 // them. (Measured: the worst Store while growing to 1e6 keys.)
 func (t *Table[K, V]) Copy(n int, hash func(K) uint64) (*Table[K, V], int) {
+	if t.flat.words != nil {
+		nf, live := t.flat.Copy(n, hash)
+		return wrapFlat(nf), live
+	}
 	nt := New[K, V](n)
 	live := 0
 	var batch [copyBatch]struct {
@@ -165,6 +174,9 @@ const copyBatch = 64
 // later by an atomic store of its pointer, which orders these writes
 // before any reader's load.
 func (t *Table[K, V]) Clone() *Table[K, V] {
+	if t.flat.words != nil {
+		return wrapFlat(t.flat.Clone())
+	}
 	nt := &Table[K, V]{groups: make([]group[K, V], len(t.groups)), mask: t.mask}
 	copy(nt.groups, t.groups)
 	return nt
