@@ -187,6 +187,12 @@ func clearAtomic(s *state, newMap func() Map) {
 					s.errorf("round %d, writer %d: %s", r, w, bad)
 					return
 				}
+				// Checked: delete them, so that the map holds at most
+				// one round of them whatever the Clears' rate (a
+				// bounded map that never fills must not fill here).
+				for i := range clearWriterKeys {
+					m.Delete(seqKey(r, w, i))
+				}
 				rounds.Add(1)
 			}
 		})
