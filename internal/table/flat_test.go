@@ -19,6 +19,7 @@ func TestFlatFits(t *testing.T) {
 		p [1]padded
 		c complex64
 	}
+	_ = nested{p: [1]padded{{a: 1, b: 2}}, c: 3} // only the types' layouts matter
 	for _, c := range []struct {
 		name string
 		fits bool
