@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 )
@@ -27,7 +26,10 @@ func (m *Map[K, V]) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON decodes data, a JSON object, as [json.Unmarshal] decodes
 // it into a plain map[K]V, and stores each decoded entry in m: entries of
 // m whose keys are not in data stay, keys in data get the decoded value,
-// as when decoding into a non-nil plain map. The zero Map works.
+// as when decoding into a non-nil plain map. A key that equals no key,
+// such as a NaN of a float key type with a text form, adds an entry each
+// time data gives it, with the value given there, as in a plain map. The
+// zero Map works.
 //
 // Errors: data is decoded completely before anything is stored, and a
 // decode error is returned exactly as json.Unmarshal returns it for the
@@ -58,26 +60,40 @@ func (m *Map[K, V]) UnmarshalJSON(data []byte) error {
 	if len(plain) == 0 {
 		return nil
 	}
+	// Each key travels with its value: a key is never looked up again,
+	// since a NaN key is never found (each NaN of data is an entry of
+	// plain of its own, as in any map[K]V).
 	st := m.state()
-	keys := slices.Collect(maps.Keys(plain))
+	var kvs []keyValue[K, V]
 	if x := st.extra; x != nil && x.ordered {
-		keys = documentOrder(data, plain)
+		kvs = documentOrder[K, V](data, len(plain))
+	} else {
+		kvs = make([]keyValue[K, V], 0, len(plain))
+		for k, v := range plain {
+			kvs = append(kvs, keyValue[K, V]{k, v})
+		}
 	}
 	if x := st.extra; x != nil && x.policy == RejectNew {
-		return m.tryStoreAll(keys, plain, int(x.maxLen))
+		return m.tryStoreAll(kvs, int(x.maxLen))
 	}
-	for _, k := range keys {
-		m.Store(k, plain[k])
+	for _, kv := range kvs {
+		m.Store(kv.k, kv.v)
 	}
 	return nil
 }
 
-// tryStoreAll stores plain's entries in m, a RejectNew map bounded to
-// maxLen, in the order of keys, unless the new keys do not fit.
-func (m *Map[K, V]) tryStoreAll(keys []K, plain map[K]V, maxLen int) error {
+// keyValue is one decoded entry.
+type keyValue[K comparable, V any] struct {
+	k K
+	v V
+}
+
+// tryStoreAll stores the entries kvs in m, a RejectNew map bounded to
+// maxLen, in their order, unless the new keys do not fit.
+func (m *Map[K, V]) tryStoreAll(kvs []keyValue[K, V], maxLen int) error {
 	added := 0
-	for k := range plain {
-		if _, ok := m.Load(k); !ok {
+	for _, kv := range kvs {
+		if _, ok := m.Load(kv.k); !ok {
 			added++
 		}
 	}
@@ -85,31 +101,65 @@ func (m *Map[K, V]) tryStoreAll(keys []K, plain map[K]V, maxLen int) error {
 		return fmt.Errorf("%w: UnmarshalJSON of %d new keys into a map holding %d of WithMaxLen(%d, RejectNew)",
 			ErrFull, added, n, maxLen)
 	}
-	for i, k := range keys {
-		if err := m.TryStore(k, plain[k]); err != nil {
-			return fmt.Errorf("cmap: UnmarshalJSON: stored %d of %d entries: %w", i, len(keys), err)
+	for i, kv := range kvs {
+		if err := m.TryStore(kv.k, kv.v); err != nil {
+			return fmt.Errorf("cmap: UnmarshalJSON: stored %d of %d entries: %w", i, len(kvs), err)
 		}
 	}
 	return nil
 }
 
-// documentOrder returns the keys of plain, decoded from the JSON object
-// data, in the order of their last occurrence in data. It finds the
-// positions by decoding, with the same key rules, an object with data's
-// keys whose values are their positions.
-func documentOrder[K comparable, V any](data []byte, plain map[K]V) []K {
-	keys := slices.Collect(maps.Keys(plain))
-	pos, err := keyPositions[K](data)
+// documentOrder returns the entries that data, a JSON object that decodes
+// into a map[K]V of n entries without error, decodes into, in the order
+// of their keys' last occurrence in data. It decodes, with the same key
+// and value rules, an object with data's keys whose values are [position,
+// value] pairs, so that each key comes with its position and value (a key
+// given twice keeps its last pair, as in a plain map; each NaN key is an
+// entry of its own).
+func documentOrder[K comparable, V any](data []byte, n int) []keyValue[K, V] {
+	pos, err := keyPositions[K, V](data)
 	if err != nil {
-		return keys // data decoded once already; not reached
+		panic("cmap: UnmarshalJSON: internal error: " + err.Error()) // data decoded once already
 	}
-	slices.SortStableFunc(keys, func(a, b K) int { return pos[a] - pos[b] })
-	return keys
+	kvs := make([]keyValue[K, V], 0, n)
+	idx := make([]int, 0, n)
+	for k, pv := range pos {
+		kvs = append(kvs, keyValue[K, V]{k, pv.v})
+		idx = append(idx, pv.pos)
+	}
+	order := make([]int, len(kvs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return idx[a] - idx[b] })
+	sorted := make([]keyValue[K, V], len(kvs))
+	for i, j := range order {
+		sorted[i] = kvs[j]
+	}
+	return sorted
 }
 
-// keyPositions decodes data's keys as map[K]V's keys are decoded, and
-// returns the position of each key's last occurrence.
-func keyPositions[K comparable](data []byte) (map[K]int, error) {
+// posValue is a value of V and the position of its key in the document.
+type posValue[V any] struct {
+	pos int
+	v   V
+}
+
+// UnmarshalJSON decodes a [position, value] pair.
+func (p *posValue[V]) UnmarshalJSON(data []byte) error {
+	var pair [2]json.RawMessage
+	if err := json.Unmarshal(data, &pair); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(pair[0], &p.pos); err != nil {
+		return err
+	}
+	return json.Unmarshal(pair[1], &p.v)
+}
+
+// keyPositions decodes data's keys as map[K]V's keys are decoded, each
+// with the position of its last occurrence and its value there.
+func keyPositions[K comparable, V any](data []byte) (map[K]posValue[V], error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if _, err := dec.Token(); err != nil { // '{'
 		return nil, err
@@ -122,8 +172,8 @@ func keyPositions[K comparable](data []byte) (map[K]int, error) {
 			return nil, err
 		}
 		key, _ := tok.(string)
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
 			return nil, err
 		}
 		quoted, _ := json.Marshal(key)
@@ -131,11 +181,14 @@ func keyPositions[K comparable](data []byte) (map[K]int, error) {
 			b.WriteByte(',')
 		}
 		b.Write(quoted)
-		b.WriteByte(':')
+		b.WriteString(":[")
 		b.WriteString(strconv.Itoa(i))
+		b.WriteByte(',')
+		b.Write(value)
+		b.WriteByte(']')
 	}
 	b.WriteByte('}')
-	var pos map[K]int
+	var pos map[K]posValue[V]
 	err := json.Unmarshal(b.Bytes(), &pos)
 	return pos, err
 }
