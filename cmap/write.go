@@ -194,7 +194,7 @@ func (w *writer[K, V]) put(v V, ne *table.Entry[K, V]) error {
 	case ne == nil && insert:
 		w.t.Flat().Insert(p, w.h, w.key, v)
 	case ne == nil:
-		p = w.t.Flat().Replace(p, v) // the key may move within its group
+		p = w.t.Flat().Replace(p, w.key, v) // the key may move within its group
 	case insert:
 		w.t.Insert(p, w.h, ne)
 	default:

@@ -45,11 +45,12 @@ Memory ordering. Readers take no lock and never wait: they read every
 shared word with sync/atomic (sequentially consistent), and a writer (one
 at a time, holding the segment lock) writes every word of a published
 table with sync/atomic too. The writer never writes into a slot that a
-reader may be reading as live:
+reader may be reading as live, except an overwrite's in-place stores:
 
   insert into free slot i:  words of slot i; ctrl[i] = tag          (LP: ctrl store)
   delete of slot i:         ctrl[i] = EMPTY or TOMBSTONE; version++ (LP: ctrl store)
-  overwrite, vw <= 1:       value word of slot i, in place           (LP: that store)
+  overwrite, vw <= 1:       key words of slot i that differ, then
+                            its value word, in place                (LP: value store)
   overwrite, vw >= 2:       words of free slot j of the same group;
                             ctrl[j] = tag, ctrl[i] = old ctrl[j] in ONE store
                             (LP); version++
@@ -72,6 +73,13 @@ and its key words were those of that moment, so:
     its group (overwrite, vw >= 2) or whose slot was freed and reused by
     another key shows up as a version change, not as a miss. That is why
     the miss path checks the version too.
+
+An overwrite stores the new key's bits, as the built-in map's assignment
+does, and the new key equals the old one: their bits differ only in the
+sign of zero float fields, so any mix of their words (a reader loading
+some before the overwrite's stores and some after) is a key equal to
+both, and the reader's comparison gives the same answer. Readers of a
+live table return values only, never key bits.
 
 Never waiting: there is no "write in progress" state that a reader waits
 on. A writer stalled anywhere (between its word stores and its ctrl store,

@@ -118,7 +118,7 @@ func TestFlatReadersNeverWait(t *testing.T) {
 		}, func(tb *Flat[uint64, tornVal]) bool { v, ok := tb.Find(0, 5); return ok && v == makeTorn(5, 1) }},
 		{"overwrite", func(tb *Flat[uint64, tornVal]) {
 			pos, _, _, _ := tb.Locate(0, 1)
-			tb.Replace(pos, makeTorn(1, 1))
+			tb.Replace(pos, 1, makeTorn(1, 1))
 		}, func(tb *Flat[uint64, tornVal]) bool { v, ok := tb.Find(0, 1); return ok && v == makeTorn(1, 1) }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -194,7 +194,7 @@ func TestFlatMissChecksVersion(t *testing.T) {
 	grp := tb.group(0)
 	ver, ctrl := atomic.LoadUint64(&grp[1]), atomic.LoadUint64(&grp[0]) // the reader starts
 	pos, _, _, _ := tb.Locate(0, 1)
-	if np := tb.Replace(pos, makeTorn(1, 1)); np == pos { // key 1 moves to slot 2
+	if np := tb.Replace(pos, 1, makeTorn(1, 1)); np == pos { // key 1 moves to slot 2
 		t.Fatal("Replace did not move key 1")
 	}
 	_, _, free, _ := tb.Locate(0, 3)

@@ -97,7 +97,7 @@ func (f *flatModel[K, V]) store(k K, v V) {
 	h := f.hash(k)
 	pos, found, free, freeEmpty := f.t.Locate(h, k)
 	if found {
-		f.t.Replace(pos, v)
+		f.t.Replace(pos, k, v)
 	} else {
 		if freeEmpty && f.live+f.dead+1 > f.t.MaxUsed() {
 			f.rebuild(GroupsFor(2 * (f.live + 1)))
@@ -359,7 +359,7 @@ func TestFlatSpareRule(t *testing.T) {
 	delete(f.m, 3)
 	f.check()
 	p5, _, _, _ := f.t.Locate(0, 5)
-	if np := f.t.Replace(p5, [2]uint64{50, 50}); np == p5 || np>>3 != p5>>3 {
+	if np := f.t.Replace(p5, 5, [2]uint64{50, 50}); np == p5 || np>>3 != p5>>3 {
 		t.Fatalf("Replace moved key 5 from %d to %d, want another slot of its group", p5, np)
 	}
 	f.m[5] = [2]uint64{50, 50}
@@ -402,7 +402,7 @@ func ExampleFlat() {
 	_, _, free, _ := t.Locate(hash(1), 1)
 	t.Insert(free, hash(1), 1, [3]uint64{1, 2, 3})
 	pos, _, _, _ := t.Locate(hash(1), 1)
-	t.Replace(pos, [3]uint64{4, 5, 6})
+	t.Replace(pos, 1, [3]uint64{4, 5, 6})
 	fmt.Println(t.Find(hash(1), 1))
 	// Output: [4 5 6] true
 }

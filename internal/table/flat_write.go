@@ -88,21 +88,31 @@ func (t *Flat[K, V]) Insert(p Pos, h uint64, key K, value V) {
 	atomic.StoreUint64(&grp[0], setByte(c, int(p&7), 0x80|uint8(h>>32)&0x7F))
 }
 
-// Replace sets the value of the key in slot p and returns the key's slot
-// afterwards. The key itself keeps the bits it was inserted with (an
-// equal key, such as -0 for +0, does not replace it).
+// Replace sets the key and value in slot p, which holds a key equal to
+// key, and returns the key's slot afterwards. The slot takes key's bits,
+// as the built-in map's assignment does: an equal key with other bits
+// (+0 for -0 in a float field) replaces the one stored.
 //
 // A value of at most one word is stored in place, with one atomic store
 // (the linearization point): a reader reads either the old word or the
-// new one. A larger value cannot be stored atomically, so the key and the
+// new one. The key words that differ from key's are stored in place just
+// before it; the old and new keys are equal, so a reader comparing any
+// mix of their words gets the same answer (see "Memory ordering" in
+// flat.go). A larger value cannot be stored atomically, so key and the
 // new value go into a free slot j of the same group (a spare table always
 // has one), published by one ctrl store that gives j the key's tag and
 // slot p the state j had (EMPTY or TOMBSTONE: the group's counts, and so
 // whether it stops probes, do not change), and then the version is bumped,
 // since slot p was freed.
-func (t *Flat[K, V]) Replace(p Pos, value V) Pos {
+func (t *Flat[K, V]) Replace(p Pos, key K, value V) Pos {
 	grp, s := t.slotWords(p)
+	kb := putWords(key)
 	if t.vw <= 1 {
+		for w := range t.kw {
+			if atomic.LoadUint64(&grp[s+w]) != kb[w] {
+				atomic.StoreUint64(&grp[s+w], kb[w])
+			}
+		}
 		if t.vw == 1 {
 			vb := putWords(value)
 			atomic.StoreUint64(&grp[s+t.kw], vb[0])
@@ -115,10 +125,6 @@ func (t *Flat[K, V]) Replace(p Pos, value V) Pos {
 		panic("table: spare table group has no free slot")
 	}
 	i, j := int(p&7), bits.TrailingZeros64(f)>>3
-	var kb [flatMaxWords]uint64
-	for w := range t.kw {
-		kb[w] = atomic.LoadUint64(&grp[s+w])
-	}
 	vb := putWords(value)
 	t.storeSlot(grp, flatHeader+j*t.sw, &kb, &vb)
 	if flatPublishHook != nil {
