@@ -49,7 +49,8 @@ type extra[K comparable, V any] struct {
 	maxLen int64
 	policy BoundPolicy
 	// layout is the number of groups of every segment's table of a
-	// RejectNew map: its floor, and its size while its entries fit.
+	// RejectNew map: its floor, and its size while its entries fit. Set
+	// by New once the layout is chosen; immutable afterwards.
 	layout int
 	// onEvict is WithOnEvict's function, or nil. Immutable.
 	onEvict func(K, V)
@@ -70,7 +71,7 @@ type extra[K comparable, V any] struct {
 	_        [56]byte
 }
 
-func newExtra[K comparable, V any](c *config, segs int) *extra[K, V] {
+func newExtra[K comparable, V any](c *config) *extra[K, V] {
 	x := &extra[K, V]{
 		ordered: c.ordered || c.policy == EvictOldest,
 		single:  reflect.TypeFor[table.Entry[K, V]]().Size() == 0,
@@ -86,12 +87,6 @@ func newExtra[K comparable, V any](c *config, segs int) *extra[K, V] {
 			panic("cmap: WithOnEvict: the map evicts nothing without WithMaxLen(n, EvictOldest)")
 		}
 		x.onEvict = c.onEvict.(func(K, V))
-	}
-	if c.policy == RejectNew {
-		// Each segment's share of maxLen keys (mean + 7σ + 1, as for
-		// Reserve), with an eighth of the load bound to spare for
-		// tombstones, so that same-size cleanups stay rare.
-		x.layout = layoutGroups("WithMaxLen", c.maxLen, segs, true)
 	}
 	return x
 }

@@ -9,12 +9,15 @@ import (
 
 // layoutGroups returns the number of groups that gives each of segs
 // segments room for its share of n entries (see segmentShare), plus an
-// eighth of the load bound for tombstones if spare is set. If that is
-// beyond the largest table a segment of such a map may have (see
-// internal/table's SegmentLimit), it panics naming fn, n and the limit:
-// such sizes are refused before anything is allocated or changed.
-func layoutGroups(fn string, n, segs int, spare bool) int {
-	limit := table.SegmentLimit(segs)
+// eighth of the load bound for tombstones if spare is set, in tables whose
+// groups have groupBytes bytes (table.LayoutGroupBytes of the map's
+// layout). If that is beyond the largest table a segment of such a map may
+// have (see internal/table's SegmentLimit), it panics naming fn, n and the
+// limit: such sizes are refused before anything is allocated or changed,
+// and whatever it returns, segs tables of that many groups have a length
+// and a byte size that make accepts.
+func layoutGroups(fn string, n, segs int, spare bool, groupBytes int) int {
+	limit := table.SegmentLimit(segs, groupBytes)
 	share := segmentShare(n, segs)
 	need := share
 	if spare && share <= table.MaxUsed(limit) { // then need cannot overflow
@@ -22,10 +25,16 @@ func layoutGroups(fn string, n, segs int, spare bool) int {
 	}
 	g, ok := table.FitGroups(need, limit)
 	if !ok {
-		panic(fmt.Sprintf("cmap: %s: %d entries cannot be laid out (each of %d segments would need room for %d; at most %d per segment)",
-			fn, n, segs, need, table.MaxUsed(limit)))
+		panic(fmt.Sprintf("cmap: %s: %d entries cannot be laid out (each of %d segments would need room for %d; at most %d per segment, in groups of %d bytes)",
+			fn, n, segs, need, table.MaxUsed(limit), groupBytes))
 	}
 	return g
+}
+
+// layoutGroups is layoutGroups for st's segments and layout (st.flat must
+// be set).
+func (st *state[K, V]) layoutGroups(fn string, n int, spare bool) int {
+	return layoutGroups(fn, n, len(st.segs), spare, table.LayoutGroupBytes[K, V](st.flat))
 }
 
 // segmentShare returns how many of n keys one of segs segments must hold

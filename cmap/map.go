@@ -168,10 +168,16 @@ func (st *state[K, V]) init(opts []Option) {
 		st.mus[i] = st.locks.Mutex(i)
 	}
 	if c.ordered || c.maxLen > 0 || c.hasOnEvict {
-		st.extra = newExtra[K, V](&c, n)
+		st.extra = newExtra[K, V](&c)
 	}
 	st.flat = table.FlatFits[K, V]() && (st.extra == nil || !st.extra.ordered) && !testHookEntryLayout.Load()
-	g := layoutGroups("WithCapacity", c.capacity, n, false)
+	if x := st.extra; x != nil && x.policy == RejectNew {
+		// Each segment's share of maxLen keys (mean + 7σ + 1, as for
+		// Reserve), with an eighth of the load bound to spare for
+		// tombstones, so that same-size cleanups stay rare.
+		x.layout = st.layoutGroups("WithMaxLen", c.maxLen, true)
+	}
+	g := st.layoutGroups("WithCapacity", c.capacity, false)
 	for i := range st.segs {
 		s := &st.segs[i]
 		s.minGroups = g

@@ -16,9 +16,11 @@ import "fmt"
 //
 // Reserve panics, changing nothing, if n is negative or if the tables for
 // n entries cannot be laid out: if a segment's share is more than its
-// largest table holds, 4.9 entries a group for min(2^32, 2^42/S) groups
-// with S segments on 64-bit platforms, min(2^24, 2^25/S) on 32-bit ones
-// (docs/guarantees.md). A size within the limits that memory cannot back
+// largest table holds, 4.9 entries a group for min(2^32, 2^48/B/S) groups
+// with S segments of B-byte groups on 64-bit platforms, min(2^24,
+// 1.25 GiB/B/S) on 32-bit ones, the quotient rounded down to a power of
+// two (B is 64 or 40 for the entry layout, up to 464 for the flat one;
+// docs/guarantees.md). A size within the limits that memory cannot back
 // fails as make does. Reserve takes one segment at a time: if the hasher
 // panics while it rebuilds a segment, that segment is left as it was and
 // unlocked, the segments before it keep their new tables and floor, and
@@ -28,7 +30,7 @@ func (m *Map[K, V]) Reserve(n int) {
 		panic(fmt.Sprintf("cmap: Reserve: %d is negative", n))
 	}
 	st := m.state()
-	g := layoutGroups("Reserve", n, len(st.segs), false)
+	g := st.layoutGroups("Reserve", n, false)
 	if x := st.extra; x != nil && x.policy == RejectNew {
 		g = max(g, x.layout) // a fixed map never goes below its layout
 	}

@@ -11,32 +11,53 @@ import (
 // MaxGroups bounds one table so that every size computed from a group
 // count fits in int: Pos (group<<3 | slot) and MaxUsed (groups × 49) stay
 // below 2^30 on 32-bit platforms, and on 64-bit ones the home group (hash
-// bits below 32) stays independent of the tag (bits 32..38). MaxMapGroups
-// bounds the tables of one map laid out at once: their bytes must fit in
-// the address space that Go's heap can have, 2^48 bytes on 64-bit
-// platforms, and half the 4 GiB on 32-bit ones. These are limits of
-// arithmetic and address space, not of memory: a layout within them that
-// the machine cannot back fails as make does (the runtime's fatal "out of
-// memory").
+// bits below 32) stays independent of the tag (bits 32..38). MaxMapBytes
+// bounds the bytes of the tables of one map laid out at once: they must
+// fit in the address space that Go's heap can have, 2^48 bytes on 64-bit
+// platforms, and 1.25 GiB of the 4 GiB on 32-bit ones; the number of
+// groups that this allows depends on the layout's group size (LayoutGroupBytes:
+// 40 or 64 bytes for entry tables, up to 464 for flat ones). These are
+// limits of arithmetic and address space, not of memory: a layout within
+// them that the machine cannot back fails as make does (the runtime's fatal
+// "out of memory").
 const (
-	// GroupBytes is the size of a group: its ctrl word and SlotsPerGroup
-	// pointers, rounded up to 8 bytes (64 on 64-bit platforms, 40 on
-	// 32-bit ones).
+	// GroupBytes is the size of an entry table's group: its ctrl word and
+	// SlotsPerGroup pointers, rounded up to 8 bytes (64 on 64-bit
+	// platforms, 40 on 32-bit ones).
 	GroupBytes = (8 + SlotsPerGroup*bits.UintSize/8 + 7) &^ 7
 	// MaxGroups is the most groups a table may have: 2^32 on 64-bit
-	// platforms (256 GiB of groups), 2^24 on 32-bit ones (640 MiB).
+	// platforms, 2^24 on 32-bit ones.
 	MaxGroups = 1 << (24 + 8*(bits.UintSize/64))
-	// MaxMapGroups is the most groups the tables of one map may have when
-	// laid out together: 2^42 (2^48 bytes) on 64-bit platforms, 2^25
-	// (1.25 GiB) on 32-bit ones.
-	MaxMapGroups = 1 << (25 + 17*(bits.UintSize/64))
+	// MaxMapBytes is the most bytes the tables of one map may have when
+	// laid out together: 2^48 on 64-bit platforms, 1.25 GiB (5 × 2^28) on
+	// 32-bit ones. It fits in int, and so does any smaller product of a
+	// group count and a group size.
+	MaxMapBytes = 1<<48*(bits.UintSize/64) + 5<<28*(1-bits.UintSize/64)
 )
 
+// LayoutGroupBytes returns the size in bytes of a group of the tables of
+// a map of K and V: GroupBytes for entry tables, and for flat ones (flat
+// set; FlatFits[K, V]() must hold) the ctrl and version words and
+// SlotsPerGroup keys and values, each rounded up to whole words (464 bytes
+// for [4]uint64 keys and values, 128 for uint64 ones).
+func LayoutGroupBytes[K comparable, V any](flat bool) int {
+	if !flat {
+		return GroupBytes
+	}
+	return 8 * (flatHeader + SlotsPerGroup*(wordsOf[K]()+wordsOf[V]()))
+}
+
 // SegmentLimit returns the most groups that each of segs segments (a
-// power of two >= 1) may be laid out with: MaxGroups, or less if segs
-// tables of MaxGroups would exceed MaxMapGroups. It is a power of two.
-func SegmentLimit(segs int) int {
-	return max(1, min(MaxGroups, MaxMapGroups/max(segs, 1)))
+// power of two >= 1) may be laid out with, for groups of groupBytes bytes
+// (LayoutGroupBytes): MaxGroups, or less if segs tables of that many groups
+// would exceed MaxMapBytes. It is a power of two, and segs tables of it
+// have at most MaxMapBytes bytes unless it is 1.
+func SegmentLimit(segs, groupBytes int) int {
+	g := MaxMapBytes / max(groupBytes, 1) / max(segs, 1)
+	if g < 1 {
+		return 1
+	}
+	return min(MaxGroups, 1<<(bits.Len(uint(g))-1))
 }
 
 // FitGroups returns the smallest power-of-two number of groups, at most

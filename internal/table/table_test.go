@@ -195,8 +195,8 @@ func TestLimits(t *testing.T) {
 	if p := Pos(MaxGroups-1)<<3 | 6; p < 0 || int(p)>>3 != MaxGroups-1 {
 		t.Fatalf("the last slot's Pos %d overflows", p)
 	}
-	if MaxMapGroups/MaxGroups < 1 || MaxMapGroups > math.MaxInt/GroupBytes {
-		t.Fatalf("MaxMapGroups = %d: its bytes overflow int", MaxMapGroups)
+	if MaxMapBytes/GroupBytes/MaxGroups < 1 || MaxMapBytes > math.MaxInt {
+		t.Fatalf("MaxMapBytes = %d: below one table of entries, or beyond int", MaxMapBytes)
 	}
 	for _, tt := range []struct{ n, limit, want int }{
 		{0, MaxGroups, 1},
@@ -216,8 +216,8 @@ func TestLimits(t *testing.T) {
 			t.Errorf("FitGroups(%d, %d) = %d, %v; want %d", tt.n, tt.limit, g, ok, tt.want)
 		}
 	}
-	if SegmentLimit(1) != MaxGroups || SegmentLimit(1<<16) != min(MaxGroups, MaxMapGroups>>16) {
-		t.Errorf("SegmentLimit: %d for 1 segment, %d for 65536", SegmentLimit(1), SegmentLimit(1<<16))
+	if SegmentLimit(1, GroupBytes) != MaxGroups || SegmentLimit(1<<16, GroupBytes) != min(MaxGroups, MaxMapBytes/GroupBytes>>16) {
+		t.Errorf("SegmentLimit: %d for 1 segment, %d for 65536", SegmentLimit(1, GroupBytes), SegmentLimit(1<<16, GroupBytes))
 	}
 	func() {
 		defer func() {
