@@ -1,7 +1,6 @@
 package table
 
 import (
-	"math/bits"
 	"reflect"
 	"sync/atomic"
 	"unsafe"
@@ -151,8 +150,7 @@ type Flat[K comparable, V any] struct {
 	// the segment's writer, with atomic stores once the table is
 	// published (plain stores before); read by anyone, atomically.
 	words []uint64
-	// mask == groups-1.
-	mask uint64
+	header
 	// kw and vw are the words of a key and of a value (<= flatMaxWords);
 	// sw == kw+vw and stride == flatHeader + SlotsPerGroup*sw.
 	kw, vw, sw, stride int
@@ -176,7 +174,7 @@ func NewFlat[K comparable, V any](n int) *Flat[K, V] {
 	var k K
 	var v V
 	kw, vw := int(unsafe.Sizeof(k)+7)/8, int(unsafe.Sizeof(v)+7)/8
-	t := &Flat[K, V]{mask: uint64(n - 1), kw: kw, vw: vw, sw: kw + vw, stride: flatHeader + SlotsPerGroup*(kw+vw)}
+	t := &Flat[K, V]{header: header{mask: uint64(n - 1)}, kw: kw, vw: vw, sw: kw + vw, stride: flatHeader + SlotsPerGroup*(kw+vw)}
 	if vw >= 2 {
 		t.sp = 1
 	}
@@ -185,17 +183,25 @@ func NewFlat[K comparable, V any](n int) *Flat[K, V] {
 	return t
 }
 
-// Groups returns the number of groups.
-func (t *Flat[K, V]) Groups() int { return int(t.mask) + 1 }
-
-// Capacity returns the number of slots.
-func (t *Flat[K, V]) Capacity() int { return t.Groups() * SlotsPerGroup }
-
-// MaxUsed returns MaxUsed(t.Groups()).
-func (t *Flat[K, V]) MaxUsed() int { return MaxUsed(t.Groups()) }
-
 // Spare reports whether t keeps a spare slot in every group (vw >= 2).
 func (t *Flat[K, V]) Spare() bool { return t.sp != 0 }
+
+// flatCtrl is the constant that turns a stored ctrl word into the logical
+// one that the helpers of ctrl.go read, and back (XOR both ways): it flips
+// the high bit of the slots' bytes and turns byte 7, stored 0, into the
+// sentinel TOMBSTONE of an entry table. A zeroed group reads emptyCtrl.
+const flatCtrl = emptyCtrl
+
+// loadCtrl returns the logical ctrl word of grp.
+func loadCtrl(grp []uint64) uint64 { return atomic.LoadUint64(&grp[0]) ^ flatCtrl }
+
+// storeCtrl stores the logical ctrl word ctrl into grp.
+func storeCtrl(grp []uint64, ctrl uint64) { atomic.StoreUint64(&grp[0], ctrl^flatCtrl) }
+
+// stops reports whether a group whose EMPTY slots are e (matchEmpty) has
+// more than sp of them: a group that stops probes (see "The spare slot").
+// (Generic to inline: see word in ctrl.go.)
+func stops[W word](e, sp W) bool { return e&(e-sp) != 0 }
 
 // group returns the words of group g.
 func (t *Flat[K, V]) group(g uint64) []uint64 {
@@ -261,11 +267,10 @@ func (t *Flat[K, V]) Find(h uint64, key K) (V, bool) { return t.probe(h, key, ni
 // probe is Find. If stale is not nil, the probe starts with stale[0] and
 // stale[1] as the version and stored ctrl words of key's home group, as
 // if it had loaded them earlier: tests pass words loaded before a write,
-// as a reader descheduled there would hold them. The SWAR formulas of
-// ctrl.go are written out (see Table.Find).
+// as a reader descheduled there would hold them.
 func (t *Flat[K, V]) probe(h uint64, key K, stale *[2]uint64) (V, bool) {
 	sw := wordsOf[K]() + wordsOf[V]()
-	tw := lsb * uint64(uint8(h>>32)&0x7F)
+	tw := tagWord[uint64](tagOf(h))
 	g := h & t.mask
 	grp := t.group(g)
 	var ver, stored uint64
@@ -277,11 +282,10 @@ func (t *Flat[K, V]) probe(h uint64, key K, stale *[2]uint64) (V, bool) {
 	}
 	var v V
 	for n := uint64(0); ; {
-		ctrl := stored ^ msb
-		x := ctrl ^ tw
+		ctrl := stored ^ flatCtrl
 		hit := false
-		for m := (x - lsb) &^ x & slotsMSB; m != 0; m &= m - 1 { // matchTag
-			s := flatHeader + bits.TrailingZeros64(m)>>3*sw
+		for m := matchWord(ctrl, tw); m != 0; m &= m - 1 {
+			s := flatHeader + slotOf(m)*sw
 			if t.loadKey(grp, s) == key {
 				v, hit = t.loadValue(grp, s), true
 				break
@@ -299,7 +303,7 @@ func (t *Flat[K, V]) probe(h uint64, key K, stale *[2]uint64) (V, bool) {
 		if hit {
 			return v, true
 		}
-		if e := ctrl &^ (ctrl << 6) & slotsMSB; e&(e-t.sp) != 0 || n == t.mask { // a stopping group, or the last
+		if stops(matchEmpty(ctrl), t.sp) || n == t.mask { // a stopping group, or the last
 			var zero V
 			return zero, false
 		}
@@ -327,8 +331,8 @@ func (t *Flat[K, V]) At(p Pos) (K, V) {
 func (t *Flat[K, V]) Range(yield func(K, V) bool) bool {
 	for g := range uint64(t.Groups()) {
 		grp := t.group(g)
-		for m := (atomic.LoadUint64(&grp[0]) & slotsMSB); m != 0; m &= m - 1 { // stored: a tag has its high bit set
-			s := flatHeader + bits.TrailingZeros64(m)>>3*t.sw
+		for m := matchFull(loadCtrl(grp)); m != 0; m &= m - 1 {
+			s := flatHeader + slotOf(m)*t.sw
 			if !yield(t.loadKey(grp, s), t.loadValue(grp, s)) {
 				return false
 			}

@@ -1,151 +1,104 @@
 package table
 
-import "sync/atomic"
-
-// Entry is one published key-value pair. It is immutable once a slot
-// points to it: an update publishes a new Entry.
-type Entry[K comparable, V any] struct {
-	Key   K
-	Value V
-}
-
-// group is one cache line of the table: a ctrl word and the slots it
-// describes.
-type group[K comparable, V any] struct {
-	// ctrl holds control byte i for slot i < SlotsPerGroup in its byte i;
-	// byte 7 is always ctrlTombstone (the sentinel). Written only by the
-	// segment's writer (load, modify, store), read by anyone.
-	ctrl atomic.Uint64
-	// slots[i] != nil only if control byte i is a tag (a writer sets the
-	// tag before the pointer and clears the pointer after the tombstone);
-	// a tag with a nil slot is an insert or delete in progress.
-	slots [SlotsPerGroup]atomic.Pointer[Entry[K, V]]
-}
-
-// Table is one open-addressing hash table. Its shape is fixed at creation;
-// only its ctrl words and slots change, by the writer of its segment, until
-// it is replaced or frozen.
+// Table is one open-addressing hash table of a segment, in one of the
+// layouts of layout.go; everything here is shared by every layout. Its
+// shape is fixed at creation; only its control words and slots change, by
+// the writer of its segment, until it is replaced or frozen.
 type Table[K comparable, V any] struct {
-	// groups has a power-of-two length >= 1.
+	header
+	// groups is the table if layout == entryLayout (entry.go): a
+	// power-of-two length == mask+1. It is nil in other layouts.
 	groups []group[K, V]
-	// mask == len(groups)-1, or flat.mask in a flat table.
-	mask uint64
-	// flat is the table itself if the map's layout is flat (flat.words
-	// != nil; groups is then nil): every method of Table that both
-	// layouts share delegates to it (layout.go).
+	// flat is the table if layout == flatLayout (flat.go), with flat.mask
+	// == mask. It is the zero Flat in other layouts.
 	flat Flat[K, V]
+	// layout says which of the fields above holds the table. It is set at
+	// creation and never changes; the accessors check it (layout.go).
+	layout layout
 	// The header is read by every probe: padding it to 128 bytes keeps it
 	// in cache lines (and an allocation size class) of its own, away from
 	// small objects that other goroutines write.
-	_ [128 - 32 - 72]byte
+	_ [128 - 8 - 24 - 72 - 1]byte
 }
 
-// New returns an empty table of n groups; n must be a power of two >= 1.
-func New[K comparable, V any](n int) *Table[K, V] {
-	if n < 1 || n&(n-1) != 0 {
-		panic("table: group count is not a power of two")
-	}
-	t := &Table[K, V]{groups: make([]group[K, V], n), mask: uint64(n - 1)}
-	for i := range t.groups {
-		t.groups[i].ctrl.Store(emptyCtrl)
-	}
-	return t
+// header is the part of a table that every layout has: its size.
+type header struct {
+	// mask == groups-1, where groups, the number of groups, is a power
+	// of two >= 1 (at most MaxGroups).
+	mask uint64
 }
 
 // Groups returns the number of groups.
-func (t *Table[K, V]) Groups() int { return int(t.mask) + 1 }
+func (h *header) Groups() int { return int(h.mask) + 1 }
 
 // Capacity returns the number of slots.
-func (t *Table[K, V]) Capacity() int { return (int(t.mask) + 1) * SlotsPerGroup }
+func (h *header) Capacity() int { return (int(h.mask) + 1) * SlotsPerGroup }
 
-// Find returns the entry of key, or nil. It takes no lock and may run
-// concurrently with the table's writer; see the package comment for why its
-// answer is linearizable. It probes the home group itself, so that the
-// common lookup, which ends there, makes no further call; longer probes
-// continue in probe.
-func (t *Table[K, V]) Find(h uint64, key K) *Entry[K, V] {
-	grp := &t.groups[h&uint64(len(t.groups)-1)]
-	ctrl := grp.ctrl.Load()
-	for m := matchTag(ctrl, tagOf(h)); m != 0; m &= m - 1 {
-		if e := grp.slots[slotOf(m)].Load(); e != nil && e.Key == key {
-			return e
-		}
-	}
-	if matchEmpty(ctrl) != 0 {
-		return nil
-	}
-	_, e := t.probe(h, key, 1)
-	return e
+// MaxUsed returns MaxUsed(h.Groups()).
+func (h *header) MaxUsed() int { return MaxUsed(int(h.mask) + 1) }
+
+// ProbeLen returns the number of groups a probe for the key in slot p, of
+// hash h, visits (1 when it is in its home group): probes are linear in
+// every layout.
+func (h *header) ProbeLen(p Pos, hash uint64) int {
+	return int((uint64(p>>3)-hash)&h.mask) + 1
 }
 
-// Home returns the home group of hash h, for cmap's Load, which probes it
-// itself (see Load for the figure); it continues with FindAfterHome.
-func (t *Table[K, V]) Home(h uint64) *Group[K, V] { return &t.groups[h&uint64(len(t.groups)-1)] }
+// The load bound: occupied slots, live and dead together, are at most
+// maxLoadNum/maxLoadDen = 0.70 of the capacity (linear probing degrades
+// quickly above it).
+const (
+	maxLoadNum = 7
+	maxLoadDen = 10
+)
 
-// FindAfterHome is Find after the home group, for a caller that probed it.
-func (t *Table[K, V]) FindAfterHome(h uint64, key K) *Entry[K, V] {
-	_, e := t.probe(h, key, 1)
-	return e
+// MaxUsed returns the most slots (live + dead) that a table of n groups may
+// have in use: floor(0.7 × capacity). It is below the capacity, so every
+// table keeps an EMPTY slot and every probe terminates.
+func MaxUsed(groups int) int { return groups * SlotsPerGroup * maxLoadNum / maxLoadDen }
+
+// Pos names a slot: group index × 8 + slot index. NoPos is none.
+type Pos int
+
+// NoPos is the Pos of no slot.
+const NoPos Pos = -1
+
+// split returns the group and slot indexes of p. (Generic to inline: see
+// word in ctrl.go.)
+func split[P ~int](p P) (int, int) { return int(p) >> 3, int(p) & 7 }
+
+// copyBatch is the number of pairs Copy gathers before inserting them.
+const copyBatch = 64
+
+// batch is the driver of every layout's Copy. Copy reads the pairs of the
+// old table and their hashes into a batch (next, push) and, when push
+// reports it full and once at the end, inserts take() into the new table.
+//
+// Why batches: reading a key is a cache miss in a large table (an entry
+// table's entries are scattered; a flat table's groups are visited in
+// order but hashed anywhere), and every insert into an entry table does
+// atomic stores, which on amd64 are full fences. Interleaved, each miss
+// would wait for the previous one; gathered, the processor overlaps them.
+// (Measured: the worst Store while growing to 1e6 keys, and BenchmarkCopy.)
+type batch[T any] struct {
+	items [copyBatch]T
+	// n items are gathered; total counts the items taken so far.
+	n, total int
 }
 
-// Group is a group of a table, for cmap's Load (see Home).
-type Group[K comparable, V any] = group[K, V]
+// next returns the item to fill next.
+func (b *batch[T]) next() *T { return &b.items[b.n&(copyBatch-1)] }
 
-// Match returns the slots of the group that may hold a key of hash h
-// (matchTag) and whether the group has an EMPTY byte, which ends a probe.
-func (g *group[K, V]) Match(h uint64) (m uint64, end bool) {
-	ctrl := g.ctrl.Load()
-	return matchTag(ctrl, tagOf(h)), matchEmpty(ctrl) != 0
+// push adds the item next returned and reports whether the batch is full.
+func (b *batch[T]) push() bool {
+	b.n++
+	return b.n == copyBatch
 }
 
-// Slot returns the entry in slot i of the group, or nil.
-func (g *group[K, V]) Slot(i int) *Entry[K, V] { return g.slots[i].Load() }
-
-// SlotOf returns the lowest slot of a match word m != 0. (Generic to
-// inline: see word.)
-func SlotOf[W word](m W) int { return slotOf(m) }
-
-// Lookup is Find that also returns the slot of the entry (NoPos if none),
-// so that a writer that looked before taking its lock can skip its own
-// probe if the table is still current and the slot still holds the entry
-// (see At).
-func (t *Table[K, V]) Lookup(h uint64, key K) (Pos, *Entry[K, V]) { return t.probe(h, key, 0) }
-
-// probe is the lock-free probe for key, from the group skip places after
-// its home group (Find has probed the home group when it passes 1).
-func (t *Table[K, V]) probe(h uint64, key K, skip int) (Pos, *Entry[K, V]) {
-	tw := tagWord[uint64](tagOf(h))
-	g := (h + uint64(skip)) & t.mask
-	for range len(t.groups) - skip {
-		grp := &t.groups[g]
-		ctrl := grp.ctrl.Load()
-		for m := matchWord(ctrl, tw); m != 0; m &= m - 1 {
-			i := slotOf(m)
-			if e := grp.slots[i].Load(); e != nil && e.Key == key {
-				return Pos(g<<3) + Pos(i), e
-			}
-		}
-		if matchEmpty(ctrl) != 0 {
-			return NoPos, nil
-		}
-		g = (g + 1) & t.mask
-	}
-	return NoPos, nil
-}
-
-// Range calls yield for each entry in the table, in slot order, until yield
-// returns false; it reports whether it ran to the end. It takes no lock: on
-// a table that a writer still changes it may see or miss entries written
-// meanwhile, and may see a key twice if it is deleted and re-inserted, so
-// callers iterate frozen tables only.
-func (t *Table[K, V]) Range(yield func(e *Entry[K, V]) bool) bool {
-	for g := range t.groups {
-		grp := &t.groups[g]
-		for m := matchFull(grp.ctrl.Load()); m != 0; m &= m - 1 {
-			if e := grp.slots[slotOf(m)].Load(); e != nil && !yield(e) {
-				return false
-			}
-		}
-	}
-	return true
+// take returns the gathered items and empties the batch.
+func (b *batch[T]) take() []T {
+	s := b.items[:b.n]
+	b.total += b.n
+	b.n = 0
+	return s
 }
