@@ -171,13 +171,13 @@ func (st *state[K, V]) init(opts []Option) {
 		st.extra = newExtra[K, V](&c, n)
 	}
 	st.flat = table.FlatFits[K, V]() && (st.extra == nil || !st.extra.ordered) && !testHookEntryLayout.Load()
-	g := layoutGroups("WithCapacity", c.capacity, n, false)
+	g := shareGroups("WithCapacity", c.capacity, n, false)
 	for i := range st.segs {
 		s := &st.segs[i]
 		s.minGroups = g
 		if x := st.extra; x != nil {
 			if x.policy == RejectNew {
-				s.minGroups, s.fixed = max(g, x.layout), true
+				s.minGroups, s.fixed = max(g, x.fixedGroups), true
 			}
 			if x.ordered {
 				s.log = table.NewLog[K, V](x.single)
@@ -521,8 +521,7 @@ func (m *Map[K, V]) Clear() {
 	for i := range st.segs {
 		s := &st.segs[i]
 		cleared += int(s.live.Load())
-		s.replaceLocked(table.NewLayout[K, V](s.minGroups, st.flat), 0)
-		s.resizes.Add(^uint64(0)) // a clear is not a rebuild
+		s.replaceLocked(table.NewLayout[K, V](s.minGroups, st.flat), 0) // not a resize
 		if testHookClear != nil {
 			testHookClear(i)
 		}
