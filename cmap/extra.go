@@ -48,9 +48,9 @@ type extra[K comparable, V any] struct {
 	// maxLen > 0 bounds the map (WithMaxLen), with policy. Immutable.
 	maxLen int64
 	policy BoundPolicy
-	// layout is the number of groups of every segment's table of a
+	// fixedGroups is the number of groups of every segment's table of a
 	// RejectNew map: its floor, and its size while its entries fit.
-	layout int
+	fixedGroups int
 	// onEvict is WithOnEvict's function, or nil. Immutable.
 	onEvict func(K, V)
 	_       [64]byte
@@ -91,7 +91,7 @@ func newExtra[K comparable, V any](c *config, segs int) *extra[K, V] {
 		// Each segment's share of maxLen keys (mean + 7σ + 1, as for
 		// Reserve), with an eighth of the load bound to spare for
 		// tombstones, so that same-size cleanups stay rare.
-		x.layout = layoutGroups("WithMaxLen", c.maxLen, segs, true)
+		x.fixedGroups = shareGroups("WithMaxLen", c.maxLen, segs, true)
 	}
 	return x
 }

@@ -7,13 +7,13 @@ import (
 	"github.com/segmap/segmap/internal/table"
 )
 
-// layoutGroups returns the number of groups that gives each of segs
+// shareGroups returns the number of groups that gives each of segs
 // segments room for its share of n entries (see segmentShare), plus an
 // eighth of the load bound for tombstones if spare is set. If that is
 // beyond the largest table a segment of such a map may have (see
 // internal/table's SegmentLimit), it panics naming fn, n and the limit:
 // such sizes are refused before anything is allocated or changed.
-func layoutGroups(fn string, n, segs int, spare bool) int {
+func shareGroups(fn string, n, segs int, spare bool) int {
 	limit := table.SegmentLimit(segs)
 	share := segmentShare(n, segs)
 	need := share
