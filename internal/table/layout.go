@@ -7,8 +7,10 @@ import "fmt"
 // A Table is in one layout, chosen once per map (FlatFits) and recorded in
 // its layout field; each layout is a set of files named after it:
 //
-//	entry*.go  groups of pointers to immutable entries (the package comment)
-//	flat*.go   keys and values inline, for pointer-free K and V (flat.go)
+//	entry*.go  groups of pointers to immutable entries
+//	flat*.go   keys and values inline, for pointer-free K and V
+//
+// (docs/design.md: "The map" and "Flat layout")
 //
 // The methods that every layout has (Groups, Capacity, MaxUsed, ProbeLen:
 // table.go) and those that dispatch here (Delete, Copy, Clone,
