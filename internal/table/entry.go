@@ -3,8 +3,8 @@ package table
 import "sync/atomic"
 
 // The entry layout: a slot is an atomic pointer to an immutable Entry
-// (see the package comment). Every Table method in entry*.go is for entry
-// tables only and checks the layout (entries, in layout.go).
+// (docs/design.md, "The map"). Every Table method in entry*.go is for
+// entry tables only and checks the layout (entries, in layout.go).
 
 // Entry is one published key-value pair. It is immutable once a slot
 // points to it: an update publishes a new Entry.
@@ -40,10 +40,10 @@ func New[K comparable, V any](n int) *Table[K, V] {
 }
 
 // Find returns the entry of key, or nil. It takes no lock and may run
-// concurrently with the table's writer; see the package comment for why its
-// answer is linearizable. It probes the home group itself, so that the
-// common lookup, which ends there, makes no further call; longer probes
-// continue in probe.
+// concurrently with the table's writer; see docs/design.md, "Memory
+// ordering", for why its answer is linearizable. It probes the home group
+// itself, so that the common lookup, which ends there, makes no further
+// call; longer probes continue in probe.
 func (t *Table[K, V]) Find(h uint64, key K) *Entry[K, V] {
 	groups := t.entries()
 	grp := &groups[h&uint64(len(groups)-1)]

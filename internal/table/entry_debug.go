@@ -3,7 +3,7 @@ package table
 import "fmt"
 
 // checkEntries is CheckInvariants for an entry table. The invariants (see
-// the package comment):
+// docs/design.md, "Probing and its termination"):
 //   - len(groups) is a power of two and mask == len(groups)-1;
 //   - the sentinel byte of every ctrl word is TOMBSTONE;
 //   - a slot is non-nil iff its control byte is a tag, and the tag is the

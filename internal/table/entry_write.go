@@ -36,7 +36,8 @@ func (t *Table[K, V]) Locate(h uint64, key K) (pos Pos, e *Entry[K, V], free Pos
 		}
 		g = (g + 1) & t.mask
 	}
-	// Unreachable while the load bound holds (see the package comment).
+	// Unreachable while the load bound holds (see docs/design.md,
+	// "Probing and its termination").
 	panic("table: probe found no EMPTY slot: load bound broken")
 }
 
@@ -44,8 +45,8 @@ func (t *Table[K, V]) Locate(h uint64, key K) (pos Pos, e *Entry[K, V], free Pos
 func (t *Table[K, V]) Insert(p Pos, h uint64, e *Entry[K, V]) {
 	g, i := split(p)
 	grp := &t.entries()[g]
-	// The tag first, then the entry: see "Memory ordering" in the package
-	// comment for why the reverse order is wrong.
+	// The tag first, then the entry: see docs/design.md, "Memory
+	// ordering", for why the reverse order is wrong.
 	grp.ctrl.Store(setByte(grp.ctrl.Load(), i, tagOf(h)))
 	grp.slots[i].Store(e)
 }
@@ -57,18 +58,19 @@ func (t *Table[K, V]) Replace(p Pos, e *Entry[K, V]) {
 }
 
 // deleteEntry is Delete for an entry table: it removes the entry in slot p
-// and releases it to the garbage collector. It reports whether the slot became a TOMBSTONE (counted as
-// dead by the caller): it does when its group has no EMPTY byte; if the
-// group has one, the slot becomes EMPTY instead, the Swiss-table rule.
+// and releases it to the garbage collector. The slot becomes a TOMBSTONE
+// when its group has no EMPTY byte; if the group has one, it becomes EMPTY
+// instead, the Swiss-table rule.
 //
 // Why EMPTY is safe there: every probe that reaches this group stops at it
 // anyway (it has an EMPTY byte), so no key beyond it can be cut off. The
 // invariant the lock-free readers rely on becomes "a group with no EMPTY
 // byte never gets one until the table is rebuilt", which is what the
-// linearizability argument needs (docs/design.md): a key lies beyond
-// group g on its probe sequence only if g had no EMPTY byte when the key
-// was inserted. Without this rule, tombstones pile up under churn, every
-// miss probes further, and the table is rebuilt more often.
+// linearizability argument needs (docs/design.md, "Memory ordering"): a
+// key lies beyond group g on its probe sequence only if g had no EMPTY
+// byte when the key was inserted. Without this rule, tombstones pile up
+// under churn, every miss probes further, and the table is rebuilt more
+// often.
 func (t *Table[K, V]) deleteEntry(p Pos) (tombstone bool) {
 	g, i := split(p)
 	grp := &t.entries()[g]

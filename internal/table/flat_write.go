@@ -9,9 +9,10 @@ import (
 // the single writer of the table (in cmap: with the segment lock held), on
 // a table that is not frozen, except Copy and Clone, which only read their
 // source. Stores into a published table are atomic, in the order that
-// "Memory ordering" (flat.go) prescribes; stores into a table not yet
-// published (Copy's) are plain: the atomic store that publishes the
-// table's pointer orders them before any reader's load of it.
+// docs/design.md, "Writes and the version word", prescribes; stores into
+// a table not yet published (Copy's) are plain: the atomic store that
+// publishes the table's pointer orders them before any reader's load of
+// it.
 
 // flatPublishHook, if set (by tests only, while no writer runs), is called
 // by Insert and by a spare-slot Replace between the stores of the slot's
@@ -47,7 +48,8 @@ func (t *Flat[K, V]) Locate(h uint64, key K) (pos Pos, found bool, free Pos, fre
 		}
 		g = (g + 1) & t.mask
 	}
-	// Unreachable while the load bound holds (see "The spare slot").
+	// Unreachable while the load bound holds (see docs/design.md, "The
+	// spare slot").
 	panic("table: flat probe found no stopping group: load bound broken")
 }
 
@@ -129,9 +131,10 @@ func (t *Flat[K, V]) Replace(p Pos, value V) Pos {
 // Delete removes the key in slot p. It reports whether the slot became a
 // TOMBSTONE (counted as dead by the caller): it does unless the group
 // stops probes (more than sp EMPTY bytes), in which case it becomes EMPTY
-// (the Swiss-table rule; see "The spare slot"). The ctrl store is the
-// linearization point; the version bump after it tells readers that held
-// the old ctrl word that the slot's words may be reused.
+// (the Swiss-table rule; see docs/design.md, "The spare slot"). The ctrl
+// store is the linearization point; the version bump after it tells
+// readers that held the old ctrl word that the slot's words may be
+// reused.
 func (t *Flat[K, V]) Delete(p Pos) (tombstone bool) {
 	grp := t.group(uint64(p) >> 3)
 	ctrl := loadCtrl(grp)
