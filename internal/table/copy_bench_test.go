@@ -33,6 +33,7 @@ func BenchmarkCopy(b *testing.B) {
 	const n = 60000
 	t, hash := scattered(n)
 	b.ReportAllocs()
+	defer cpuPerOp(b)()
 	for b.Loop() {
 		nt, live := t.Copy(2*t.Groups(), hash)
 		if live != n || nt == nil {
@@ -51,6 +52,7 @@ func BenchmarkCloneOrCopy(b *testing.B) {
 	const n = 62500
 	t, hash := scattered(n)
 	b.Run("op=clone", func(b *testing.B) {
+		defer cpuPerOp(b)()
 		for b.Loop() {
 			if t.Clone() == nil {
 				b.Fatal("no clone")
@@ -58,6 +60,7 @@ func BenchmarkCloneOrCopy(b *testing.B) {
 		}
 	})
 	b.Run("op=copy", func(b *testing.B) {
+		defer cpuPerOp(b)()
 		for b.Loop() {
 			if _, live := t.Copy(t.Groups(), hash); live != n {
 				b.Fatal("bad copy")

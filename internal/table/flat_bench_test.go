@@ -21,6 +21,7 @@ func BenchmarkFindLayouts(b *testing.B) {
 			et.Insert(free, hash(k), &Entry[uint64, uint64]{k, k})
 		}
 		b.Run(fmt.Sprintf("flat/n=%d", n), func(b *testing.B) {
+			defer cpuPerOp(b)()
 			k := uint64(0)
 			for b.Loop() {
 				if _, ok := ft.Find(hash(k), k); !ok {
@@ -30,6 +31,7 @@ func BenchmarkFindLayouts(b *testing.B) {
 			}
 		})
 		b.Run(fmt.Sprintf("entries/n=%d", n), func(b *testing.B) {
+			defer cpuPerOp(b)()
 			k := uint64(0)
 			for b.Loop() {
 				if et.Find(hash(k), k) == nil {
@@ -51,6 +53,7 @@ func BenchmarkFlatCopy(b *testing.B) {
 		t.Insert(free, hash(k), k, k)
 	}
 	b.ReportAllocs()
+	defer cpuPerOp(b)()
 	for b.Loop() {
 		if _, live := t.Copy(2*t.Groups(), hash); live != n {
 			b.Fatal("bad copy")
@@ -76,6 +79,7 @@ func BenchmarkFlatLocate(b *testing.B) {
 			want bool
 		}{{"hit", 0, true}, {"miss", uint64(n), false}} {
 			b.Run(fmt.Sprintf("%s/n=%d", c.name, n), func(b *testing.B) {
+				defer cpuPerOp(b)()
 				k := uint64(0)
 				for b.Loop() {
 					if _, found, _, _ := t.Locate(hash(c.base+k), c.base+k); found != c.want {
