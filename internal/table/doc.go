@@ -19,7 +19,7 @@ comments here carry the local argument at the line it protects and name
 the essay's section for the rest.
 
 Files. The neutral files serve every layout: ctrl.go (the SWAR helpers
-on a logical ctrl word), table.go (the header that every layout's table
+on a logical ctrl word), header.go (the header that every layout's table
 has, Pos, the load bound, the batched copy driver), layout.go (the one
 dispatch on the layout, and the accessors that check it), hash.go,
 limits.go, frozen.go and order.go (the insertion log, whose records point

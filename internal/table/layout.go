@@ -13,7 +13,7 @@ import "fmt"
 // (docs/design.md: "The map" and "Flat layout")
 //
 // The methods that every layout has (Groups, Capacity, MaxUsed, ProbeLen:
-// table.go) and those that dispatch here (Delete, Copy, Clone,
+// header.go) and those that dispatch here (Delete, Copy, Clone,
 // CheckInvariants, and Get, ValueAt, RangeKV, PosOfKey for callers off
 // the hot paths) serve any table. The rest belong to one layout and check
 // it, as sync.Map's HashTrieMap checks a node's kind in entry() and

@@ -86,7 +86,8 @@ type batch[T any] struct {
 	n, total int
 }
 
-// next returns the item to fill next.
+// next returns the item to fill next. (n < copyBatch always: the mask
+// only spares a bounds check.)
 func (b *batch[T]) next() *T { return &b.items[b.n&(copyBatch-1)] }
 
 // push adds the item next returned and reports whether the batch is full.
