@@ -134,7 +134,8 @@ func (s *segment[K, V]) writableLocked(hasher *table.Hasher[K], t *table.Table[K
 	if s.sharedLocked() {
 		// Copy-on-write after a snapshot or during an iteration. If one
 		// more entry fits, clone the table verbatim (a memory copy, no
-		// rehash: ~20× cheaper for a large segment), and keep the log;
+		// rehash: 2.4× cheaper than a rebuild for a segment of a 1e6
+		// map, BenchmarkCloneOrCopy in internal/table), and keep the log;
 		// otherwise rebuild, bigger if the live entries need it.
 		if live+s.dead+1 <= t.MaxUsed() {
 			return s.cloneLocked(t), false
