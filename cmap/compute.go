@@ -33,20 +33,11 @@ func (op ComputeOp) String() string {
 	return fmt.Sprintf("ComputeOp(%d)", int(op))
 }
 
-// Callbacks. The functions given to Compute, LoadOrCompute and
-// LoadOrTryCompute run with the lock of the key's segment held (every
-// segment lock, on a full bounded map). Inside one, these methods of the
-// same map are safe: Load, Len, and LoadOrStore, LoadOrCompute and
-// LoadOrTryCompute of a key that is present (they then take no lock).
-// These deadlock: any write (Store, Swap, TryStore, Delete,
-// LoadAndDelete, CompareAndSwap, CompareAndDelete, Compute, and the
-// LoadOr methods for an absent key) to a key of the same segment, which
-// for a key other than the callback's own depends on the hash and so
-// passes tests and hangs in production; and Range, All, Keys, Values,
-// Snapshot, Stats, Clear, Reserve, Oldest, Newest and PopOldest, which
-// lock every segment in turn. While a callback runs, its segment's writers,
-// Range (when it reaches the segment), Snapshot and Clear wait for it.
-// TestCallbackSafeMethods and TestCallbackDeadlocks check these lists.
+// Callbacks. The rules for the functions given to Compute, LoadOrCompute
+// and LoadOrTryCompute (which lock is held, what is safe inside, what
+// deadlocks, what a slow or panicking one does) are written once, in the
+// doc of Compute, and the others refer to it. TestCallbackSafeMethods and
+// TestCallbackDeadlocks check its lists.
 
 // Compute runs f once, atomically for key: f sees the current value (old,
 // with loaded true) or the zero value (loaded false), and its op decides
@@ -58,16 +49,25 @@ func (op ComputeOp) String() string {
 //
 // f runs with the lock of key's segment held (every segment lock instead,
 // for an absent key on a full map bounded by [WithMaxLen]: the map must
-// evict or refuse atomically with f's decision). Inside f it is safe to
-// call Load and Len of m, and LoadOrStore, LoadOrCompute or
-// LoadOrTryCompute of a present key; any other write to a key of the same
-// segment, or Range, All, Keys, Values, Snapshot, Stats, Clear, Reserve,
-// Oldest, Newest or PopOldest, deadlocks. A slow f stalls, for as long as
-// it runs, the writers of its segment and Range, Snapshot and Clear. If f
-// panics, the panic propagates, the map is left as it was and the locks
-// are released. Compute panics if f is nil or returns an op other than the
-// three, and on a full [RejectNew] map if f stores a new key, with an
-// error wrapping [ErrFull].
+// evict or refuse atomically with f's decision). These rules hold for the
+// functions given to [Map.LoadOrCompute] and [Map.LoadOrTryCompute] too:
+//   - Safe inside f: Load and Len of m, and LoadOrStore, LoadOrCompute and
+//     LoadOrTryCompute of a key that is present (they then take no lock).
+//   - Deadlocks: any write (Store, Swap, TryStore, Delete, LoadAndDelete,
+//     CompareAndSwap, CompareAndDelete, Compute, and the LoadOr methods
+//     for an absent key) to a key of the same segment, which for a key
+//     other than f's own depends on the hash, and so passes tests and
+//     hangs in production; and Range, All, Keys, Values, Snapshot, Stats,
+//     Clear, Reserve, Oldest, Newest and PopOldest, which lock every
+//     segment in turn.
+//   - A slow f stalls, for as long as it runs, the writers of its segment,
+//     Range (when it reaches the segment), Snapshot and Clear.
+//   - If f panics, the panic propagates, the map is left as it was and the
+//     locks are released.
+//
+// Compute panics if f is nil or returns an op other than the three, and
+// on a full [RejectNew] map if f stores a new key, with an error wrapping
+// [ErrFull].
 func (m *Map[K, V]) Compute(key K, f func(old V, loaded bool) (newValue V, op ComputeOp)) (actual V, ok bool) {
 	if f == nil {
 		panic("cmap: Compute: nil function")

@@ -132,8 +132,8 @@ func (st *state[K, V]) checkExtra() error {
 		// smaller one lower it again, and the table shrinks back only at
 		// the segment's next delete (TestRejectNewReserveThenSmaller), so
 		// that is no invariant of a quiescent map.
-		if s.fixed && s.minGroups < x.layout {
-			return fmt.Errorf("segment %d: floor %d below the layout %d", i, s.minGroups, x.layout)
+		if s.fixed && s.minGroups < x.fixedGroups {
+			return fmt.Errorf("segment %d: floor %d below the fixed size %d", i, s.minGroups, x.fixedGroups)
 		}
 	}
 	if x.maxLen > 0 {
@@ -150,7 +150,7 @@ func (st *state[K, V]) checkExtra() error {
 // Layout returns the groups per segment of a RejectNew map, 0 for others.
 func (m *Map[K, V]) Layout() int {
 	if x := m.state().extra; x != nil {
-		return x.layout
+		return x.fixedGroups
 	}
 	return 0
 }

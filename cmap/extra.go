@@ -48,10 +48,10 @@ type extra[K comparable, V any] struct {
 	// maxLen > 0 bounds the map (WithMaxLen), with policy. Immutable.
 	maxLen int64
 	policy BoundPolicy
-	// layout is the number of groups of every segment's table of a
+	// fixedGroups is the number of groups of every segment's table of a
 	// RejectNew map: its floor, and its size while its entries fit. Set
 	// by New once the layout is chosen; immutable afterwards.
-	layout int
+	fixedGroups int
 	// onEvict is WithOnEvict's function, or nil. Immutable.
 	onEvict func(K, V)
 	_       [64]byte

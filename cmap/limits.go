@@ -7,7 +7,7 @@ import (
 	"github.com/segmap/segmap/internal/table"
 )
 
-// layoutGroups returns the number of groups that gives each of segs
+// shareGroups returns the number of groups that gives each of segs
 // segments room for its share of n entries (see segmentShare), plus an
 // eighth of the load bound for tombstones if spare is set, in tables whose
 // groups have groupBytes bytes (table.LayoutGroupBytes of the map's
@@ -16,7 +16,7 @@ import (
 // limit: such sizes are refused before anything is allocated or changed,
 // and whatever it returns, segs tables of that many groups have a length
 // and a byte size that make accepts.
-func layoutGroups(fn string, n, segs int, spare bool, groupBytes int) int {
+func shareGroups(fn string, n, segs int, spare bool, groupBytes int) int {
 	limit := table.SegmentLimit(segs, groupBytes)
 	share := segmentShare(n, segs)
 	need := share
@@ -31,10 +31,10 @@ func layoutGroups(fn string, n, segs int, spare bool, groupBytes int) int {
 	return g
 }
 
-// layoutGroups is layoutGroups for st's segments and layout (st.flat must
+// shareGroups is shareGroups for st's segments and layout (st.flat must
 // be set).
-func (st *state[K, V]) layoutGroups(fn string, n int, spare bool) int {
-	return layoutGroups(fn, n, len(st.segs), spare, table.LayoutGroupBytes[K, V](st.flat))
+func (st *state[K, V]) shareGroups(fn string, n int, spare bool) int {
+	return shareGroups(fn, n, len(st.segs), spare, table.LayoutGroupBytes[K, V](st.flat))
 }
 
 // segmentShare returns how many of n keys one of segs segments must hold

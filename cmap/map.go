@@ -175,15 +175,15 @@ func (st *state[K, V]) init(opts []Option) {
 		// Each segment's share of maxLen keys (mean + 7σ + 1, as for
 		// Reserve), with an eighth of the load bound to spare for
 		// tombstones, so that same-size cleanups stay rare.
-		x.layout = st.layoutGroups("WithMaxLen", c.maxLen, true)
+		x.fixedGroups = st.shareGroups("WithMaxLen", c.maxLen, true)
 	}
-	g := st.layoutGroups("WithCapacity", c.capacity, false)
+	g := st.shareGroups("WithCapacity", c.capacity, false)
 	for i := range st.segs {
 		s := &st.segs[i]
 		s.minGroups = g
 		if x := st.extra; x != nil {
 			if x.policy == RejectNew {
-				s.minGroups, s.fixed = max(g, x.layout), true
+				s.minGroups, s.fixed = max(g, x.fixedGroups), true
 			}
 			if x.ordered {
 				s.log = table.NewLog[K, V](x.single)
@@ -527,8 +527,7 @@ func (m *Map[K, V]) Clear() {
 	for i := range st.segs {
 		s := &st.segs[i]
 		cleared += int(s.live.Load())
-		s.replaceLocked(table.NewLayout[K, V](s.minGroups, st.flat), 0)
-		s.resizes.Add(^uint64(0)) // a clear is not a rebuild
+		s.replaceLocked(table.NewLayout[K, V](s.minGroups, st.flat), 0) // not a resize
 		if testHookClear != nil {
 			testHookClear(i)
 		}

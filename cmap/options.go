@@ -61,8 +61,9 @@ func WithSegments(n int) Option {
 // (see [WithSeed]). h must return equal hashes for equal keys and should
 // spread keys over all 64 bits; the map mixes its result once more so that
 // hashers varying only in low bits still work well. A deterministic hasher
-// with a fixed seed gives the same layout and iteration order in every
-// run, which makes failures replayable; [StringXXHash] is one.
+// with a fixed seed places keys in the same slots, and so iterates in the
+// same order, in every run, which makes failures replayable;
+// [StringXXHash] is one.
 //
 // It panics if h is nil; [New] panics if K is not the map's key type.
 func WithHasher[K comparable](h func(seed uint64, key K) uint64) Option {
@@ -84,7 +85,7 @@ func WithSeed(seed uint64) Option {
 // StringXXHash is a deterministic, seeded hasher for string keys (xxHash64,
 // github.com/cespare/xxhash/v2): the same key and seed give the same hash
 // in every process and Go version. Use it with [WithHasher] and [WithSeed]
-// for reproducible layouts and iteration order. Unlike the default hasher
+// for reproducible key placement and iteration order. Unlike the default hasher
 // it is not HashDoS-resistant when the seed is known.
 func StringXXHash(seed uint64, key string) uint64 {
 	var d xxhash.Digest

@@ -30,9 +30,9 @@ func (m *Map[K, V]) Reserve(n int) {
 		panic(fmt.Sprintf("cmap: Reserve: %d is negative", n))
 	}
 	st := m.state()
-	g := st.layoutGroups("Reserve", n, false)
+	g := st.shareGroups("Reserve", n, false)
 	if x := st.extra; x != nil && x.policy == RejectNew {
-		g = max(g, x.layout) // a fixed map never goes below its layout
+		g = max(g, x.fixedGroups) // a fixed map never goes below its size
 	}
 	for i := range st.segs {
 		st.reserveSegment(i, g)

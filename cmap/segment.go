@@ -34,15 +34,16 @@ type segment[K comparable, V any] struct {
 	// change again; the next write copies it. Cleared when table is
 	// replaced.
 	frozen bool
-	// fixed: the map is bounded with RejectNew and laid out once
-	// (minGroups is its layout): a rebuild keeps that size while the live
-	// entries fit in it. Immutable.
+	// fixed: the map is bounded with RejectNew and sized once (minGroups
+	// is extra.fixedGroups or more): a rebuild keeps that size while the
+	// live entries fit in it. Immutable.
 	fixed bool
 	// pins counts iterators reading table; while > 0 writers copy it first,
 	// as for frozen. Reset to 0 when table is replaced (iterators holding
 	// the old table then unpin nothing).
 	pins int
-	// resizes counts table replacements, for Stats.
+	// resizes counts the rebuilds and clones of the table, for Stats;
+	// Clear's replacements are not counted.
 	resizes atomic.Uint64
 	// log is nil unless the map keeps insertion order (WithInsertionOrder);
 	// then it is the insertion log of table: every entry of table has
@@ -60,14 +61,14 @@ func (s *segment[K, V]) sharedLocked() bool { return s.frozen || s.pins > 0 }
 
 // replaceLocked publishes nt (holding live entries and no tombstones) as
 // the segment's table. The atomic store orders every write that filled nt
-// before any reader's load of the pointer. The segment lock must be held.
+// before any reader's load of the pointer. It does not count a resize:
+// its callers that rebuild do. The segment lock must be held.
 func (s *segment[K, V]) replaceLocked(nt *table.Table[K, V], live int) {
 	s.table.Store(nt)
 	s.live.Store(int64(live))
 	s.dead = 0
 	s.frozen = false
 	s.pins = 0
-	s.resizes.Add(1)
 }
 
 // cloneLocked replaces the shared table t by a verbatim copy, keeping the
@@ -94,18 +95,20 @@ func (s *segment[K, V]) rebuildLocked(hasher *table.Hasher[K], n int) *table.Tab
 		// in a new array (the old one may be a snapshot's).
 		nt, nl, live := s.table.Load().CopyLog(n, hasher.Hash, s.log)
 		s.replaceLocked(nt, live)
+		s.resizes.Add(1)
 		s.log = nl
 		return nt
 	}
 	nt, live := s.table.Load().Copy(n, hasher.Hash)
 	s.replaceLocked(nt, live)
+	s.resizes.Add(1)
 	return nt
 }
 
 // growthGroups returns the table size for a segment about to hold live
 // entries after a rebuild: the smallest power of two at which they use at
 // most half the load bound, so that the next rebuild is far away. A fixed
-// segment keeps its layout while the entries fit in it.
+// segment keeps its fixed size while the entries fit in it.
 func (s *segment[K, V]) growthGroups(live int) int {
 	if s.fixed && live <= table.MaxUsed(s.minGroups) {
 		return s.minGroups
@@ -131,7 +134,8 @@ func (s *segment[K, V]) writableLocked(hasher *table.Hasher[K], t *table.Table[K
 	if s.sharedLocked() {
 		// Copy-on-write after a snapshot or during an iteration. If one
 		// more entry fits, clone the table verbatim (a memory copy, no
-		// rehash: ~20× cheaper for a large segment), and keep the log;
+		// rehash: 2.4× cheaper than a rebuild for a segment of a 1e6
+		// map, BenchmarkCloneOrCopy in internal/table), and keep the log;
 		// otherwise rebuild, bigger if the live entries need it.
 		if live+s.dead+1 <= t.MaxUsed() {
 			return s.cloneLocked(t), false

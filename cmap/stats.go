@@ -2,7 +2,7 @@ package cmap
 
 import "github.com/segmap/segmap/internal/table"
 
-// Stats describes the layout of a Map, to judge its hasher and its memory
+// Stats describes the tables of a Map, to judge its hasher and its memory
 // use. See [Map.Stats].
 type Stats struct {
 	Segments   int     // number of segments

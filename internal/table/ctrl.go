@@ -2,12 +2,16 @@ package table
 
 import "math/bits"
 
-// The match functions return a word with the high bit of byte i set for
-// each matching slot i. Every probe of the package (Find, probe, Locate,
-// Range, Copy, insertFresh, Insert, Delete) calls them, and they inline,
-// also into cmap's instantiations of those probes (see word). TestSWAR
-// checks the formulas against byte-by-byte matching, and the
-// table tests and FuzzMap check the probes.
+// The SWAR helpers, on a logical ctrl word: the word of an entry group,
+// or a flat group's stored word XOR flatCtrl (loadCtrl in flat.go). The
+// match functions return a word with the high bit of byte i set for each
+// matching slot i. Every probe and ctrl update of both layouts calls them
+// (entry: Find, probe, Locate, Range, copyEntries, insertFresh, Insert,
+// deleteEntry; flat: probe, Locate, Range, Copy, insertFresh, Insert,
+// Delete), except Flat.Replace, which finds its free slot on the stored
+// word; they inline, also into cmap's instantiations of those probes (see
+// word). TestSWAR checks the formulas against byte-by-byte matching, and
+// the table tests and FuzzMap check the probes.
 
 // Control bytes. A tag has its high bit clear; EMPTY and TOMBSTONE have it
 // set, and are told apart by bit 1 (EMPTY 1000_0000, TOMBSTONE 1111_1110),

@@ -9,7 +9,7 @@ import (
 // quiescent, given the live and dead counts its owner keeps, and returns
 // the first violation found. It is O(capacity) and meant for tests.
 //
-// The invariants (see "Flat tables" in flat.go):
+// The invariants (see docs/design.md, "Flat layout"):
 //   - the group count is a power of two, mask == groups-1, len(words) ==
 //     groups × stride, stride == flatHeader + SlotsPerGroup × (kw+vw),
 //     and sp == 1 exactly when vw >= 2;

@@ -9,9 +9,10 @@ import (
 // the single writer of the table (in cmap: with the segment lock held), on
 // a table that is not frozen, except Copy and Clone, which only read their
 // source. Stores into a published table are atomic, in the order that
-// "Memory ordering" (flat.go) prescribes; stores into a table not yet
-// published (Copy's) are plain: the atomic store that publishes the
-// table's pointer orders them before any reader's load of it.
+// docs/design.md, "Writes and the version word", prescribes; stores into
+// a table not yet published (Copy's) are plain: the atomic store that
+// publishes the table's pointer orders them before any reader's load of
+// it.
 
 // flatPublishHook, if set (by tests only, while no writer runs), is called
 // by Insert and by a spare-slot Replace between the stores of the slot's
@@ -26,30 +27,29 @@ var flatPublishHook func()
 // there uses one more slot of the load bound; a reused tombstone does
 // not).
 func (t *Flat[K, V]) Locate(h uint64, key K) (pos Pos, found bool, free Pos, freeIsEmpty bool) {
-	tw := lsb * uint64(uint8(h>>32)&0x7F)
+	tw := tagWord[uint64](tagOf(h))
 	g := h & t.mask
 	free = NoPos
 	for range t.Groups() {
 		grp := t.group(g)
-		ctrl := atomic.LoadUint64(&grp[0]) ^ msb
-		x := ctrl ^ tw
-		for m := (x - lsb) &^ x & slotsMSB; m != 0; m &= m - 1 { // matchTag
-			i := bits.TrailingZeros64(m) >> 3
+		ctrl := loadCtrl(grp)
+		for m := matchWord(ctrl, tw); m != 0; m &= m - 1 {
+			i := slotOf(m)
 			if t.loadKey(grp, flatHeader+i*t.sw) == key {
 				return Pos(g<<3) + Pos(i), true, NoPos, false
 			}
 		}
-		e := ctrl &^ (ctrl << 6) & slotsMSB // matchEmpty
-		if f := ctrl & slotsMSB; free == NoPos && f&(f-t.sp) != 0 {
-			i := bits.TrailingZeros64(f) >> 3
-			free, freeIsEmpty = Pos(g<<3)+Pos(i), e>>(8*i)&0x80 != 0
+		if f := matchFree(ctrl); free == NoPos && stops(f, t.sp) { // more than sp free slots
+			i := slotOf(f)
+			free, freeIsEmpty = Pos(g<<3)+Pos(i), byteAt(ctrl, i) == ctrlEmpty
 		}
-		if e&(e-t.sp) != 0 { // a stopping group
+		if stops(matchEmpty(ctrl), t.sp) {
 			return NoPos, false, free, freeIsEmpty
 		}
 		g = (g + 1) & t.mask
 	}
-	// Unreachable while the load bound holds (see "The spare slot").
+	// Unreachable while the load bound holds (see docs/design.md, "The
+	// spare slot").
 	panic("table: flat probe found no stopping group: load bound broken")
 }
 
@@ -84,8 +84,7 @@ func (t *Flat[K, V]) Insert(p Pos, h uint64, key K, value V) {
 	if flatPublishHook != nil {
 		flatPublishHook()
 	}
-	c := atomic.LoadUint64(&grp[0])
-	atomic.StoreUint64(&grp[0], setByte(c, int(p&7), 0x80|uint8(h>>32)&0x7F))
+	storeCtrl(grp, setByte(loadCtrl(grp), int(p&7), tagOf(h)))
 }
 
 // Replace sets the key and value in slot p, which holds a key equal to
@@ -138,18 +137,18 @@ func (t *Flat[K, V]) Replace(p Pos, key K, value V) Pos {
 // Delete removes the key in slot p. It reports whether the slot became a
 // TOMBSTONE (counted as dead by the caller): it does unless the group
 // stops probes (more than sp EMPTY bytes), in which case it becomes EMPTY
-// (the Swiss-table rule; see "The spare slot"). The ctrl store is the
-// linearization point; the version bump after it tells readers that held
-// the old ctrl word that the slot's words may be reused.
+// (the Swiss-table rule; see docs/design.md, "The spare slot"). The ctrl
+// store is the linearization point; the version bump after it tells
+// readers that held the old ctrl word that the slot's words may be
+// reused.
 func (t *Flat[K, V]) Delete(p Pos) (tombstone bool) {
 	grp := t.group(uint64(p) >> 3)
-	c := atomic.LoadUint64(&grp[0])
-	ctrl := c ^ msb
-	b := uint8(flatEmpty)
-	if e := ctrl &^ (ctrl << 6) & slotsMSB; e&(e-t.sp) == 0 {
-		b, tombstone = flatTombstone, true
+	ctrl := loadCtrl(grp)
+	b := uint8(ctrlEmpty)
+	if !stops(matchEmpty(ctrl), t.sp) {
+		b, tombstone = ctrlTombstone, true
 	}
-	atomic.StoreUint64(&grp[0], setByte(c, int(p&7), b))
+	storeCtrl(grp, setByte(ctrl, int(p&7), b))
 	atomic.AddUint64(&grp[1], 1)
 	return tombstone
 }
@@ -169,43 +168,42 @@ func (t *Flat[K, V]) empty(n int) *Flat[K, V] {
 // GroupsFor(live) or more.
 //
 // The new table is make([]uint64) and nothing more (a zeroed group is
-// empty), and Copy works in batches, as Table.Copy does: it gathers up to
-// copyBatch keys, values and hashes, then inserts them, so that the cache
-// misses of the inserts overlap.
+// empty), and Copy works in batches (see batch).
 func (t *Flat[K, V]) Copy(n int, hash func(K) uint64) (*Flat[K, V], int) {
 	if n < 1 || n&(n-1) != 0 {
 		panic("table: group count is not a power of two")
 	}
 	nt := t.empty(n)
-	live := 0
-	var batch [copyBatch]struct {
+	var b batch[struct {
 		h uint64
 		k K
 		v V
-	}
-	k := 0
-	flush := func() {
-		for i := range batch[:k] {
-			b := &batch[i]
-			nt.insertFresh(b.h, b.k, b.v)
-		}
-		live += k
-		k = 0
-	}
+	}]
 	for g := range uint64(t.Groups()) {
 		grp := t.group(g)
-		for m := atomic.LoadUint64(&grp[0]) & slotsMSB; m != 0; m &= m - 1 { // stored tags
-			s := flatHeader + bits.TrailingZeros64(m)>>3*t.sw
-			b := &batch[k]
-			b.k, b.v = t.loadKey(grp, s), t.loadValue(grp, s)
-			b.h = hash(b.k)
-			if k++; k == copyBatch {
-				flush()
+		for m := matchFull(loadCtrl(grp)); m != 0; m &= m - 1 {
+			s := flatHeader + slotOf(m)*t.sw
+			x := b.next()
+			x.k, x.v = t.loadKey(grp, s), t.loadValue(grp, s)
+			x.h = hash(x.k)
+			if b.push() {
+				nt.insertBatch(b.take())
 			}
 		}
 	}
-	flush()
-	return nt, live
+	nt.insertBatch(b.take())
+	return nt, b.total
+}
+
+// insertBatch inserts the pairs of a batch with insertFresh.
+func (t *Flat[K, V]) insertBatch(b []struct {
+	h uint64
+	k K
+	v V
+}) {
+	for i := range b {
+		t.insertFresh(b[i].h, b[i].k, b[i].v)
+	}
 }
 
 // insertFresh puts key and value in the first group of their probe
@@ -217,13 +215,13 @@ func (t *Flat[K, V]) insertFresh(h uint64, key K, value V) Pos {
 	g := h & t.mask
 	for {
 		grp := t.group(g)
-		c := grp[0]
-		if f := ^c & slotsMSB; f&(f-t.sp) != 0 { // more than sp free (EMPTY: stored 0x00) slots
-			i := bits.TrailingZeros64(f) >> 3
+		ctrl := grp[0] ^ flatCtrl
+		if f := matchFree(ctrl); stops(f, t.sp) { // more than sp free (here EMPTY) slots
+			i := slotOf(f)
 			s := flatHeader + i*t.sw
 			copy(grp[s:s+t.kw], kb[:t.kw])
 			copy(grp[s+t.kw:s+t.sw], vb[:t.vw])
-			grp[0] = c | uint64(0x80|uint8(h>>32)&0x7F)<<(8*i)
+			grp[0] = setByte(ctrl, i, tagOf(h)) ^ flatCtrl
 			return Pos(g<<3) + Pos(i)
 		}
 		g = (g + 1) & t.mask
@@ -241,10 +239,4 @@ func (t *Flat[K, V]) Clone() *Flat[K, V] {
 	nt.words = make([]uint64, len(t.words))
 	copy(nt.words, t.words)
 	return &nt
-}
-
-// ProbeLen returns the number of groups a probe for the key in slot p
-// visits (1 when it is in its home group).
-func (t *Flat[K, V]) ProbeLen(p Pos, h uint64) int {
-	return int((uint64(p>>3)-h)&t.mask) + 1
 }

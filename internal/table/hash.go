@@ -93,9 +93,11 @@ func mix(h uint64) uint64 {
 // Safety: it is called only when K's underlying type is an integer kind of
 // 8 bytes (MakeHasher checks both), so K is 8 bytes of plain data with no
 // pointers and reading them from the local copy k is exactly a conversion;
-// k is a private copy, so no other goroutine can race on it. This is the
-// only use of unsafe in the module: it turns the key into the mixer's
-// input with no call (BenchmarkLoad in cmap: see docs/benchmarks.md).
+// k is a private copy, so no other goroutine can race on it. It turns the
+// key into the mixer's input with no call (BenchmarkLoad in cmap: see
+// docs/benchmarks.md). (The module's other uses of unsafe, each with its
+// own argument: flat.go's views of keys and values as words, and the
+// address that striped's Counter hashes.)
 func intBits[K comparable](k K) uint64 {
 	return *(*uint64)(unsafe.Pointer(&k))
 }

@@ -1,14 +1,36 @@
 package table
 
-// The layout seam. A Table is an entry table (groups of pointers to
-// entries) or a flat table (t.flat: keys and values inline), chosen once
-// per map (FlatFits). Methods that both layouts share (Groups, Capacity,
-// MaxUsed, ProbeLen, Delete, Copy, Clone, CheckInvariants) serve either;
-// those that deal in entries (Find, Lookup, At, Locate, Insert, Replace,
-// Range, CopyLog) are for entry tables only, and flat ones are reached
-// through Flat. The functions here serve either layout, for callers off
-// the hot paths; the hot paths (cmap's Load and write engine) branch on
-// IsFlat once and call the layout's own method.
+import "fmt"
+
+// The layout seam: the one place that dispatches on a table's layout.
+//
+// A Table is in one layout, chosen once per map (FlatFits) and recorded in
+// its layout field; each layout is a set of files named after it:
+//
+//	entry*.go  groups of pointers to immutable entries
+//	flat*.go   keys and values inline, for pointer-free K and V
+//
+// (docs/design.md: "The map" and "Flat layout")
+//
+// The methods that every layout has (Groups, Capacity, MaxUsed, ProbeLen:
+// header.go) and those that dispatch here (Delete, Copy, Clone,
+// CheckInvariants, and Get, ValueAt, RangeKV, PosOfKey for callers off
+// the hot paths) serve any table. The rest belong to one layout and check
+// it, as sync.Map's HashTrieMap checks a node's kind in entry() and
+// indirect(): the methods of entry*.go through entries, and Flat for the
+// flat ones. Using a table in the wrong layout is a bug in this module,
+// and panics with an internal error instead of reading a nil slice. The
+// hot paths (cmap's Load and write engine) branch on IsFlat once and call
+// the layout's own methods.
+
+// layout is the layout of a table. The zero value is none: a zero Table
+// has no layout, and every accessor refuses it.
+type layout uint8
+
+const (
+	entryLayout layout = 1 + iota // Table.groups: entry*.go
+	flatLayout                    // Table.flat: flat*.go
+)
 
 // NewLayout returns an empty table of n groups (a power of two >= 1),
 // flat if flat is set (FlatFits[K, V]() must then hold).
@@ -21,19 +43,108 @@ func NewLayout[K comparable, V any](n int, flat bool) *Table[K, V] {
 
 // wrapFlat returns the Table of flat table f.
 func wrapFlat[K comparable, V any](f *Flat[K, V]) *Table[K, V] {
-	return &Table[K, V]{mask: f.mask, flat: *f}
+	return &Table[K, V]{header: f.header, flat: *f, layout: flatLayout}
 }
 
 // IsFlat reports whether t is a flat table.
-func (t *Table[K, V]) IsFlat() bool { return t.flat.words != nil }
+func (t *Table[K, V]) IsFlat() bool { return t.layout == flatLayout }
 
-// Flat returns t's flat table; t must be flat.
-func (t *Table[K, V]) Flat() *Flat[K, V] { return &t.flat }
+// Flat returns t's flat table. It panics if t is not flat.
+func (t *Table[K, V]) Flat() *Flat[K, V] {
+	if t.layout != flatLayout {
+		panic("table: internal error: Flat called on a table that is not flat")
+	}
+	return &t.flat
+}
+
+// entries returns the groups of t, an entry table; every method of
+// entry*.go reaches them through it. It panics if t is not an entry
+// table. It inlines, so the check is one compare and a branch never taken.
+func (t *Table[K, V]) entries() []group[K, V] {
+	if t.layout != entryLayout {
+		panic("table: internal error: entry method called on a table that is not an entry table")
+	}
+	return t.groups
+}
+
+// badLayout is the panic of a dispatch that meets a table with no layout.
+func (t *Table[K, V]) badLayout() string {
+	return fmt.Sprintf("table: internal error: table with layout %d", t.layout)
+}
+
+// Delete removes the key in slot p, which holds one. It reports whether
+// the slot became a TOMBSTONE (counted as dead by the caller); else it
+// became EMPTY (see deleteEntry and Flat.Delete for when).
+func (t *Table[K, V]) Delete(p Pos) (tombstone bool) {
+	switch t.layout {
+	case entryLayout:
+		return t.deleteEntry(p)
+	case flatLayout:
+		return t.flat.Delete(p)
+	}
+	panic(t.badLayout())
+}
+
+// Copy returns a new table of n groups (a power of two), in t's layout,
+// holding the pairs of t and no tombstones, and the number of pairs
+// copied. hash must return the hash each key was inserted with; if it
+// panics, the new table is simply dropped and t is untouched (t is only
+// read). n must be large enough: GroupsFor(live) or more.
+func (t *Table[K, V]) Copy(n int, hash func(K) uint64) (*Table[K, V], int) {
+	switch t.layout {
+	case entryLayout:
+		return t.copyEntries(n, hash)
+	case flatLayout:
+		nf, live := t.flat.Copy(n, hash)
+		return wrapFlat(nf), live
+	}
+	panic(t.badLayout())
+}
+
+// Clone returns a copy of t with the same slots (tombstones included),
+// made by copying its memory verbatim: no key is read or rehashed, so it
+// costs a memory copy, not a cache miss per entry. It is how a writer
+// copies a table shared with a snapshot or an iterator before changing it.
+//
+// The plain copy is race-free: the caller holds the segment lock, so no
+// writer changes t meanwhile (readers only read), and the copy is
+// published later by an atomic store of its pointer, which orders these
+// writes before any reader's load.
+func (t *Table[K, V]) Clone() *Table[K, V] {
+	switch t.layout {
+	case entryLayout:
+		return t.cloneEntries()
+	case flatLayout:
+		return wrapFlat(t.flat.Clone())
+	}
+	panic(t.badLayout())
+}
+
+// CheckInvariants verifies every invariant of a table whose writer is
+// quiescent, given the live and dead counts its owner keeps, and returns
+// the first violation found: those of the header here, and the layout's
+// own (checkEntries, Flat.CheckInvariants). It is O(capacity) and meant
+// for tests.
+func (t *Table[K, V]) CheckInvariants(hash func(K) uint64, live, dead int) error {
+	switch t.layout {
+	case entryLayout:
+		if t.flat.words != nil {
+			return fmt.Errorf("table: entry table with %d flat words", len(t.flat.words))
+		}
+		return t.checkEntries(hash, live, dead)
+	case flatLayout:
+		if t.groups != nil || t.mask != t.flat.mask {
+			return fmt.Errorf("table: flat table with %d entry groups, mask %#x (flat %#x)", len(t.groups), t.mask, t.flat.mask)
+		}
+		return t.flat.CheckInvariants(hash, live, dead)
+	}
+	return fmt.Errorf("table: layout %d", t.layout)
+}
 
 // Get returns the value of key, for readers of either layout (see Find
 // and Flat.Find).
 func (t *Table[K, V]) Get(h uint64, key K) (V, bool) {
-	if t.flat.words != nil {
+	if t.layout == flatLayout {
 		return t.flat.Find(h, key)
 	}
 	if e := t.Find(h, key); e != nil {
@@ -46,27 +157,27 @@ func (t *Table[K, V]) Get(h uint64, key K) (V, bool) {
 // ValueAt returns the value in slot p, which holds a key. Only the writer,
 // or a reader of a frozen table, can rely on the answer.
 func (t *Table[K, V]) ValueAt(p Pos) V {
-	if t.flat.words != nil {
+	if t.layout == flatLayout {
 		_, v := t.flat.At(p)
 		return v
 	}
 	return t.At(p).Value
 }
 
-// RangeKV is Range for either layout: it calls yield with each key and
-// value, in slot order, until yield returns false, and reports whether it
-// ran to the end. Callers iterate frozen (or pinned) tables only.
+// RangeKV calls yield with each key and value, in slot order, until
+// yield returns false, and reports whether it ran to the end (see Range
+// and Flat.Range). Callers iterate frozen (or pinned) tables only.
 func (t *Table[K, V]) RangeKV(yield func(K, V) bool) bool {
-	if t.flat.words != nil {
+	if t.layout == flatLayout {
 		return t.flat.Range(yield)
 	}
 	return t.Range(func(e *Entry[K, V]) bool { return yield(e.Key, e.Value) })
 }
 
 // PosOfKey returns the slot of key, hashed h, or NoPos, for callers off
-// the hot paths (Stats) of either layout.
+// the hot paths (Stats).
 func (t *Table[K, V]) PosOfKey(h uint64, key K) Pos {
-	if t.flat.words != nil {
+	if t.layout == flatLayout {
 		pos, _, _, _ := t.flat.Locate(h, key)
 		return pos
 	}

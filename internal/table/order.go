@@ -220,13 +220,6 @@ func (t *Table[K, V]) CopyLog(n int, hash func(K) uint64, l *Log[K, V]) (*Table[
 	return nt, nl, live
 }
 
-// At returns the entry published in slot p, or nil. Only a writer, or a
-// reader of a frozen table, can rely on the answer staying true.
-func (t *Table[K, V]) At(p Pos) *Entry[K, V] {
-	g, i := split(p)
-	return t.groups[g].slots[i].Load()
-}
-
 // PosOf returns the slot of entry e in t, the segment's current table, by
 // its valid record in the log (NoPos if it has none): how a writer finds
 // an entry again after a rebuild moved it, even one whose key no lookup

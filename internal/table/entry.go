@@ -2,6 +2,10 @@ package table
 
 import "sync/atomic"
 
+// The entry layout: a slot is an atomic pointer to an immutable Entry
+// (docs/design.md, "The map"). Every Table method in entry*.go is for
+// entry tables only and checks the layout (entries, in layout.go).
+
 // Entry is one published key-value pair. It is immutable once a slot
 // points to it: an update publishes a new Entry.
 type Entry[K comparable, V any] struct {
@@ -22,49 +26,27 @@ type group[K comparable, V any] struct {
 	slots [SlotsPerGroup]atomic.Pointer[Entry[K, V]]
 }
 
-// Table is one open-addressing hash table. Its shape is fixed at creation;
-// only its ctrl words and slots change, by the writer of its segment, until
-// it is replaced or frozen.
-type Table[K comparable, V any] struct {
-	// groups has a power-of-two length >= 1.
-	groups []group[K, V]
-	// mask == len(groups)-1, or flat.mask in a flat table.
-	mask uint64
-	// flat is the table itself if the map's layout is flat (flat.words
-	// != nil; groups is then nil): every method of Table that both
-	// layouts share delegates to it (layout.go).
-	flat Flat[K, V]
-	// The header is read by every probe: padding it to 128 bytes keeps it
-	// in cache lines (and an allocation size class) of its own, away from
-	// small objects that other goroutines write.
-	_ [128 - 32 - 72]byte
-}
-
-// New returns an empty table of n groups; n must be a power of two >= 1.
+// New returns an empty entry table of n groups; n must be a power of two
+// >= 1.
 func New[K comparable, V any](n int) *Table[K, V] {
 	if n < 1 || n&(n-1) != 0 {
 		panic("table: group count is not a power of two")
 	}
-	t := &Table[K, V]{groups: make([]group[K, V], n), mask: uint64(n - 1)}
+	t := &Table[K, V]{header: header{mask: uint64(n - 1)}, groups: make([]group[K, V], n), layout: entryLayout}
 	for i := range t.groups {
 		t.groups[i].ctrl.Store(emptyCtrl)
 	}
 	return t
 }
 
-// Groups returns the number of groups.
-func (t *Table[K, V]) Groups() int { return int(t.mask) + 1 }
-
-// Capacity returns the number of slots.
-func (t *Table[K, V]) Capacity() int { return (int(t.mask) + 1) * SlotsPerGroup }
-
 // Find returns the entry of key, or nil. It takes no lock and may run
-// concurrently with the table's writer; see the package comment for why its
-// answer is linearizable. It probes the home group itself, so that the
-// common lookup, which ends there, makes no further call; longer probes
-// continue in probe.
+// concurrently with the table's writer; see docs/design.md, "Memory
+// ordering", for why its answer is linearizable. It probes the home group
+// itself, so that the common lookup, which ends there, makes no further
+// call; longer probes continue in probe.
 func (t *Table[K, V]) Find(h uint64, key K) *Entry[K, V] {
-	grp := &t.groups[h&uint64(len(t.groups)-1)]
+	groups := t.entries()
+	grp := &groups[h&uint64(len(groups)-1)]
 	ctrl := grp.ctrl.Load()
 	for m := matchTag(ctrl, tagOf(h)); m != 0; m &= m - 1 {
 		if e := grp.slots[slotOf(m)].Load(); e != nil && e.Key == key {
@@ -80,7 +62,10 @@ func (t *Table[K, V]) Find(h uint64, key K) *Entry[K, V] {
 
 // Home returns the home group of hash h, for cmap's Load, which probes it
 // itself (see Load for the figure); it continues with FindAfterHome.
-func (t *Table[K, V]) Home(h uint64) *Group[K, V] { return &t.groups[h&uint64(len(t.groups)-1)] }
+func (t *Table[K, V]) Home(h uint64) *Group[K, V] {
+	groups := t.entries()
+	return &groups[h&uint64(len(groups)-1)]
+}
 
 // FindAfterHome is Find after the home group, for a caller that probed it.
 func (t *Table[K, V]) FindAfterHome(h uint64, key K) *Entry[K, V] {
@@ -114,10 +99,11 @@ func (t *Table[K, V]) Lookup(h uint64, key K) (Pos, *Entry[K, V]) { return t.pro
 // probe is the lock-free probe for key, from the group skip places after
 // its home group (Find has probed the home group when it passes 1).
 func (t *Table[K, V]) probe(h uint64, key K, skip int) (Pos, *Entry[K, V]) {
+	groups := t.entries()
 	tw := tagWord[uint64](tagOf(h))
 	g := (h + uint64(skip)) & t.mask
-	for range len(t.groups) - skip {
-		grp := &t.groups[g]
+	for range len(groups) - skip {
+		grp := &groups[g]
 		ctrl := grp.ctrl.Load()
 		for m := matchWord(ctrl, tw); m != 0; m &= m - 1 {
 			i := slotOf(m)
@@ -139,8 +125,9 @@ func (t *Table[K, V]) probe(h uint64, key K, skip int) (Pos, *Entry[K, V]) {
 // meanwhile, and may see a key twice if it is deleted and re-inserted, so
 // callers iterate frozen tables only.
 func (t *Table[K, V]) Range(yield func(e *Entry[K, V]) bool) bool {
-	for g := range t.groups {
-		grp := &t.groups[g]
+	groups := t.entries()
+	for g := range groups {
+		grp := &groups[g]
 		for m := matchFull(grp.ctrl.Load()); m != 0; m &= m - 1 {
 			if e := grp.slots[slotOf(m)].Load(); e != nil && !yield(e) {
 				return false
@@ -148,4 +135,11 @@ func (t *Table[K, V]) Range(yield func(e *Entry[K, V]) bool) bool {
 		}
 	}
 	return true
+}
+
+// At returns the entry published in slot p, or nil. Only a writer, or a
+// reader of a frozen table, can rely on the answer staying true.
+func (t *Table[K, V]) At(p Pos) *Entry[K, V] {
+	g, i := split(p)
+	return t.entries()[g].slots[i].Load()
 }

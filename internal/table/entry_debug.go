@@ -2,11 +2,8 @@ package table
 
 import "fmt"
 
-// CheckInvariants verifies every invariant of a table whose writer is
-// quiescent, given the live and dead counts its owner keeps, and returns
-// the first violation found. It is O(capacity) and meant for tests.
-//
-// The invariants (see the package comment):
+// checkEntries is CheckInvariants for an entry table. The invariants (see
+// docs/design.md, "Probing and its termination"):
 //   - len(groups) is a power of two and mask == len(groups)-1;
 //   - the sentinel byte of every ctrl word is TOMBSTONE;
 //   - a slot is non-nil iff its control byte is a tag, and the tag is the
@@ -16,13 +13,7 @@ import "fmt"
 //   - every key is found by Find from its home group (no EMPTY byte lies
 //     between its home group and its slot);
 //   - a key occurs at most once.
-func (t *Table[K, V]) CheckInvariants(hash func(K) uint64, live, dead int) error {
-	if t.flat.words != nil {
-		if t.groups != nil || t.mask != t.flat.mask {
-			return fmt.Errorf("table: flat table with %d entry groups, mask %#x (flat %#x)", len(t.groups), t.mask, t.flat.mask)
-		}
-		return t.flat.CheckInvariants(hash, live, dead)
-	}
+func (t *Table[K, V]) checkEntries(hash func(K) uint64, live, dead int) error {
 	n := len(t.groups)
 	if n == 0 || n&(n-1) != 0 || t.mask != uint64(n-1) {
 		return fmt.Errorf("table: %d groups with mask %#x", n, t.mask)
