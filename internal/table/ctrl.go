@@ -8,8 +8,7 @@ import "math/bits"
 // matching slot i. Every probe and ctrl update of both layouts calls them
 // (entry: Find, probe, Locate, Range, copyEntries, insertFresh, Insert,
 // deleteEntry; flat: probe, Locate, Range, Copy, insertFresh, Insert,
-// Delete), except Flat.Replace, which finds its free slot on the stored
-// word; they inline, also into cmap's instantiations of those probes (see
+// Delete, Replace); they inline, also into cmap's instantiations of those probes (see
 // word). TestSWAR checks the formulas against byte-by-byte matching, and
 // the table tests and FuzzMap check the probes.
 

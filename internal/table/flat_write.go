@@ -1,7 +1,6 @@
 package table
 
 import (
-	"math/bits"
 	"sync/atomic"
 )
 
@@ -118,18 +117,18 @@ func (t *Flat[K, V]) Replace(p Pos, key K, value V) Pos {
 		}
 		return p
 	}
-	c := atomic.LoadUint64(&grp[0])
-	f := ^c & slotsMSB // stored: a free byte has its high bit clear
+	c := loadCtrl(grp)
+	f := matchFree(c)
 	if f == 0 {
 		panic("table: spare table group has no free slot")
 	}
-	i, j := int(p&7), bits.TrailingZeros64(f)>>3
+	i, j := int(p&7), slotOf(f)
 	vb := putWords(value)
 	t.storeSlot(grp, flatHeader+j*t.sw, &kb, &vb)
 	if flatPublishHook != nil {
 		flatPublishHook()
 	}
-	atomic.StoreUint64(&grp[0], setByte(setByte(c, j, byteAt(c, i)), i, byteAt(c, j)))
+	storeCtrl(grp, setByte(setByte(c, j, byteAt(c, i)), i, byteAt(c, j)))
 	atomic.AddUint64(&grp[1], 1)
 	return p&^7 + Pos(j)
 }
