@@ -33,19 +33,32 @@ func (op ComputeOp) String() string {
 	return fmt.Sprintf("ComputeOp(%d)", int(op))
 }
 
-// Callbacks. The functions given to Compute, LoadOrCompute and
-// LoadOrTryCompute run with the lock of the key's segment held (every
-// segment lock, on a full bounded map). Inside one, these methods of the
-// same map are safe: Load, Len, and LoadOrStore, LoadOrCompute and
-// LoadOrTryCompute of a key that is present (they then take no lock).
-// These deadlock: any write (Store, Swap, TryStore, Delete,
-// LoadAndDelete, CompareAndSwap, CompareAndDelete, Compute, and the
-// LoadOr methods for an absent key) to a key of the same segment, which
-// for a key other than the callback's own depends on the hash and so
-// passes tests and hangs in production; and Range, All, Keys, Values,
-// Snapshot, Stats, Clear, Reserve, Oldest, Newest and PopOldest, which
-// lock every segment in turn. While a callback runs, its segment's writers,
-// Range (when it reaches the segment), Snapshot and Clear wait for it.
+// Callbacks. The f of Compute runs with the lock of its key's segment
+// held (every segment lock instead, for an absent key on a full bounded
+// map). Inside it, these methods of the same map are safe: Load, Len, and
+// the LoadOr methods of a present key (they then take no lock). A write to
+// a key of another segment waits for that segment's writers only (but two
+// Compute callbacks that each write to the other's segment deadlock).
+// These deadlock: any write (Store, Swap, TryStore, Delete, LoadAndDelete,
+// CompareAndSwap, CompareAndDelete, Compute, and the LoadOr methods for an
+// absent key) to a key of the same segment, which for a key other than
+// the callback's own depends on the hash and so passes tests and hangs in
+// production; and Range, All, Keys, Values, Snapshot, Stats, Clear,
+// Reserve, Oldest, Newest and PopOldest, which need every segment's lock.
+// While it runs, its segment's writers (LoadOrCompute and LoadOrTryCompute
+// of an absent key included), Range when it reaches the segment, Stats
+// and Reserve when they reach it, and Snapshot, Clear, Oldest, Newest,
+// PopOldest and inserts into a full bounded map wait for it; none of these
+// holds another segment's lock while it waits (see lockAll), so the
+// writers of the other segments do not.
+//
+// The f of LoadOrCompute and LoadOrTryCompute runs with no lock held
+// (inflight.go) and may call any method of the map, including writes to
+// its own key (seen as another writer storing the key while f ran), with
+// one exception: LoadOrCompute or LoadOrTryCompute of its own key, absent,
+// waits for the call in flight, its own, forever. That is not detected:
+// the map does not know which goroutine runs a call.
+//
 // TestCallbackSafeMethods and TestCallbackDeadlocks check these lists.
 
 // Compute runs f once, atomically for key: f sees the current value (old,
@@ -58,16 +71,22 @@ func (op ComputeOp) String() string {
 //
 // f runs with the lock of key's segment held (every segment lock instead,
 // for an absent key on a full map bounded by [WithMaxLen]: the map must
-// evict or refuse atomically with f's decision). Inside f it is safe to
-// call Load and Len of m, and LoadOrStore, LoadOrCompute or
+// evict or refuse atomically with f's decision), so a slow f stalls, for
+// as long as it runs, exactly: the writers of key's segment (all writers,
+// on that full-map path), and Range, Stats and Reserve when they reach
+// that segment, and Snapshot, Clear, Oldest, Newest, PopOldest and inserts
+// into a full bounded map, which need every lock. None of those holds the
+// lock of another segment while it waits, so the writers of other
+// segments, and every reader, do not wait. For a slow computation, use
+// [Map.LoadOrCompute], whose f runs with no lock held. Inside f it is safe
+// to call Load and Len of m, and LoadOrStore, LoadOrCompute or
 // LoadOrTryCompute of a present key; any other write to a key of the same
 // segment, or Range, All, Keys, Values, Snapshot, Stats, Clear, Reserve,
-// Oldest, Newest or PopOldest, deadlocks. A slow f stalls, for as long as
-// it runs, the writers of its segment and Range, Snapshot and Clear. If f
-// panics, the panic propagates, the map is left as it was and the locks
-// are released. Compute panics if f is nil or returns an op other than the
-// three, and on a full [RejectNew] map if f stores a new key, with an
-// error wrapping [ErrFull].
+// Oldest, Newest or PopOldest, deadlocks. If f panics, the panic
+// propagates, the map is left as it was and the locks are released.
+// Compute panics if f is nil or returns an op other than the three, and
+// on a full [RejectNew] map if f stores a new key, with an error wrapping
+// [ErrFull].
 func (m *Map[K, V]) Compute(key K, f func(old V, loaded bool) (newValue V, op ComputeOp)) (actual V, ok bool) {
 	if f == nil {
 		panic("cmap: Compute: nil function")
@@ -90,66 +109,74 @@ func (m *Map[K, V]) Compute(key K, f func(old V, loaded bool) (newValue V, op Co
 
 // LoadOrCompute returns the existing value for key if present. Otherwise,
 // it calls f, stores its result and returns it; loaded is true if the
-// value was loaded, false if computed. f is called at most once per absent
-// key, even when many goroutines ask for the same key at once: the others
-// wait for it and load its result. On a full bounded map it evicts or
-// panics as [Map.LoadOrStore] does, f then running with every segment lock
-// held.
+// value was loaded, false if this call computed and stored it.
 //
-// When key is present no lock is taken. Otherwise f runs with the lock of
-// key's segment held, with the rules of [Map.Compute]'s f: it may call
-// Load and Len of m, and the LoadOr methods of a present key; other
-// writes to its segment, and the methods that lock every segment, deadlock;
-// a slow f stalls its segment's writers, Range, Snapshot and Clear. If f
-// panics, the panic propagates, nothing is stored and the lock is
-// released. LoadOrCompute panics if f is nil.
+// f runs with no lock of the map held: while it runs, every operation on
+// other keys proceeds as if no computation were under way, and Store,
+// Delete, Swap, Compute and every other write of key itself do not wait
+// for it. Callers of key that find it absent while f runs share that one
+// call: they wait for it and return its value with loaded true. f is
+// called at most once at a time per key.
+//
+// LoadOrCompute is linearizable, at the instant it stores f's value (with
+// the write engine, as LoadOrStore stores: on a full map bounded by
+// [WithMaxLen] it evicts at that instant, or panics with an error wrapping
+// [ErrFull] for [RejectNew], in every caller that shared the call;
+// insertion order is that instant's). If
+// another writer stored key while f ran, LoadOrCompute returns that value
+// with loaded true, and f's value is discarded; the callers that waited
+// for f then return the same value, also with loaded true.
+//
+// f may call any method of m, including writes to key (seen as another
+// writer storing key); but LoadOrCompute or LoadOrTryCompute of key itself
+// inside f waits for f, forever: that is not detected. If f panics (or
+// exits its goroutine), the panic propagates in the goroutine that called
+// f, nothing is stored, and each caller that waited for that call starts
+// over: it loads key if it is present by then, or one of them calls its
+// own f. A present key costs what [Map.Load] costs: no lock, and no
+// allocation in a map of the flat layout. LoadOrCompute panics if f is
+// nil.
 func (m *Map[K, V]) LoadOrCompute(key K, f func() V) (actual V, loaded bool) {
 	if f == nil {
 		panic("cmap: LoadOrCompute: nil function")
 	}
-	actual, loaded, _ = m.loadOrCompute("LoadOrCompute", key, func() (V, error) { return f(), nil })
+	actual, loaded, _ = m.loadOrCompute("LoadOrCompute", key, func() (V, error) { return f(), nil }, false)
 	return actual, loaded
 }
 
 // LoadOrTryCompute is LoadOrCompute for an f that can fail. If key is
 // present it returns (value, true, nil) without calling f. Otherwise it
-// calls f, at most one call at a time per key: on a nil error, f's value
-// is stored and returned as (value, false, nil); on an error, nothing is
-// stored and (zero, false, err) is returned, and the next caller for key
-// calls f again. On a bounded map it behaves as LoadOrCompute.
+// calls f with no lock held, and the callers of key that find it absent
+// while f runs share that call's outcome: on a nil error, f's value is
+// stored and returned, as (value, false, nil) to the caller that called f
+// and (value, true, nil) to those that waited; on an error, nothing is
+// stored and every one of them returns (zero, false, err) with f's error.
+// The next caller to find key absent after the call ended calls f again,
+// so a failing backend is called once per failure, not once per caller.
+// A LoadOrCompute caller that waited for a failing LoadOrTryCompute call
+// starts over instead, since it cannot return an error.
 //
-// f runs with the lock of key's segment held, with the rules of
-// [Map.Compute]'s f: it may call Load and Len of m, and the LoadOr methods
-// of a present key; other writes to its segment, and the methods that lock
-// every segment, deadlock; a slow f stalls its segment's writers, Range,
-// Snapshot and Clear. If f panics, the panic propagates, nothing is stored
-// and the lock is released. LoadOrTryCompute panics if f is nil.
+// Everything else is as for [Map.LoadOrCompute]: linearizable at the
+// insert, which loads instead if another writer stored key while f ran;
+// the rules for f; panics. On a full [RejectNew] map, the insert stores
+// nothing and panics with an error wrapping [ErrFull], as LoadOrCompute's
+// does, in the caller that called f and in those that waited for it.
+// LoadOrTryCompute panics if f is nil.
 func (m *Map[K, V]) LoadOrTryCompute(key K, f func() (V, error)) (value V, loaded bool, err error) {
 	if f == nil {
 		panic("cmap: LoadOrTryCompute: nil function")
 	}
-	return m.loadOrCompute("LoadOrTryCompute", key, f)
+	return m.loadOrCompute("LoadOrTryCompute", key, f, true)
 }
 
-// loadOrCompute is LoadOrTryCompute; fn names the method called.
-func (m *Map[K, V]) loadOrCompute(fn string, key K, f func() (V, error)) (value V, loaded bool, err error) {
+// loadOrCompute is LoadOrTryCompute; fn names the method called, and try
+// is set if its caller can return f's errors. The path of a present key
+// is the lock-free lookup; the rest is in inflight.go.
+func (m *Map[K, V]) loadOrCompute(fn string, key K, f func() (V, error), try bool) (value V, loaded bool, err error) {
 	st := m.state()
 	h := st.hasher.Hash(key)
 	if _, _, _, v, ok := st.lookup(h, key); ok {
 		return v, true, nil
 	}
-	var w writer[K, V]
-	defer w.close()
-	st.open(&w, fn, key, h, nil, table.NoPos, nil)
-	if w.found() {
-		return w.value(), true, nil
-	}
-	v, err := f()
-	if err != nil {
-		return value, false, err
-	}
-	if err := w.put(v, st.entry(key, v)); err != nil {
-		panic(err)
-	}
-	return v, false, nil
+	return st.loadOrComputeSlow(fn, key, h, f, try)
 }
