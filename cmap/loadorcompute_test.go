@@ -59,7 +59,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// within runs f in a goroutine and reports whether it returned within d.
+// within runs f in a goroutine and reports whether it returned within d;
+// if not, f is left running.
 func within(d time.Duration, f func()) bool {
 	done := make(chan struct{})
 	go func() { f(); close(done) }()
@@ -67,7 +68,6 @@ func within(d time.Duration, f func()) bool {
 	case <-done:
 		return true
 	case <-time.After(d):
-		<-done // it must finish eventually, or the test hangs (and fails)
 		return false
 	}
 }
@@ -218,9 +218,10 @@ func testSlowCallback[K comparable, V comparable](t *testing.T, lc layoutCase[K,
 		}
 		close(start)
 		wg.Wait()
+		overlapped := true
 		select {
 		case <-slowDone:
-			t.Fatalf("the slow %s ended before the Stores did: the scenario did not overlap", slow)
+			overlapped = false
 		default:
 		}
 		<-slowDone
@@ -228,6 +229,9 @@ func testSlowCallback[K comparable, V comparable](t *testing.T, lc layoutCase[K,
 		check(t, m)
 		worst = append(worst, max)
 		if max <= limit {
+			if !overlapped {
+				t.Fatalf("the slow %s ended before the Stores did: the scenario did not overlap", slow)
+			}
 			return
 		}
 	}
