@@ -51,6 +51,8 @@
 //	memory     heap bytes per entry after N inserts, and after deleting 90%
 //	allocs     allocs/op and B/op of Load, Store of an existing key, Store of a new key, Delete of a missing key
 //	snapshot   cmap only: cost of Snapshot() under writers, write throughput after it vs before
+//	cache      a cache of N keys in front of a 1ms backend, 1 request in 64 for a new key:
+//	           cmap and xsync v4 with LoadOrCompute, sync.Map with Load/backend/LoadOrStore
 //
 // The same workloads exist as Go benchmarks in this package, named
 // impl=…/workload=…/keys=…/n=… so that benchstat can compare implementations:

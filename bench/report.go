@@ -148,6 +148,8 @@ func writeWorkload(w io.Writer, wl *workload, results []*result, timerNs time.Du
 			writeAllocs(w, by[k])
 		case kindSnapshot:
 			writeSnapshot(w, by[k])
+		case kindCache:
+			writeCache(w, by[k])
 		}
 		fmt.Fprintln(w)
 	}
@@ -397,6 +399,19 @@ func writeSnapshot(w io.Writer, rs []*result) {
 	t.write(w)
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Writers Store present keys; write throughput is counted over 10ms before each snapshot and the 10ms right after it, with the snapshot alive. Medians over all snapshots.\n")
+}
+
+func writeCache(w io.Writer, rs []*result) {
+	t := &table{header: []string{"map", "procs", "goroutines", "requests/s", "backend calls per miss", "miss p99", "hit p99", "hit max"},
+		right: []bool{false, true, true, true, true, true, true, true}}
+	for _, r := range rs {
+		t.add(r.im.label, strconv.Itoa(r.Procs), strconv.Itoa(r.Goroutines), fmtRate(r.get("requests/s")),
+			fmt.Sprintf("%.2f", r.get("calls/miss")), fmtDur(r.get("miss_p99_ns")),
+			fmtDur(r.get("hit_p99_ns")), fmtDur(r.get("hit_max_ns")))
+	}
+	t.write(w)
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "A miss is a request for a key not yet cached; %d consecutive misses ask for the same key, so a map that shares one backend call among them makes %.2f calls per miss, one that does not up to 1. Hit latencies are sampled (1 hit in 16).\n", cacheShare, 1.0/cacheShare)
 }
 
 // csvHeader is the first row of the CSV.

@@ -90,7 +90,7 @@ func (o *options) sweep() []cfg {
 // pauses and bytes per entry show, so -full runs them only there; with an
 // explicit -n they run at every size.
 func (o *options) sizes(w *workload) []int {
-	if o.full && (w.kind == kindGrow || w.kind == kindMemory || w.kind == kindSnapshot) {
+	if o.full && (w.kind == kindGrow || w.kind == kindMemory || w.kind == kindSnapshot || w.kind == kindCache) {
 		return o.ns[len(o.ns)-1:]
 	}
 	return o.ns
@@ -107,6 +107,8 @@ func (r *runner) makePlan() [][]group {
 					g := group{w: w, keys: keys, n: n, im: im}
 					switch {
 					case w.kind == kindSnapshot && !im.snapshots():
+						continue
+					case w.kind == kindCache && !im.caches():
 						continue
 					case w.kind == kindMemory:
 						g.cfgs = []cfg{{procs: r.baseProcs, goroutines: 1}}
@@ -296,6 +298,27 @@ func execGroup[K comparable](r *runner, g group) {
 			res.set("after/before", sr.ratio)
 			res.set("iterations", float64(sr.iterations))
 			r.done("%s per snapshot, writes after/before %.2f", fmtDur(sr.nsPerSnapshot), sr.ratio)
+		}
+	case kindCache:
+		m := newMapOf[K](g.im)
+		prefill(m, keys, g.n)
+		for _, c := range g.cfgs {
+			r.progress(g, c)
+			runtime.GOMAXPROCS(c.procs)
+			runtime.GC()
+			cr := cacheRun(m, keys, g.n, c.goroutines, o.seed, o.duration*time.Duration(o.reps))
+			runtime.GOMAXPROCS(r.baseProcs)
+			res := r.add(g, c)
+			rate := float64(cr.requests) / cr.elapsed.Seconds()
+			res.set("requests/s", rate)
+			res.set("misses", float64(cr.misses))
+			res.set("backend_calls", float64(cr.calls))
+			res.set("calls/miss", float64(cr.calls)/float64(max(cr.misses, 1)))
+			res.set("hit_p99_ns", float64(cr.hitP99))
+			res.set("hit_max_ns", float64(cr.hitMax))
+			res.set("miss_p99_ns", float64(cr.missP99))
+			r.done("%s requests/s, %.2f backend calls per miss, miss p99 %s", fmtRate(rate),
+				float64(cr.calls)/float64(max(cr.misses, 1)), fmtDur(float64(cr.missP99)))
 		}
 	}
 	runtime.GOMAXPROCS(r.baseProcs)

@@ -18,6 +18,7 @@ const (
 	kindMemory                         // heap per entry, before and after deletes
 	kindAllocs                         // allocations per single operation
 	kindSnapshot                       // cmap.Map.Snapshot under writers
+	kindCache                          // a cache in front of a slow backend (cache.go)
 )
 
 type workload struct {
@@ -49,6 +50,8 @@ var workloads = []*workload{
 		desc: "Allocations of one operation on a map of N keys, from one goroutine (MemStats deltas)"},
 	{name: "snapshot", kind: kindSnapshot,
 		desc: "Snapshot() of a pre-filled map under writers (Store of present keys); writes/s in the 10ms after vs the 10ms before"},
+	{name: "cache", kind: kindCache,
+		desc: "A cache of N keys in front of a 1ms backend: 1 request in 64 asks for a new key (4 requests in a row for the same one), each map with its own idiom (cmap and xsync v4: LoadOrCompute; sync.Map: Load, backend, LoadOrStore)"},
 }
 
 func lookupWorkload(name string) *workload {

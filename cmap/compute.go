@@ -33,11 +33,13 @@ func (op ComputeOp) String() string {
 	return fmt.Sprintf("ComputeOp(%d)", int(op))
 }
 
-// Callbacks. The rules for the functions given to Compute, LoadOrCompute
-// and LoadOrTryCompute (which lock is held, what is safe inside, what
-// deadlocks, what a slow or panicking one does) are written once, in the
-// doc of Compute, and the others refer to it. TestCallbackSafeMethods and
-// TestCallbackDeadlocks check its lists.
+// Callbacks. The rules for the function given to Compute (its key's
+// segment lock is held: what is safe inside, what deadlocks, what a slow
+// or panicking one stalls) are written once, in the doc of Compute; those
+// for LoadOrCompute and LoadOrTryCompute (no lock held; all is safe but a
+// LoadOr call of its own key) in the doc of LoadOrCompute, to which
+// LoadOrTryCompute refers. TestCallbackSafeMethods and
+// TestCallbackDeadlocks check these lists.
 
 // Compute runs f once, atomically for key: f sees the current value (old,
 // with loaded true) or the zero value (loaded false), and its op decides
@@ -49,19 +51,27 @@ func (op ComputeOp) String() string {
 //
 // f runs with the lock of key's segment held (every segment lock instead,
 // for an absent key on a full map bounded by [WithMaxLen]: the map must
-// evict or refuse atomically with f's decision). These rules hold for the
-// functions given to [Map.LoadOrCompute] and [Map.LoadOrTryCompute] too:
+// evict or refuse atomically with f's decision). So:
+//   - A slow f stalls, for as long as it runs, exactly: the writers of
+//     key's segment (all writers, on that full-map path), Range, Stats and
+//     Reserve when they reach that segment, and Snapshot, Clear, Oldest,
+//     Newest, PopOldest and inserts into a full bounded map, which need
+//     every lock. None of those holds the lock of another segment while it
+//     waits, so the writers of other segments, and every reader, do not
+//     wait. For a slow computation, use [Map.LoadOrCompute], whose f runs
+//     with no lock held.
 //   - Safe inside f: Load and Len of m, and LoadOrStore, LoadOrCompute and
-//     LoadOrTryCompute of a key that is present (they then take no lock).
-//   - Deadlocks: any write (Store, Swap, TryStore, Delete, LoadAndDelete,
-//     CompareAndSwap, CompareAndDelete, Compute, and the LoadOr methods
-//     for an absent key) to a key of the same segment, which for a key
-//     other than f's own depends on the hash, and so passes tests and
-//     hangs in production; and Range, All, Keys, Values, Snapshot, Stats,
-//     Clear, Reserve, Oldest, Newest and PopOldest, which lock every
-//     segment in turn.
-//   - A slow f stalls, for as long as it runs, the writers of its segment,
-//     Range (when it reaches the segment), Snapshot and Clear.
+//     LoadOrTryCompute of a key that is present (they then take no lock);
+//     a write to a key of another segment waits for that segment's writers
+//     only (but two Compute callbacks that each write to the other's
+//     segment deadlock).
+//   - Deadlocks: any other write (Store, Swap, TryStore, Delete,
+//     LoadAndDelete, CompareAndSwap, CompareAndDelete, Compute, and the
+//     LoadOr methods for an absent key) to a key of the same segment,
+//     which for a key other than f's own depends on the hash, and so
+//     passes tests and hangs in production; and Range, All, Keys, Values,
+//     Snapshot, Stats, Clear, Reserve, Oldest, Newest and PopOldest, which
+//     need every segment's lock.
 //   - If f panics, the panic propagates, the map is left as it was and the
 //     locks are released.
 //
@@ -90,66 +100,74 @@ func (m *Map[K, V]) Compute(key K, f func(old V, loaded bool) (newValue V, op Co
 
 // LoadOrCompute returns the existing value for key if present. Otherwise,
 // it calls f, stores its result and returns it; loaded is true if the
-// value was loaded, false if computed. f is called at most once per absent
-// key, even when many goroutines ask for the same key at once: the others
-// wait for it and load its result. On a full bounded map it evicts or
-// panics as [Map.LoadOrStore] does, f then running with every segment lock
-// held.
+// value was loaded, false if this call computed and stored it.
 //
-// When key is present no lock is taken. Otherwise f runs with the lock of
-// key's segment held, with the rules of [Map.Compute]'s f: it may call
-// Load and Len of m, and the LoadOr methods of a present key; other
-// writes to its segment, and the methods that lock every segment, deadlock;
-// a slow f stalls its segment's writers, Range, Snapshot and Clear. If f
-// panics, the panic propagates, nothing is stored and the lock is
-// released. LoadOrCompute panics if f is nil.
+// f runs with no lock of the map held: while it runs, every operation on
+// other keys proceeds as if no computation were under way, and Store,
+// Delete, Swap, Compute and every other write of key itself do not wait
+// for it. Callers of key that find it absent while f runs share that one
+// call: they wait for it and return its value with loaded true. f is
+// called at most once at a time per key.
+//
+// LoadOrCompute is linearizable, at the instant it stores f's value (with
+// the write engine, as LoadOrStore stores: on a full map bounded by
+// [WithMaxLen] it evicts at that instant, or panics with an error wrapping
+// [ErrFull] for [RejectNew], in every caller that shared the call;
+// insertion order is that instant's). If
+// another writer stored key while f ran, LoadOrCompute returns that value
+// with loaded true, and f's value is discarded; the callers that waited
+// for f then return the same value, also with loaded true.
+//
+// f may call any method of m, including writes to key (seen as another
+// writer storing key); but LoadOrCompute or LoadOrTryCompute of key itself
+// inside f waits for f, forever: that is not detected. If f panics (or
+// exits its goroutine), the panic propagates in the goroutine that called
+// f, nothing is stored, and each caller that waited for that call starts
+// over: it loads key if it is present by then, or one of them calls its
+// own f. A present key costs what [Map.Load] costs: no lock, and no
+// allocation in a map of the flat layout. LoadOrCompute panics if f is
+// nil.
 func (m *Map[K, V]) LoadOrCompute(key K, f func() V) (actual V, loaded bool) {
 	if f == nil {
 		panic("cmap: LoadOrCompute: nil function")
 	}
-	actual, loaded, _ = m.loadOrCompute("LoadOrCompute", key, func() (V, error) { return f(), nil })
+	actual, loaded, _ = m.loadOrCompute("LoadOrCompute", key, func() (V, error) { return f(), nil }, false)
 	return actual, loaded
 }
 
 // LoadOrTryCompute is LoadOrCompute for an f that can fail. If key is
 // present it returns (value, true, nil) without calling f. Otherwise it
-// calls f, at most one call at a time per key: on a nil error, f's value
-// is stored and returned as (value, false, nil); on an error, nothing is
-// stored and (zero, false, err) is returned, and the next caller for key
-// calls f again. On a bounded map it behaves as LoadOrCompute.
+// calls f with no lock held, and the callers of key that find it absent
+// while f runs share that call's outcome: on a nil error, f's value is
+// stored and returned, as (value, false, nil) to the caller that called f
+// and (value, true, nil) to those that waited; on an error, nothing is
+// stored and every one of them returns (zero, false, err) with f's error.
+// The next caller to find key absent after the call ended calls f again,
+// so a failing backend is called once per failure, not once per caller.
+// A LoadOrCompute caller that waited for a failing LoadOrTryCompute call
+// starts over instead, since it cannot return an error.
 //
-// f runs with the lock of key's segment held, with the rules of
-// [Map.Compute]'s f: it may call Load and Len of m, and the LoadOr methods
-// of a present key; other writes to its segment, and the methods that lock
-// every segment, deadlock; a slow f stalls its segment's writers, Range,
-// Snapshot and Clear. If f panics, the panic propagates, nothing is stored
-// and the lock is released. LoadOrTryCompute panics if f is nil.
+// Everything else is as for [Map.LoadOrCompute]: linearizable at the
+// insert, which loads instead if another writer stored key while f ran;
+// the rules for f; panics. On a full [RejectNew] map, the insert stores
+// nothing and panics with an error wrapping [ErrFull], as LoadOrCompute's
+// does, in the caller that called f and in those that waited for it.
+// LoadOrTryCompute panics if f is nil.
 func (m *Map[K, V]) LoadOrTryCompute(key K, f func() (V, error)) (value V, loaded bool, err error) {
 	if f == nil {
 		panic("cmap: LoadOrTryCompute: nil function")
 	}
-	return m.loadOrCompute("LoadOrTryCompute", key, f)
+	return m.loadOrCompute("LoadOrTryCompute", key, f, true)
 }
 
-// loadOrCompute is LoadOrTryCompute; fn names the method called.
-func (m *Map[K, V]) loadOrCompute(fn string, key K, f func() (V, error)) (value V, loaded bool, err error) {
+// loadOrCompute is LoadOrTryCompute; fn names the method called, and try
+// is set if its caller can return f's errors. The path of a present key
+// is the lock-free lookup; the rest is in inflight.go.
+func (m *Map[K, V]) loadOrCompute(fn string, key K, f func() (V, error), try bool) (value V, loaded bool, err error) {
 	st := m.state()
 	h := st.hasher.Hash(key)
 	if _, _, _, v, ok := st.lookup(h, key); ok {
 		return v, true, nil
 	}
-	var w writer[K, V]
-	defer w.close()
-	st.open(&w, fn, key, h, nil, table.NoPos, nil)
-	if w.found() {
-		return w.value(), true, nil
-	}
-	v, err := f()
-	if err != nil {
-		return value, false, err
-	}
-	if err := w.put(v, st.entry(key, v)); err != nil {
-		panic(err)
-	}
-	return v, false, nil
+	return st.loadOrComputeSlow(fn, key, h, f, try)
 }

@@ -157,9 +157,10 @@ func TestLoadOrTryComputeBounded(t *testing.T) {
 	check(t, ev)
 }
 
-// The methods a callback may call (Compute's doc), each called from
-// inside Compute, LoadOrCompute and LoadOrTryCompute callbacks; a deadlock
-// fails the test after a long grace period.
+// The methods a Compute callback may call (Compute's doc), each called
+// from inside Compute, LoadOrCompute and LoadOrTryCompute callbacks; a
+// deadlock fails the test after a long grace period. LoadOrCompute's
+// callbacks may call every method (TestLoadOrComputeCallbackUsesMap).
 func TestCallbackSafeMethods(t *testing.T) {
 	m := cmap.New[int, int](cmap.WithSegments(1), cmap.WithInsertionOrder())
 	m.Store(1, 1)
@@ -186,11 +187,12 @@ func TestCallbackSafeMethods(t *testing.T) {
 	check(t, m)
 }
 
-// The methods that deadlock in a callback (Compute's doc) are those that
-// wait for the lock the callback holds: each is started from inside a
-// callback, in another goroutine, and must not finish until the callback
-// returns (called in the callback's own goroutine, it would wait forever:
-// the locks are not reentrant).
+// The methods that deadlock in a Compute callback (Compute's doc) are
+// those that wait for the lock the callback holds: each is started from
+// inside a callback, in another goroutine, and must not finish until the
+// callback returns (called in the callback's own goroutine, it would wait
+// forever: the locks are not reentrant). In a LoadOrCompute callback, only
+// LoadOrCompute and LoadOrTryCompute of its own key do.
 func TestCallbackDeadlocks(t *testing.T) {
 	m := cmap.New[int, int](cmap.WithSegments(2), cmap.WithInsertionOrder())
 	seg := m.SegmentOf(1)
@@ -246,5 +248,32 @@ func TestCallbackDeadlocks(t *testing.T) {
 		<-finished // and it finishes once the callback returns
 		m.Store(1, 1)
 		m.Store(other, 0)
+	}
+	// LoadOrCompute's f holds no lock (TestLoadOrComputeCallbackUsesMap):
+	// of the methods above, none waits for it. What waits is LoadOrCompute
+	// and LoadOrTryCompute of its own key, which join its call (called in
+	// f's own goroutine, they would wait forever).
+	for name, call := range map[string]func() (int, bool){
+		"LoadOrCompute(own key)": func() (int, bool) { return m.LoadOrCompute(-1, func() int { return -2 }) },
+		"LoadOrTryCompute(own key)": func() (int, bool) {
+			v, l, _ := m.LoadOrTryCompute(-1, func() (int, error) { return -2, nil })
+			return v, l
+		},
+	} {
+		finished := make(chan [2]any, 1)
+		m.LoadOrCompute(-1, func() int {
+			go func() { v, l := call(); finished <- [2]any{v, l} }()
+			time.Sleep(20 * time.Millisecond)
+			select {
+			case <-finished:
+				t.Errorf("%s finished while LoadOrCompute's f ran", name)
+			default:
+			}
+			return -1
+		})
+		if got := <-finished; got != [2]any{-1, true} {
+			t.Errorf("%s after f: %v, want f's value, loaded", name, got)
+		}
+		m.Delete(-1)
 	}
 }

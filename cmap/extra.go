@@ -165,7 +165,7 @@ func (x *extra[K, V]) admit(w *writer[K, V]) {
 	// Every lock, in the global order: drop the segment's first.
 	w.st.mus[w.i].Unlock()
 	w.locked = false
-	w.st.locks.LockAll()
+	w.st.lockAll()
 	w.locked, w.all = true, true
 	w.t = w.s.table.Load()
 	w.locate()

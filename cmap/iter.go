@@ -9,9 +9,12 @@ import "iter"
 // every key present for the whole call is visited; a key stored or deleted
 // during the call may or may not be visited, and a value may be from any
 // point during the call. It never blocks readers; it blocks the writers of
-// one segment at a time, for the time to take and release a lock. f may
-// call any method of m. For a consistent view of the whole map at one
-// instant, use [Map.Snapshot].
+// one segment at a time, for the time to take and release a lock. It
+// takes one segment lock at a time, so when it reaches a segment whose
+// lock a writer holds (a [Map.Compute] whose f is slow) it waits for that
+// writer, holding no other lock. f runs with no lock held and may call
+// any method of m. For a consistent view of the whole map at one instant,
+// use [Map.Snapshot].
 //
 // How: Range pins one segment's table at a time, so that writers of that
 // segment copy the table before changing it, and reads the pinned table.

@@ -71,9 +71,10 @@ type state[K comparable, V any] struct {
 	shift uint
 	mask  uint64
 	segs  []segment[K, V]
-	// locks has one stripe per segment: stripe i guards segs[i]. Locking
-	// several stripes is done in ascending index order only (striped's
-	// global order), so Snapshot and Clear cannot deadlock.
+	// locks has one stripe per segment: stripe i guards segs[i]. Every
+	// stripe is taken at once by lockAll only (lockall.go), which never
+	// waits while holding a stripe, so Snapshot and Clear cannot deadlock
+	// and do not hold other segments' writers while they wait.
 	locks *striped.Stripes
 	// mus[i] == locks.Mutex(i): single-segment writers lock through it,
 	// one call less than through striped's Lock.
@@ -99,6 +100,11 @@ type state[K comparable, V any] struct {
 	// other field of state is immutable, so this cache line is written
 	// once per Clear and otherwise only read.
 	clears atomic.Uint64
+	// calls holds the LoadOrCompute calls in flight (inflight.go).
+	calls inflight[K, V]
+	// allMu is held by lockAll while it takes every segment lock
+	// (lockall.go): one such taker at a time.
+	allMu sync.Mutex
 }
 
 // testHookEntryLayout, if set (by tests only), makes New give every map the
@@ -503,20 +509,21 @@ func (m *Map[K, V]) Len() int {
 }
 
 // Clear deletes all the entries, atomically: it holds every segment lock at
-// once (taken in the global order of package striped), so no writer and no
-// snapshot sees some segments cleared and others not; lock-free readers
+// once, so no writer and no snapshot sees some segments cleared and others
+// not; lock-free readers
 // (Load, and the lock-free first steps of the other methods) check a
 // map-wide counter that Clear changes before and after it replaces the
 // tables, and answer "absent" while a Clear runs, so they do not either.
 // It gives the tables' memory back, keeping the capacity reserved by
-// [Map.Reserve] or [WithCapacity].
+// [Map.Reserve] or [WithCapacity]. It waits for writers as [Map.Snapshot]
+// does, never holding one segment's lock while it waits for another's.
 func (m *Map[K, V]) Clear() {
 	st := m.loaded()
 	if st == nil {
 		return
 	}
-	st.locks.LockAll()
-	defer st.locks.UnlockAll()
+	st.lockAll()
+	defer st.unlockAll()
 	// clears odd: from here to the second Add, lock-free readers answer
 	// "absent" rather than trust a probe that may see some segments
 	// cleared and others not (see lookup). This Add is Clear's

@@ -77,8 +77,8 @@ func (m *Map[K, V]) Newest() (key K, value V, ok bool) {
 // It panics if the map was built without [WithInsertionOrder].
 func (m *Map[K, V]) PopOldest() (key K, value V, ok bool) {
 	st := m.orderedState("PopOldest")
-	st.locks.LockAll()
-	defer st.locks.UnlockAll()
+	st.lockAll()
+	defer st.unlockAll()
 	i, r, ok := st.oldestLocked()
 	if !ok {
 		return key, value, false
@@ -90,8 +90,8 @@ func (m *Map[K, V]) PopOldest() (key K, value V, ok bool) {
 // endLocked returns the record of the map's oldest entry, or its newest
 // if newest is set, with every segment lock held during the search.
 func (st *state[K, V]) endLocked(newest bool) (table.Record[K, V], bool) {
-	st.locks.LockAll()
-	defer st.locks.UnlockAll()
+	st.lockAll()
+	defer st.unlockAll()
 	if newest {
 		return st.newestLocked()
 	}

@@ -8,17 +8,21 @@ import (
 
 // Snapshot returns a read-only view of the whole map as it was at one
 // instant between the call and its return. It costs O(segments), not
-// O(entries): it takes every segment lock, in the global order of package
-// striped, marks each segment's table frozen and records it, and releases
-// the locks. Afterwards the first write to each segment copies that
-// segment's table (a memory copy of its groups, counted in
-// [Stats].Resizes), so the snapshot never changes; later writes to the
-// segment are as fast as before.
+// O(entries): it takes every segment lock at once, marks each segment's
+// table frozen and records it, and releases the locks. Afterwards the
+// first write to each segment copies that segment's table (a memory copy
+// of its groups, counted in [Stats].Resizes), so the snapshot never
+// changes; later writes to the segment are as fast as before.
 //
-// Readers are never blocked. Writers wait only while the locks are held,
-// a few nanoseconds per segment; Snapshot itself waits for any writer that
-// holds a segment lock, which is long only while that writer rebuilds or
-// copies a large segment (milliseconds per million entries).
+// Readers are never blocked. Snapshot waits until it can hold every
+// segment lock at one instant: for as long as a writer holds one, which
+// is long while that writer rebuilds or copies a large segment
+// (milliseconds per million entries) or runs the f of a [Map.Compute].
+// While it waits for a busy segment it holds no other segment's lock, so
+// the writers of the other segments do not wait for it; they wait only
+// while it holds every lock, for O(segments) work with no user code, and
+// while it tries each lock in turn without waiting. The f of
+// [Map.LoadOrCompute] holds no lock and delays nothing.
 func (m *Map[K, V]) Snapshot() *snapshot.Snapshot[K, V] {
 	st := m.state()
 	f := table.Frozen[K, V]{
@@ -31,7 +35,7 @@ func (m *Map[K, V]) Snapshot() *snapshot.Snapshot[K, V] {
 	if ordered {
 		f.Logs = make([][]table.Record[K, V], len(st.segs))
 	}
-	st.locks.LockAll()
+	st.lockAll()
 	for i := range st.segs {
 		s := &st.segs[i]
 		s.frozen = true
@@ -41,6 +45,6 @@ func (m *Map[K, V]) Snapshot() *snapshot.Snapshot[K, V] {
 			f.Logs[i] = s.log.Records() // shared: frozen with the table
 		}
 	}
-	st.locks.UnlockAll()
+	st.unlockAll()
 	return (*snapshot.Snapshot[K, V])(snapshotimpl.New(f))
 }

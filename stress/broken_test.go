@@ -325,6 +325,22 @@ func (p plainMap) Range(f func(k, v uint64) bool) {
 	}
 }
 
+// clobberingCompute has a LoadOrCompute that runs f with no lock held, as
+// cmap's does, but then stores f's value whatever happened meanwhile: a
+// Store of the key while f ran is overwritten, and LoadOrCompute returns
+// f's value as computed (loaded false). Each step is locked; the
+// operation as a whole is not one instant.
+type clobberingCompute struct{ *lockedMap }
+
+func (c clobberingCompute) LoadOrCompute(k uint64, f func() uint64) (uint64, bool) {
+	if v, ok := c.Load(k); ok {
+		return v, true
+	}
+	v := f()
+	c.Store(k, v) // wrong: must load instead if k was stored meanwhile
+	return v, false
+}
+
 // brokenMaps are the broken maps by name, with the scenarios that must
 // catch each: those that catch it every time, not every scenario that may.
 // A map's child runs only those scenarios, or all of them if there are
@@ -342,6 +358,11 @@ var brokenMaps = map[string]struct {
 	"racy-load-or-store": {
 		newMap:     func() Map { return racyLoadOrStore{newLockedMap()} },
 		caught:     []string{"load-or-store-race", "linearizability"},
+		visualized: true,
+	},
+	"clobbering-compute": {
+		newMap:     func() Map { return clobberingCompute{newLockedMap()} },
+		caught:     []string{"linearizability"},
 		visualized: true,
 	},
 	"check-then-act": {

@@ -37,7 +37,9 @@
 //     keys are inserted and deleted: no key twice, no key absent for the
 //     whole call, every key present for the whole call; f is never called
 //     after it returns false.
-//   - linearizability: short random histories of all nine operations by
+//   - linearizability: short random histories of all nine operations (and,
+//     when the map has LoadOrCompute(key, f func() uint64), LoadOrCompute
+//     with an f that yields the processor several times) by
 //     up to 8 goroutines on 3 or 4 keys, timed on a shared atomic clock and
 //     checked with porcupine (github.com/anishathalye/porcupine) against a
 //     sequential specification, key by key; Range is in the model, as a
@@ -73,7 +75,8 @@
 // in between, over one mutex or over shards; a Clear that empties shards
 // one at a time; a Clear skipped when it meets a shard's rebuild; a lost
 // Delete, a Range that repeats or skips a key, a loose CompareAndSwap, a
-// lagging Load, a leaked goroutine, a deadlock, no synchronization at all)
+// lagging Load, a LoadOrCompute that stores f's value over a Store made
+// while f ran, a leaked goroutine, a deadlock, no synchronization at all)
 // and show, in child processes, that Run fails on every one of them, in the
 // scenarios expected to catch it. They also put xsync v4's Map through Run:
 // it passes every scenario but clear-atomic (and, in some runs,

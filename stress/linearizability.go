@@ -13,7 +13,8 @@ import (
 )
 
 // Linearizability: a few goroutines run short random histories of all nine
-// operations on three or four keys, with values 1 to 4 so that
+// operations (and LoadOrCompute with a slow f, for maps that have it) on
+// three or four keys, with values 1 to 4 so that
 // CompareAndSwap and CompareAndDelete often succeed, recording each
 // operation's call and return on a shared atomic clock (an atomic counter
 // read before the call and after the return orders operations as real time
@@ -54,14 +55,26 @@ const (
 	opCompareAndDelete
 	opRange
 	opClear
+	opLoadOrCompute
 )
+
+// computer is a map with a LoadOrCompute in the style of cmap's: it
+// returns key's value if present (loaded true), else calls f, stores its
+// result and returns it (loaded false). The linearizability scenario
+// calls it, when the map has it, with an f that yields the processor
+// several times, so that other operations on the key run while f does.
+// Its sequential specification is LoadOrStore's, with f's value: the
+// operation takes effect at one instant, whatever f's duration.
+type computer interface {
+	LoadOrCompute(key uint64, f func() uint64) (actual uint64, loaded bool)
+}
 
 // linInput is an operation and its arguments; for a Range or a Clear
 // projected onto key, just the kind and key.
 type linInput struct {
 	kind opKind
 	key  uint64
-	a, b uint64 // value (Store, LoadOrStore, Swap); old, new (CompareAndSwap); old (CompareAndDelete)
+	a, b uint64 // value (Store, LoadOrStore, Swap; f's, LoadOrCompute); old, new (CompareAndSwap); old (CompareAndDelete)
 }
 
 // linOutput is an operation's result: (value, ok), or ok alone for
@@ -88,7 +101,7 @@ func linStep(st, input, output any) (bool, any) {
 		return out == read, s
 	case opStore:
 		return true, linState{in.a, true}
-	case opLoadOrStore:
+	case opLoadOrStore, opLoadOrCompute:
 		if s.present {
 			return out == linOutput{s.v, true}, s
 		}
@@ -175,6 +188,8 @@ func describeOp(in linInput, out linOutput) string {
 		return "Range did not visit k"
 	case opClear:
 		return "Clear()"
+	case opLoadOrCompute:
+		return fmt.Sprintf("LoadOrCompute(k, slow f = %d) = (%d, %t)", in.a, out.v, out.ok)
 	}
 	return fmt.Sprintf("op%d", in.kind)
 }
@@ -197,11 +212,11 @@ func linearizability(s *state, newMap func() Map) { linRounds(s, newMap, nil) }
 // each history, on keys of its own, until the clients are done.
 func linRounds(s *state, newMap func() Map, bg *background) {
 	g := min(s.cfg.goroutines, linMaxGoroutines)
-	var unknown, ops, overlapping, clears int
+	var unknown, ops, overlapping, clears, computes int
 	round := uint64(0)
 	defer func() {
-		s.logf("%d histories of %d goroutines × %d operations checked (%d Clears; %.0f%% of operations overlapped another), %d too hard to check within %v",
-			round, g, linOps, clears, 100*float64(overlapping)/float64(max(ops, 1)), unknown, linTimeout)
+		s.logf("%d histories of %d goroutines × %d operations checked (%d Clears, %d slow LoadOrComputes; %.0f%% of operations overlapped another), %d too hard to check within %v",
+			round, g, linOps, clears, computes, 100*float64(overlapping)/float64(max(ops, 1)), unknown, linTimeout)
 	}()
 	for ; !s.expired() || round == 0; round++ {
 		rng := s.rng(round)
@@ -239,6 +254,7 @@ func linRounds(s *state, newMap func() Map, bg *background) {
 		ops += g * linOps
 		overlapping += countOverlapping(records)
 		clears += countKind(records, opClear)
+		computes += countKind(records, opLoadOrCompute)
 		switch porcupine.CheckOperationsTimeout(linModel, history, linTimeout) {
 		case porcupine.Unknown:
 			unknown++
@@ -264,12 +280,17 @@ func countKind(records [][]linRecord, k opKind) int {
 }
 
 // linClient runs one goroutine's history on m once start is closed, and
-// returns its record. If clr is not nil, one operation in 21 is a call of
+// returns its record. If m has LoadOrCompute (computer), 2 kinds in 22 are
+// calls of it with a slow f; if clr is not nil, one more kind is a call of
 // it, m's Clear.
 func linClient(m Map, clr func(), rng *rand.Rand, keys []uint64, clock *atomic.Int64, start <-chan struct{}) []linRecord {
 	kinds := 20
+	lc, _ := m.(computer)
+	if lc != nil {
+		kinds += 2
+	}
 	if clr != nil {
-		kinds = 21
+		kinds++
 	}
 	recs := make([]linRecord, 0, linOps)
 	last := make(map[uint64]uint64) // the value this goroutine last saw under each key
@@ -329,6 +350,16 @@ func linClient(m Map, clr func(), rng *rand.Rand, keys []uint64, clock *atomic.I
 			m.Range(func(k, v uint64) bool {
 				r.seen = append(r.seen, kv{k, v})
 				return true
+			})
+		case x < 22 && lc != nil:
+			r.in.kind, r.in.a = opLoadOrCompute, val()
+			yields := 1 + rng.IntN(8)
+			r.call = clock.Add(1)
+			r.out.v, r.out.ok = lc.LoadOrCompute(k, func() uint64 {
+				for range yields { // slow: other operations on k run meanwhile
+					runtime.Gosched()
+				}
+				return r.in.a
 			})
 		default:
 			r.in = linInput{kind: opClear}

@@ -1,0 +1,68 @@
+package cmap
+
+// Taking every segment lock. Snapshot, Clear, Oldest, Newest, PopOldest
+// and an insert into a full bounded map need every segment lock at once.
+// Taking them in index order and waiting for each in turn (striped's
+// LockAll) would hold the locks already taken while waiting for a busy
+// one: a Compute whose f is slow would then stall, through the waiting
+// Snapshot, the writers of every segment before its own. lockAll never
+// waits while it holds a lock: it takes every lock with TryLock, and if
+// one is busy it releases all it took and waits for that one alone, then
+// tries again, holding it. The writers of other segments therefore wait
+// for it only while it sweeps with TryLock (no waiting involved) and
+// while it holds every lock; it holds them all at one instant, so a
+// snapshot or a clear is of one instant.
+//
+// Deadlock: lockAll waits (for allMu, or for one segment lock) holding
+// nothing of its own, except allMu while waiting for a segment lock. No
+// holder of a segment lock waits for allMu without first releasing its
+// own (the full-map insert drops its segment's lock before calling
+// lockAll), so the usual rule applies: only a goroutine that calls a
+// method needing every lock while it holds a segment lock (inside a
+// Compute callback) deadlocks, with itself.
+//
+// Progress: allMu lets one lockAll at a time compete, so two never keep
+// each other from completing. Against single-segment writers, which hold
+// one lock for a short write, each round ends with the busy lock handed
+// over (sync.Mutex gives it to a waiter of over a millisecond) and the
+// next sweep usually succeeds. A stream of slow Computes on different
+// segments, overlapping without a gap, delays lockAll until a gap comes.
+
+// lockAll takes every segment lock; unlockAll (st.locks.UnlockAll)
+// releases them.
+func (st *state[K, V]) lockAll() {
+	st.allMu.Lock()
+	defer st.allMu.Unlock()
+	held := -1 // the one lock held when a sweep starts, if any
+	for {
+		busy := st.tryLockAll(held)
+		if busy < 0 {
+			return
+		}
+		st.mus[busy].Lock() // wait for it, holding nothing else
+		held = busy
+	}
+}
+
+// tryLockAll takes every segment lock but held (already held by the
+// caller, if not -1) with TryLock, and returns -1 holding them all; or,
+// at the first lock it cannot take, it releases every lock it and the
+// caller held and returns that lock's index.
+func (st *state[K, V]) tryLockAll(held int) int {
+	for i := range st.mus {
+		if i == held || st.mus[i].TryLock() {
+			continue
+		}
+		for j := range i { // held too, if below i
+			st.mus[j].Unlock()
+		}
+		if held > i {
+			st.mus[held].Unlock()
+		}
+		return i
+	}
+	return -1
+}
+
+// unlockAll releases every segment lock, taken by lockAll.
+func (st *state[K, V]) unlockAll() { st.locks.UnlockAll() }
