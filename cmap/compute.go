@@ -150,8 +150,10 @@ func (m *Map[K, V]) LoadOrCompute(key K, f func() V) (actual V, loaded bool) {
 // Everything else is as for [Map.LoadOrCompute]: linearizable at the
 // insert, which loads instead if another writer stored key while f ran;
 // the rules for f; panics. On a full [RejectNew] map, the insert stores
-// nothing and panics with an error wrapping [ErrFull], as LoadOrCompute's
-// does, in the caller that called f and in those that waited for it.
+// nothing, and LoadOrTryCompute returns (zero, false, err) with err
+// wrapping [ErrFull], in the caller that called f and in those that
+// waited for it (a LoadOrCompute that waited panics with it, as its own
+// insert would).
 // LoadOrTryCompute panics if f is nil.
 func (m *Map[K, V]) LoadOrTryCompute(key K, f func() (V, error)) (value V, loaded bool, err error) {
 	if f == nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -130,7 +131,12 @@ func TestLoadOrTryComputeBounded(t *testing.T) {
 	if _, _, err := rej.LoadOrTryCompute(3, fail); err != errBackend {
 		t.Fatalf("failing f on a full RejectNew map: %v, want %v", err, errBackend)
 	}
-	mustPanic(t, "cmap: map is full", func() { rej.LoadOrTryCompute(3, ok) }) // as LoadOrCompute
+	// An insert the bound refuses is an error LoadOrTryCompute returns,
+	// where LoadOrCompute, which has no error to return, panics.
+	if v, loaded, err := rej.LoadOrTryCompute(3, ok); !errors.Is(err, cmap.ErrFull) || loaded || v != 0 || !strings.Contains(err.Error(), "LoadOrTryCompute") {
+		t.Fatalf("LoadOrTryCompute on a full RejectNew map: (%d, %v, %v), want an error wrapping ErrFull", v, loaded, err)
+	}
+	mustPanic(t, "cmap: map is full", func() { rej.LoadOrCompute(3, func() int { return 1 }) })
 	if v, loaded, err := rej.LoadOrTryCompute(1, fail); v != 1 || !loaded || err != nil {
 		t.Fatalf("present key on a full map: (%d, %v, %v)", v, loaded, err)
 	}

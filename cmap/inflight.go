@@ -54,7 +54,8 @@ const (
 	callFailed
 	// callFull: f succeeded but the map is bounded with RejectNew and was
 	// full at the insert; nothing was stored. The waiters fail as their
-	// own insert would have, panicking with an error wrapping ErrFull.
+	// own insert would have: LoadOrTryCompute's return an error wrapping
+	// ErrFull, LoadOrCompute's panic with one.
 	callFull
 	// callAbandoned: f panicked or exited its goroutine (or the insert
 	// panicked); nothing was stored. The waiters start over: each loads key
@@ -109,8 +110,9 @@ func (st *state[K, V]) callsLocked(i int) map[K]*call[V] {
 // loadOrComputeSlow is LoadOrTryCompute of a key that the lock-free lookup
 // did not find; fn names the method and try reports whether its caller
 // can return f's errors (LoadOrTryCompute). An insert into a full
-// RejectNew map panics with an error wrapping ErrFull, in the caller that
-// called f and in those that waited for it.
+// RejectNew map fails with an error wrapping ErrFull, in the caller that
+// called f and in those that waited for it: returned if try, else
+// panicked.
 func (st *state[K, V]) loadOrComputeSlow(fn string, key K, h uint64, f func() (V, error), try bool) (value V, loaded bool, err error) {
 	_, i := st.seg(h)
 	for {
@@ -119,7 +121,7 @@ func (st *state[K, V]) loadOrComputeSlow(fn string, key K, h uint64, f func() (V
 			return v, true, nil
 		}
 		if lead {
-			return st.lead(fn, i, key, h, c, f)
+			return st.lead(fn, i, key, h, c, f, try)
 		}
 		c.done.Wait()
 		switch c.outcome {
@@ -130,6 +132,9 @@ func (st *state[K, V]) loadOrComputeSlow(fn string, key K, h uint64, f func() (V
 				return value, false, c.err
 			}
 		case callFull:
+			if try {
+				return value, false, st.extra.errFull(fn)
+			}
 			panic(st.extra.errFull(fn))
 		}
 		// callAbandoned, or a failure LoadOrCompute cannot return: start
@@ -166,7 +171,7 @@ func (st *state[K, V]) join(i int, key K, h uint64) (c *call[V], lead bool, v V,
 
 // lead runs steps 2 and 3 (see the file comment) for call c of key, in
 // segment i, and ends c whatever happens, even if f panics.
-func (st *state[K, V]) lead(fn string, i int, key K, h uint64, c *call[V], f func() (V, error)) (value V, loaded bool, err error) {
+func (st *state[K, V]) lead(fn string, i int, key K, h uint64, c *call[V], f func() (V, error), try bool) (value V, loaded bool, err error) {
 	ended := false
 	defer func() {
 		if ended {
@@ -196,8 +201,11 @@ func (st *state[K, V]) lead(fn string, i int, key K, h uint64, c *call[V], f fun
 	value, loaded, err = st.insertComputed(fn, key, h, v, c)
 	ended = true
 	c.done.Done()
-	if err != nil {
+	if err != nil && !try {
 		panic(err) // ErrFull, after the waiters were told
+	}
+	if err != nil {
+		return value, false, err
 	}
 	return value, loaded, nil
 }
