@@ -42,5 +42,7 @@ func (m *Map[K, V]) Snapshot() *snapshot.Snapshot[K, V] {
 		}
 	}
 	st.locks.UnlockAll()
-	return (*snapshot.Snapshot[K, V])(snapshotimpl.New(f))
+	snap := new(snapshot.Snapshot[K, V])
+	snapshotimpl.Init[K, V](snap, f)
+	return snap
 }
