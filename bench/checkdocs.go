@@ -82,7 +82,6 @@ type query struct {
 	workloads, keys, ns []string
 	metric              string
 	procs, perP         []string // empty: any
-	text                string
 }
 
 func parseQuery(s string) (query, error) {

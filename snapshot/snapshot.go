@@ -27,13 +27,13 @@ type Snapshot[K comparable, V any] struct {
 }
 
 // view is embedded through this unexported alias so that the field stays
-// out of the documentation; its methods, unexported, make *Snapshot the
-// viewer that snapshotimpl.Init and snapshotimpl.Frozen take.
+// out of the documentation; its unexported method, promoted, makes
+// *Snapshot the viewer that snapshotimpl.Init takes from cmap.
 type view = snapshotimpl.View
 
 // frozen returns the snapshot's tables.
 func (s *Snapshot[K, V]) frozen() *table.Frozen[K, V] {
-	return snapshotimpl.Frozen[K, V](s)
+	return snapshotimpl.Frozen[K, V](&s.view)
 }
 
 // Load returns the value stored for key in the snapshot, or the zero value
