@@ -35,6 +35,15 @@ import (
 // measurement, a per-core figure) is followed by
 // <!-- unchecked: the reason --> instead; a ratio followed by neither
 // fails the check, so that a new figure cannot go in unchecked.
+//
+// A count of cells ("in 38 of the 40") is followed by a count marker:
+//
+//	38 of the 40<!-- count: xsync4>cmap load-hit,mix-50 uint64 1e3 ops/s p=2 -->
+//
+// with the cells selected as for check, and A>B (or A<B) the comparison
+// counted: the first number must be how many of the selected cells it
+// holds in, the second how many cells there are; a count marker with no
+// "N of M" before it fails the check.
 
 // checkedDocs are the documents -check-docs reads, relative to the
 // repository root.
@@ -46,7 +55,9 @@ const resultsCSV = "docs/img/results.csv"
 
 var (
 	// ratioRE matches a quoted ratio and what follows it: a marker or not.
-	ratioRE = regexp.MustCompile(`(\d+(?:\.\d+)?)(?:–(\d+(?:\.\d+)?))?×(\s*<!--\s*(check|unchecked):([^>]*?)-->)?`)
+	ratioRE = regexp.MustCompile(`(\d+(?:\.\d+)?)(?:–(\d+(?:\.\d+)?))?×(\s*<!--\s*(check|unchecked):(.*?)-->)?`)
+	// countRE matches a count of cells and its marker.
+	countRE = regexp.MustCompile(`(\d+)\s+of\s+(?:the\s+)?(\d+)[^<]{0,40}?<!--\s*count:(.*?)-->`)
 )
 
 // cellKey names one figure of the CSV.
@@ -228,6 +239,70 @@ func checkDoc(name, doc string, res results) (problems []string, checked int) {
 	return problems, checked
 }
 
+// checkCounts checks the counts of cells quoted in doc against res.
+func checkCounts(name, doc string, res results) (problems []string, checked int) {
+	matches := countRE.FindAllStringSubmatchIndex(doc, -1)
+	if n := len(regexp.MustCompile(`<!--\s*count:`).FindAllStringIndex(doc, -1)); n != len(matches) {
+		problems = append(problems, fmt.Sprintf("%s: %d count markers, but only %d follow an \"N of M\"", name, n, len(matches)))
+	}
+	for _, m := range matches {
+		line := 1 + strings.Count(doc[:m[0]], "\n")
+		where := fmt.Sprintf("%s:%d: %s of %s", name, line, doc[m[2]:m[3]], doc[m[4]:m[5]])
+		spec := strings.TrimSpace(doc[m[6]:m[7]])
+		f := strings.Fields(spec)
+		if len(f) == 0 {
+			problems = append(problems, where+": empty count marker")
+			continue
+		}
+		op := "<"
+		ab := strings.SplitN(f[0], op, 2)
+		if len(ab) != 2 {
+			op = ">"
+			ab = strings.SplitN(f[0], op, 2)
+		}
+		if len(ab) != 2 {
+			problems = append(problems, where+": "+f[0]+": want A>B or A<B")
+			continue
+		}
+		q, err := parseQuery(ab[0] + "/" + ab[1] + " " + strings.Join(f[1:], " "))
+		if err != nil {
+			problems = append(problems, where+": "+err.Error())
+			continue
+		}
+		held, cells := res.count(q, op)
+		checked++
+		want, _ := strconv.Atoi(doc[m[2]:m[3]])
+		of, _ := strconv.Atoi(doc[m[4]:m[5]])
+		if held != want || cells != of {
+			problems = append(problems, fmt.Sprintf("%s: the run gives %d of %d (%s)", where, held, cells, spec))
+		}
+	}
+	return problems, checked
+}
+
+// count returns in how many of the cells q selects A's figure is above
+// (op ">") or below ("<") B's, and how many cells there are.
+func (res results) count(q query, op string) (held, cells int) {
+	for k, av := range res {
+		if k.impl != q.a || k.metric != q.metric ||
+			!slices.Contains(q.workloads, k.workload) || !slices.Contains(q.keys, k.keys) || !slices.Contains(q.ns, k.n) ||
+			len(q.procs) > 0 && !slices.Contains(q.procs, k.procs) {
+			continue
+		}
+		bk := k
+		bk.impl = q.b
+		bv, ok := res[bk]
+		if !ok {
+			continue
+		}
+		cells++
+		if op == ">" && av > bv || op == "<" && av < bv {
+			held++
+		}
+	}
+	return held, cells
+}
+
 // checkDocs checks the documents under root against its results CSV,
 // writes a report to w, and returns an error if a figure is off.
 func checkDocs(root string, w io.Writer) error {
@@ -248,12 +323,13 @@ func checkDocs(root string, w io.Writer) error {
 			return err
 		}
 		problems, n := checkDoc(name, string(b), res)
-		fmt.Fprintf(w, "%s: %d ratios checked against %s\n", name, n, resultsCSV)
-		all = append(all, problems...)
-		total += n
+		cproblems, c := checkCounts(name, string(b), res)
+		fmt.Fprintf(w, "%s: %d ratios and %d counts of cells checked against %s\n", name, n, c, resultsCSV)
+		all = append(append(all, problems...), cproblems...)
+		total += n + c
 	}
 	if len(all) > 0 {
-		return fmt.Errorf("%d quoted ratios do not match %s:\n%s", len(all), resultsCSV, strings.Join(all, "\n"))
+		return fmt.Errorf("%d quoted figures do not match %s:\n%s", len(all), resultsCSV, strings.Join(all, "\n"))
 	}
 	if total == 0 {
 		return fmt.Errorf("no ratio checked: the documents quote none, or lost their check markers")

@@ -66,6 +66,10 @@ func TestCheckDocsCatchesEdits(t *testing.T) {
 		{"unchecked without reason", fig, "0.55–0.57×<!-- unchecked: -->", "unchecked, with no reason given"},
 		{"bad query", fig, "0.55–0.57×<!-- check: cmap load-hit uint64 1e3 ops/s -->", "want a ratio of two maps"},
 		{"no such cell", fig, "0.55–0.57×<!-- check: cmap/xsync4 load-hit uint64 1e9 ops/s -->", "the CSV has no cell"},
+		// A count of cells, edited.
+		{"count", "63\n  of the 80 throughput cells", "62\n  of the 80 throughput cells", "the run gives 63 of 80"},
+		{"count marker astray", "63\n  of the 80 throughput cells", "63\n  of all throughput cells", "only 3 follow"},
+		{"count direction", "xsync4>cmap load-hit,mix-50,mix-75,mix-90,mix-99 uint64,string 1e3,1e6 ops/s -->,", "xsync4<cmap load-hit,mix-50,mix-75,mix-90,mix-99 uint64,string 1e3,1e6 ops/s -->,", "the run gives 17 of 80"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := copyRepo(t, func(readme string) string {
@@ -79,7 +83,7 @@ func TestCheckDocsCatchesEdits(t *testing.T) {
 			if err == nil {
 				t.Fatalf("the check passed an edited README.md (%s)", tc.name)
 			}
-			if !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "README.md:") {
+			if !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "README.md") {
 				t.Fatalf("error %q, want it to name README.md's line and say %q", err, tc.want)
 			}
 		})
