@@ -25,7 +25,8 @@ import (
 // time with the consistency of [Map.Range] (del sees no key twice, and
 // sees every key present for the whole call); the entries of a segment are
 // given to del first, and those it selects are then deleted one by one,
-// each under its segment's lock for the time of one delete. An entry
+// each under its segment's lock for the time of one delete (so DeleteFunc
+// holds a list of one segment's selected entries at a time). An entry
 // stored during the call may or may not be given to del. For a
 // deletion of the whole map at one instant, use [Map.Clear].
 //
