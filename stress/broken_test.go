@@ -400,12 +400,16 @@ var brokenMaps = map[string]struct {
 		visualized: true,
 	},
 	// Not broken by this package: xsync v4.5.0's Map, whose Clear is
-	// skipped when it meets a resize (docs/guarantees.md, "Clear").
+	// skipped when it meets a resize (docs/guarantees.md, "Clear"), and
+	// whose DeleteMatching may call its function twice for a key when the
+	// table is resized meanwhile, as its documentation says (delete-func
+	// sees that in some runs; its deletions themselves hold).
 	"xsync-v4": {
-		full:   true,
-		newMap: newXsyncMap,
-		caught: []string{"clear-atomic", "clear-linearizability"},
-		passes: true,
+		full:    true,
+		newMap:  newXsyncMap,
+		caught:  []string{"clear-atomic", "clear-linearizability"},
+		mayFail: []string{"delete-func"},
+		passes:  true,
 	},
 	"check-then-delete": {
 		newMap: func() Map { return checkThenDelete{newLockedMap()} },
@@ -579,7 +583,7 @@ func checkBrokenChild(t *testing.T, name string, res brokenRun) {
 	}
 	if b.passes {
 		for _, sc := range res.failed {
-			if !slices.Contains(b.caught, sc) {
+			if !slices.Contains(b.caught, sc) && !slices.Contains(b.mayFail, sc) {
 				t.Errorf("%s failed scenario %s, which it is expected to pass (seed %d); output:\n%s", name, sc, res.seed, out)
 			}
 		}

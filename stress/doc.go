@@ -86,7 +86,9 @@
 // scenarios expected to catch it. They also put xsync v4's Map and xsync
 // v3's MapOf through Run: each passes every scenario but clear-atomic (and,
 // in some runs, clear-linearizability), since its Clear is skipped when it
-// meets a resize. A DeleteFunc that checks a value and then deletes the
+// meets a resize; v4's DeleteMatching, as its documentation says, may call
+// its function twice for a key during a resize, which delete-func reports
+// in some runs. A DeleteFunc that checks a value and then deletes the
 // key without holding it is among the broken maps (delete-func catches it).
 // [SyncMap] has a DeleteFunc too, written as Range plus CompareAndDelete.
 //
