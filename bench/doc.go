@@ -12,12 +12,17 @@
 //	go run ./bench -workloads mix-90,grow -maps cmap,xsync4 -n 1e3,1e6 -procs 1,2,all
 //	go run ./bench -csv out.csv -svg plots/
 //	go run ./bench -replot out.csv -svg plots/  # redraw the charts, run nothing
+//	go run ./bench -check-docs      # the ratios README.md and docs/choosing.md quote are the CSV's
 //	go run ./bench -h               # every flag
 //
 // Flags: -workloads, -maps, -keys (uint64, string, both), -n (1e3,1e6),
 // -procs (GOMAXPROCS values, "all" = NumCPU), -oversub (goroutines per P),
 // -duration, -warmup, -reps, -seed, -full, -csv FILE, -svg DIR, and
-// -replot FILE (with -svg DIR only) to redraw the charts of a CSV. A bad flag
+// -replot FILE (with -svg DIR only) to redraw the charts of a CSV, and
+// -check-docs (alone, from the repository root) to check every ratio that
+// README.md and docs/choosing.md quote against docs/img/results.csv: each
+// quoted ratio is followed by an HTML comment naming the cells it comes
+// from (see checkdocs.go). A bad flag
 // or an unknown name prints the valid choices and exits with status 2.
 //
 // Output: a header (machine, CPU, Go version, command, load average, the

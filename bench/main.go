@@ -65,6 +65,7 @@ type options struct {
 	csvPath   string
 	svgDir    string
 	replot    string // a CSV to redraw charts from; nothing runs
+	checkDocs bool   // check the documents' ratios against the committed CSV; nothing runs
 	full      bool
 	command   string
 }
@@ -89,6 +90,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bench: %v\n", err)
 		fmt.Fprintf(stderr, "run '%s -h' for usage\n", commandName)
 		return 2
+	}
+	if o.checkDocs {
+		if err := checkDocs(".", stdout); err != nil {
+			fmt.Fprintf(stderr, "bench: -check-docs: %v\n", err)
+			return 1
+		}
+		return 0
 	}
 	if o.replot != "" {
 		files, err := replot(o.replot, o.svgDir)
@@ -129,6 +137,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 		svgF       = fs.String("svg", "", "also write SVG charts into this `dir`")
 		fullF      = fs.Bool("full", false, "the run of docs/benchmarks.md: all workloads, N=1e3,1e6, both key types, procs 1,2,all, oversub 1,8 (explicit flags still win)")
 		replotF    = fs.String("replot", "", "run nothing: redraw the charts of this CSV `file` (written by -csv) into the -svg dir")
+		checkF     = fs.Bool("check-docs", false, "run nothing: check that the ratios quoted in README.md and docs/choosing.md are those of docs/img/results.csv (run from the repository root)")
 	)
 	fs.Usage = func() {} // Parse calls it on every error; usage is printed for -h only
 	if err := fs.Parse(args); err != nil {
@@ -145,6 +154,12 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if set["replot"] {
 		return replotArgs(*replotF, *svgF, set)
+	}
+	if *checkF {
+		if len(set) > 1 {
+			return nil, usageError("-check-docs takes no other flag")
+		}
+		return &options{checkDocs: true}, nil
 	}
 	if *fullF {
 		full := map[string]*string{"workloads": workloadsF, "keys": keysF, "n": nF, "procs": procsF, "oversub": oversubF}
@@ -217,6 +232,8 @@ Compares cmap with sync.Map, xsync v3 MapOf, xsync v4 Map, map+RWMutex and
 the single-goroutine built-in map (the floor) on the workloads of
 docs/benchmarks.md. Markdown tables go to stdout, progress to stderr.
 -replot FILE -svg DIR redraws the charts of a CSV without running.
+-check-docs checks the ratios quoted in README.md and docs/choosing.md
+against docs/img/results.csv without running.
 
 With no flags (about two minutes on 2 cores):
   -workloads %s -keys %s -n %s -procs %s

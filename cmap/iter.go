@@ -1,6 +1,10 @@
 package cmap
 
-import "iter"
+import (
+	"iter"
+
+	"github.com/segmap/segmap/internal/table"
+)
 
 // Range calls f sequentially for each key and value present in the map. If
 // f returns false, Range stops the iteration.
@@ -61,21 +65,36 @@ func (m *Map[K, V]) rangeKV(yield func(K, V) bool) {
 // rangeSegment pins segment i's table, iterates it and unpins it, even if
 // yield panics. It reports whether to go on.
 func (st *state[K, V]) rangeSegment(i int, yield func(K, V) bool) bool {
-	s := &st.segs[i]
-	st.locks.Lock(i)
-	t := s.table.Load()
-	if s.live.Load() == 0 {
-		st.locks.Unlock(i)
+	t := st.pin(i)
+	if t == nil {
 		return true
 	}
-	s.pins++
-	st.locks.Unlock(i)
-	defer func() {
-		st.locks.Lock(i)
-		if s.table.Load() == t {
-			s.pins--
-		}
-		st.locks.Unlock(i)
-	}()
+	defer st.unpin(i, t)
 	return t.RangeKV(yield)
+}
+
+// pin pins segment i's current table and returns it, or returns nil if
+// the segment is empty. While it is pinned, the segment's writers copy
+// the table before changing it, so the caller may read it with no lock
+// held; the caller must unpin it, even if it panics.
+func (st *state[K, V]) pin(i int) *table.Table[K, V] {
+	s := &st.segs[i]
+	st.locks.Lock(i)
+	defer st.locks.Unlock(i)
+	if s.live.Load() == 0 {
+		return nil
+	}
+	s.pins++
+	return s.table.Load()
+}
+
+// unpin undoes pin(i), which returned t; if the segment's table has been
+// replaced since, the pins were reset with it and there is nothing to undo.
+func (st *state[K, V]) unpin(i int, t *table.Table[K, V]) {
+	s := &st.segs[i]
+	st.locks.Lock(i)
+	defer st.locks.Unlock(i)
+	if s.table.Load() == t {
+		s.pins--
+	}
 }

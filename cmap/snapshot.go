@@ -46,5 +46,7 @@ func (m *Map[K, V]) Snapshot() *snapshot.Snapshot[K, V] {
 		}
 	}
 	st.unlockAll()
-	return (*snapshot.Snapshot[K, V])(snapshotimpl.New(f))
+	snap := new(snapshot.Snapshot[K, V])
+	snapshotimpl.Init[K, V](snap, f)
+	return snap
 }

@@ -98,3 +98,22 @@ func BenchmarkFirstStoreAfterSnapshot(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSnapshotLoad measures Load on a snapshot of 1e3 entries, which
+// goes through one type assertion (snapshotimpl.Frozen) before the probe.
+//
+//	go test ./snapshot -run '^$' -bench SnapshotLoad
+func BenchmarkSnapshotLoad(b *testing.B) {
+	m := cmap.New[int, int]()
+	for i := range 1000 {
+		m.Store(i, i)
+	}
+	s := m.Snapshot()
+	i := 0
+	for b.Loop() {
+		if _, ok := s.Load(i & 1023); !ok && i&1023 < 1000 {
+			b.Fatal("missing key")
+		}
+		i++
+	}
+}

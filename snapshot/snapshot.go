@@ -20,12 +20,20 @@ import (
 // one table copy per segment that is. Memory it shares is freed when both
 // the snapshot and the map have dropped it.
 //
-// Snapshots are made only by cmap.Map.Snapshot.
-type Snapshot[K comparable, V any] snapshotimpl.Snapshot[K, V]
+// Snapshots are made only by cmap.Map.Snapshot; the methods of a zero
+// Snapshot panic, saying so.
+type Snapshot[K comparable, V any] struct {
+	view // the frozen tables, filled in by cmap (internal/snapshotimpl)
+}
+
+// view is embedded through this unexported alias so that the field stays
+// out of the documentation; its unexported method, promoted, makes
+// *Snapshot the viewer that snapshotimpl.Init takes from cmap.
+type view = snapshotimpl.View
 
 // frozen returns the snapshot's tables.
 func (s *Snapshot[K, V]) frozen() *table.Frozen[K, V] {
-	return (*snapshotimpl.Snapshot[K, V])(s).Frozen()
+	return snapshotimpl.Frozen[K, V](&s.view)
 }
 
 // Load returns the value stored for key in the snapshot, or the zero value

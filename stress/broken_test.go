@@ -104,6 +104,21 @@ func (l *lockedMap) Range(f func(k, v uint64) bool) {
 	}
 }
 
+// DeleteFunc runs del on each entry under the mutex: each deletion is
+// atomic for its key.
+func (l *lockedMap) DeleteFunc(del func(k, v uint64) bool) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for k, v := range l.m {
+		if del(k, v) {
+			delete(l.m, k)
+			n++
+		}
+	}
+	return n
+}
+
 func (l *lockedMap) entries() []kv {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -258,6 +273,24 @@ func (s staleLoad) CompareAndDelete(k, old uint64) (ok bool) {
 	return ok
 }
 
+// checkThenDelete's DeleteFunc checks each entry's value, then deletes the
+// key by Delete, without holding the key in between: an entry stored again
+// meanwhile is deleted on the strength of its old value.
+type checkThenDelete struct{ *lockedMap }
+
+func (c checkThenDelete) DeleteFunc(del func(k, v uint64) bool) int {
+	n := 0
+	for _, e := range c.entries() {
+		if del(e.k, e.v) {
+			runtime.Gosched() // the gap that a real check-then-delete leaves
+			if _, ok := c.LoadAndDelete(e.k); ok {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 // stuckStore blocks forever in one Store of 4096: a deadlock.
 type stuckStore struct {
 	*lockedMap
@@ -388,10 +421,25 @@ var brokenMaps = map[string]struct {
 		visualized: true,
 	},
 	// Not broken by this package: xsync v4.5.0's Map, whose Clear is
-	// skipped when it meets a resize (docs/guarantees.md, "Clear").
+	// skipped when it meets a resize (docs/guarantees.md, "Clear"), and
+	// whose DeleteMatching may call its function twice for a key when the
+	// table is resized meanwhile, as its documentation says (delete-func
+	// sees that in some runs; its deletions themselves hold).
 	"xsync-v4": {
+		full:    true,
+		newMap:  newXsyncMap,
+		caught:  []string{"clear-atomic", "clear-linearizability"},
+		mayFail: []string{"delete-func"},
+		passes:  true,
+	},
+	"check-then-delete": {
+		newMap: func() Map { return checkThenDelete{newLockedMap()} },
+		caught: []string{"delete-func"},
+	},
+	// Not broken by this package: xsync v3.5.1's MapOf, the older API.
+	"xsync-v3": {
 		full:   true,
-		newMap: newXsyncMap,
+		newMap: newXsyncV3Map,
 		caught: []string{"clear-atomic", "clear-linearizability"},
 		passes: true,
 	},
@@ -556,7 +604,7 @@ func checkBrokenChild(t *testing.T, name string, res brokenRun) {
 	}
 	if b.passes {
 		for _, sc := range res.failed {
-			if !slices.Contains(b.caught, sc) {
+			if !slices.Contains(b.caught, sc) && !slices.Contains(b.mayFail, sc) {
 				t.Errorf("%s failed scenario %s, which it is expected to pass (seed %d); output:\n%s", name, sc, res.seed, out)
 			}
 		}

@@ -50,3 +50,10 @@ func (b boxedCmap) Range(f func(k, v uint64) bool) {
 		return f(k, v)
 	})
 }
+
+func (b boxedCmap) DeleteFunc(del func(k, v uint64) bool) int {
+	return b.m.DeleteFunc(func(k uint64, s string) bool {
+		v, _ := unboxString(s, true)
+		return del(k, v)
+	})
+}

@@ -105,6 +105,23 @@ func (s *SyncMap) Range(f func(key, value uint64) bool) {
 	s.m.Range(func(k, v any) bool { return f(k.(uint64), v.(uint64)) })
 }
 
+// DeleteFunc deletes every entry for which del returns true, and returns
+// how many it deleted: Range, then CompareAndDelete of each selected key
+// with the value del saw, so that a key stored again meanwhile with
+// another value is not deleted. It is how a sync.Map user writes cmap's
+// DeleteFunc, and the reference the harness's delete-func scenario is
+// checked against.
+func (s *SyncMap) DeleteFunc(del func(key, value uint64) bool) int {
+	n := 0
+	s.m.Range(func(k, v any) bool {
+		if del(k.(uint64), v.(uint64)) && s.m.CompareAndDelete(k, v) {
+			n++
+		}
+		return true
+	})
+	return n
+}
+
 // Clear deletes all the entries, atomically, as [sync.Map.Clear].
 func (s *SyncMap) Clear() { s.m.Clear() }
 

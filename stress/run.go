@@ -88,6 +88,7 @@ var scenarios = []struct {
 	{"linearizability", linearizability},
 	{"clear-linearizability", clearLinearizability},
 	{"clear-atomic", clearAtomic},
+	{"delete-func", deleteFunc},
 }
 
 // logRun logs the run's seed, budget and replay flag.

@@ -29,7 +29,8 @@ type Codec[T any] struct {
 
 // RunOf is [Run] for maps of other key and value types: each scenario's
 // uint64 keys and values go through keys and values on their way in and
-// out, and the map's Clear, if it has one, is checked too. The codecs hold
+// out, and the map's Clear and DeleteFunc, if it has them, are checked
+// too. The codecs hold
 // no state, so they add no synchronization that could hide a race.
 func RunOf[K, V comparable](t *testing.T, newMap func() MapOf[K, V], keys Codec[K], values Codec[V], opts Options) {
 	t.Helper()
@@ -38,11 +39,43 @@ func RunOf[K, V comparable](t *testing.T, newMap func() MapOf[K, V], keys Codec[
 	}
 	Run(t, func() Map {
 		m := ofMap[K, V]{newMap(), keys, values}
-		if c, ok := m.m.(clearer); ok {
+		c, hasClear := m.m.(clearer)
+		d, hasDeleteFunc := m.m.(deleteFuncerOf[K, V])
+		switch {
+		case hasClear && hasDeleteFunc:
+			return ofMapClearDeleteFunc[K, V]{ofMapClear[K, V]{m, c}, d}
+		case hasClear:
 			return ofMapClear[K, V]{m, c}
+		case hasDeleteFunc:
+			return ofMapDeleteFunc[K, V]{m, d}
 		}
 		return m
 	}, opts)
+}
+
+// deleteFuncerOf is a MapOf with DeleteFunc (see deleteFuncer).
+type deleteFuncerOf[K, V comparable] interface {
+	DeleteFunc(del func(key K, value V) bool) int
+}
+
+// ofMapDeleteFunc is an ofMap over a map with DeleteFunc.
+type ofMapDeleteFunc[K, V comparable] struct {
+	ofMap[K, V]
+	d deleteFuncerOf[K, V]
+}
+
+func (o ofMapDeleteFunc[K, V]) DeleteFunc(del func(k, v uint64) bool) int {
+	return o.d.DeleteFunc(func(k K, v V) bool { return del(o.keys.From(k), o.values.From(v)) })
+}
+
+// ofMapClearDeleteFunc is an ofMap over a map with Clear and DeleteFunc.
+type ofMapClearDeleteFunc[K, V comparable] struct {
+	ofMapClear[K, V]
+	d deleteFuncerOf[K, V]
+}
+
+func (o ofMapClearDeleteFunc[K, V]) DeleteFunc(del func(k, v uint64) bool) int {
+	return o.d.DeleteFunc(func(k K, v V) bool { return del(o.keys.From(k), o.values.From(v)) })
 }
 
 // ofMap is a Map over a MapOf, through codecs.
