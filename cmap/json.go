@@ -145,16 +145,19 @@ type posValue[V any] struct {
 	v   V
 }
 
-// UnmarshalJSON decodes a [position, value] pair.
+// UnmarshalJSON decodes a [position,value] pair as keyPositions writes
+// it: "[", the decimal position, ",", the value, "]".
 func (p *posValue[V]) UnmarshalJSON(data []byte) error {
-	var pair [2]json.RawMessage
-	if err := json.Unmarshal(data, &pair); err != nil {
+	i := bytes.IndexByte(data, ',')
+	if len(data) < 4 || data[0] != '[' || i < 0 || data[len(data)-1] != ']' {
+		return fmt.Errorf("cmap: UnmarshalJSON: internal error: %q is not a [position,value] pair", data)
+	}
+	pos, err := strconv.Atoi(string(data[1:i]))
+	if err != nil {
 		return err
 	}
-	if err := json.Unmarshal(pair[0], &p.pos); err != nil {
-		return err
-	}
-	return json.Unmarshal(pair[1], &p.v)
+	p.pos = pos
+	return json.Unmarshal(data[i+1:len(data)-1], &p.v)
 }
 
 // keyPositions decodes data's keys as map[K]V's keys are decoded, each
