@@ -72,7 +72,7 @@ type state[K comparable, V any] struct {
 	// thing Clear replaces: a new array of empty tables, stored with every
 	// segment lock held, so readers see every segment cleared at once (see
 	// Map.Clear). Set by init before the state is shared; never nil after.
-	rd atomic.Pointer[slot[K, V]]
+	rd     atomic.Pointer[slot[K, V]]
 	hasher table.Hasher[K]
 	// shift == (64 - log2(len(segs))) & 63 and mask == len(segs)-1:
 	// segment index = hash >> shift & mask, the top bits of the hash.
