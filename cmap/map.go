@@ -310,33 +310,7 @@ func (m *Map[K, V]) loadZero(key K) (value V, ok bool) {
 // probe, for the read paths that have hashed the key already
 // (LoadOrStore's present key, a zero Map's Load). It takes no lock.
 func (st *state[K, V]) get(h uint64, key K) (value V, ok bool) {
-	t := st.table(h)
-	if st.flat {
-		g := t.FlatHome(h)
-		if table.FlatOneWord[K, V]() { // a constant
-			value, ok = g.Find1(key)
-		} else {
-			for m := g.Matches(); m != 0; m &= m - 1 {
-				if i := g.Slot(m); g.Key(i) == key {
-					value, ok = g.Value(i), true
-					break
-				}
-			}
-		}
-		if g.Settled(h, ok) {
-			return value, ok
-		}
-		return t.Flat().Find(h, key)
-	}
-	g := t.EntryHome(h)
-	e := g.Find(h, key)
-	if e == nil && !g.Stops() {
-		e = t.Find(h, key)
-	}
-	if e == nil {
-		return value, false
-	}
-	return e.Value, true
+	return st.table(h).Read(h, key)
 }
 
 // lookup is the lock-free lookup of the read paths that may go on to

@@ -130,3 +130,25 @@ func flatLoad[T any](p unsafe.Pointer) T {
 	}
 	return *(*T)(unsafe.Pointer(&buf)) // see fromWords
 }
+
+// range1 is Flat.Range for a one-word K and a V of at most one word
+// (FlatOneWord): each key and value is converted from the word loaded, as
+// by Find1, with no buffer. The unsafe indexing is sound for the reasons
+// given above: g <= mask, and slot indexes come from a match masked to
+// slotsMSB.
+func (t *Flat[K, V]) range1(yield func(K, V) bool) bool {
+	var v V
+	sb := 8 + (unsafe.Sizeof(v)+7)&^7
+	base := unsafe.Pointer(unsafe.SliceData(t.words))
+	for g := range uintptr(t.mask + 1) {
+		p := unsafe.Add(base, g*(flatHeader*8+SlotsPerGroup*sb))
+		for m := atomic.LoadUint64((*uint64)(p)) & slotsMSB; m != 0; m &= m - 1 { // stored: a tag has its high bit set
+			s := unsafe.Add(p, flatHeader*8+uintptr(bits.TrailingZeros64(m)>>3)*sb)
+			k, w := atomic.LoadUint64((*uint64)(s)), atomic.LoadUint64((*uint64)(unsafe.Add(s, sb-8)))
+			if !yield(*(*K)(unsafe.Pointer(&k)), *(*V)(unsafe.Pointer(&w))) {
+				return false
+			}
+		}
+	}
+	return true
+}
