@@ -33,6 +33,12 @@ func goCommand(t *testing.T) string {
 // comparison and stack growth: no sync/atomic method, no bounds-check
 // panic.
 func TestLoadInlines(t *testing.T) {
+	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" {
+		// On 32-bit platforms atomic.LoadUint64 is an assembly function,
+		// not an intrinsic, so the steps cannot inline and Load calls it:
+		// there is no call-free read path to check.
+		t.Skipf("atomic.LoadUint64 is a call on %s, not an intrinsic: Load's read path is checked on amd64 and arm64", runtime.GOARCH)
+	}
 	goCmd := goCommand(t)
 	bin := filepath.Join(t.TempDir(), "inlineload")
 	out, err := exec.Command(goCmd, "build", "-gcflags=-m", "-o", bin, "./testdata/inlineload").CombinedOutput()
