@@ -307,8 +307,9 @@ func (m *Map[K, V]) loadZero(key K) (value V, ok bool) {
 }
 
 // get returns key's value, hashed h, and whether key is present: Load's
-// probe, for the read paths that have hashed the key already
-// (LoadOrStore's present key, a zero Map's Load). It takes no lock.
+// home-group steps behind one call (table's Read), for the read paths
+// that have hashed the key already (LoadOrStore's present key, a zero
+// Map's Load). It takes no lock.
 func (st *state[K, V]) get(h uint64, key K) (value V, ok bool) {
 	return st.table(h).Read(h, key)
 }
