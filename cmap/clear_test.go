@@ -10,7 +10,8 @@ import (
 // Clear half done. Clear replaces the segments' tables one by one with
 // every lock held; a reader takes no lock, so in the middle of a Clear it
 // could find k2 (stored after k1, in a segment already cleared) gone and
-// k1 (in a segment not yet cleared) present: a state the map never held.
+// k1 (in a segment not yet cleared) present: a state the map never held;
+// and Len could count one segment cleared and the other not.
 func TestClearAtomicForReaders(t *testing.T) {
 	m := cmap.New[int, int](cmap.WithSegments(4))
 	k1, k2 := -1, -1
@@ -39,6 +40,10 @@ func TestClearAtomicForReaders(t *testing.T) {
 		_, has1 := m.Load(k1)
 		if has1 && !has2 {
 			t.Errorf("mid-Clear: Load(k1) found it, Load(k2) did not, though k1 was stored before k2")
+		}
+		// Len reads the counts of one instant too: both keys, or none.
+		if n := m.Len(); n != 2 && n != 0 {
+			t.Errorf("mid-Clear: Len() = %d, a count the map never had", n)
 		}
 	})
 	defer cmap.SetClearHook(nil)

@@ -184,3 +184,6 @@ func ForceEntryLayout(on bool) { testHookEntryLayout.Store(on) }
 // SetClearHook makes Clear call f(i) after it replaced segment i's table,
 // with every segment lock held; nil removes it.
 func SetClearHook(f func(i int)) { testHookClear = f }
+
+// SlotSize is the size of a slot of the readers' array in bytes.
+const SlotSize = unsafe.Sizeof(slot[uint64, uint64]{})

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/segmap/segmap/internal/table"
 	"github.com/segmap/segmap/striped"
@@ -63,18 +64,26 @@ type Map[K comparable, V any] struct {
 }
 
 // state is everything a Map needs, immutable after init except through
-// the segments.
+// the segments and the readers' array rd.
 type state[K comparable, V any] struct {
+	// rd is the readers' array: rd[i] (a slot) holds segment i's current
+	// table and count, for len(segs) slots. It is the one pointer a
+	// lock-free read loads before hashing into a segment, and the one
+	// thing Clear replaces: a new array of empty tables, stored with every
+	// segment lock held, so readers see every segment cleared at once (see
+	// Map.Clear). Set by init before the state is shared; never nil after.
+	rd     atomic.Pointer[slot[K, V]]
 	hasher table.Hasher[K]
 	// shift == (64 - log2(len(segs))) & 63 and mask == len(segs)-1:
 	// segment index = hash >> shift & mask, the top bits of the hash.
 	shift uint
 	mask  uint64
 	segs  []segment[K, V]
-	// locks has one stripe per segment: stripe i guards segs[i]. Every
-	// stripe is taken at once by lockAll only (lockall.go), which never
-	// waits while holding a stripe, so Snapshot and Clear cannot deadlock
-	// and do not hold other segments' writers while they wait.
+	// locks has one stripe per segment: stripe i guards segs[i] and rd's
+	// slot i. Every stripe is taken at once by lockAll only (lockall.go),
+	// which never waits while holding a stripe, so Snapshot and Clear
+	// cannot deadlock and do not hold other segments' writers while they
+	// wait.
 	locks *striped.Stripes
 	// mus[i] == locks.Mutex(i): single-segment writers lock through it,
 	// one call less than through striped's Lock.
@@ -92,14 +101,6 @@ type state[K comparable, V any] struct {
 	// (WithInsertionOrder, WithMaxLen); the write engine (write.go) calls
 	// its hooks (extra.go) if it is set. Load never reads it.
 	extra *extra[K, V]
-	// clears is twice the number of Clear calls made, plus one while a
-	// Clear runs: it is odd exactly while a Clear holds every segment lock
-	// and replaces the tables one by one. Written only by Clear; read by
-	// every lock-free read, which answers from its probe only if clears
-	// was even and unchanged across it (see Map.Clear and stable). Every
-	// other field of state is immutable, so this cache line is written
-	// once per Clear and otherwise only read.
-	clears atomic.Uint64
 	// calls holds the LoadOrCompute calls in flight (inflight.go).
 	calls inflight[K, V]
 	// allMu is held by lockAll while it takes every segment lock
@@ -112,16 +113,9 @@ type state[K comparable, V any] struct {
 // layout.
 var testHookEntryLayout atomic.Bool
 
-// stable reports whether a lock-free read that loaded c from st.clears
-// before its probe overlapped no Clear: c is even and st.clears still
-// holds it. If it did overlap one, the probe may have seen some segments
-// cleared and others not, and the read must not answer from it.
-func (st *state[K, V]) stable(c uint64) bool {
-	return st.clears.Load() == c && c&1 == 0
-}
-
 // testHookClear, if set (by tests only, before any map is used), runs in
-// Clear after segment i's table is replaced, with every lock held.
+// Clear after segment i's new table is made its writers' table, and before
+// the readers' array is replaced, with every lock held.
 var testHookClear func(i int)
 
 // noCopy makes go vet's copylocks check flag copies of a Map.
@@ -184,8 +178,10 @@ func (st *state[K, V]) init(opts []Option) {
 		x.fixedGroups = st.shareGroups("WithMaxLen", c.maxLen, true)
 	}
 	g := st.shareGroups("WithCapacity", c.capacity, false)
+	rd := make([]slot[K, V], n)
 	for i := range st.segs {
 		s := &st.segs[i]
+		s.attach(&rd[i])
 		s.minGroups = g
 		if x := st.extra; x != nil {
 			if x.policy == RejectNew {
@@ -197,6 +193,7 @@ func (st *state[K, V]) init(opts []Option) {
 		}
 		s.table.Store(table.NewLayout[K, V](s.minGroups, st.flat))
 	}
+	st.rd.Store(&rd[0])
 }
 
 // state returns the map's state, initializing a zero Map on first use.
@@ -230,9 +227,22 @@ func (m *Map[K, V]) initSlow() *state[K, V] {
 	return st
 }
 
-// table returns the current table of the segment of hash h.
+// table returns the current table of the segment of hash h, for a
+// lock-free reader.
 func (st *state[K, V]) table(h uint64) *table.Table[K, V] {
-	return st.segs[h>>(st.shift&63)&st.mask].table.Load()
+	return st.slotOf(st.rd.Load(), h).table.Load()
+}
+
+// slotOf returns the slot of hash h's segment in the readers' array rd.
+//
+// Soundness of the unsafe index: rd points to the first of len(segs)
+// slots, allocated together (init, Clear), and the index h >> shift &
+// mask is at most mask == len(segs)-1, so the slot lies inside that
+// array; checkptr accepts the pointer, which stays within one object.
+// It saves the bounds check, and the load of a slice length, that
+// indexing a slice would cost every read.
+func (st *state[K, V]) slotOf(rd *slot[K, V], h uint64) *slot[K, V] {
+	return (*slot[K, V])(unsafe.Add(unsafe.Pointer(rd), uintptr(h>>(st.shift&63)&st.mask)*unsafe.Sizeof(slot[K, V]{})))
 }
 
 // entry returns a new entry of key and value for a map of the entry
@@ -254,44 +264,44 @@ func (st *state[K, V]) seg(h uint64) (*segment[K, V], int) {
 // Load returns the value stored in the map for key, or the zero value if
 // none is present. ok reports whether a value was found. It takes no lock.
 func (m *Map[K, V]) Load(key K) (value V, ok bool) {
-	st := m.loaded()
-	if st == nil {
-		return value, false
+	// The read path, spelled out so that a Load that ends in its key's
+	// home group makes no call (but the hash of a key that is not an
+	// 8-byte integer): the readers' array, the segment's slot, its table,
+	// and the layout's home-group probe (internal/table's flat_read.go,
+	// entry_read.go), each inlined. Longer probes call the table. A
+	// Map made by New reads own, immutable, with no further load; a zero
+	// Map, whose own.rd stays nil, reads its state in loadZero.
+	st := &m.own
+	rd := st.rd.Load()
+	if rd == nil {
+		return m.loadZero(key)
 	}
-	// The one hand-specialised read path: the integer hash and the home
-	// group's probe are spelled out here with table's helpers (the formulas
-	// stay in internal/table), so that a Load of an integer key that ends
-	// in its home group makes no call. Measured against calling Hash and
-	// Find: BenchmarkThreadCPU load-hit, uint64 keys, N=1e3, one P, cmap ÷
-	// xsync v4 cpu-ns/op, median of 10 per-run ratios, in both orders:
-	// 1.24–1.26 here against 1.35–1.39 with the calls (−9%). String keys
-	// call Hash either way. Longer probes call the table.
-	h, ok := st.hasher.IntHash(key)
-	if !ok {
+	h, isInt := st.hasher.IntHash(key)
+	if !isInt {
 		h = st.hasher.Hash(key)
 	}
-	c := st.clears.Load()
-	t := st.segs[h>>(st.shift&63)&st.mask].table.Load()
-	if t.IsFlat() { // the one branch on the layout, the same for every call
-		if value, ok = t.Flat().Find(h, key); !st.stable(c) {
-			_, _, _, value, ok = st.lookup(h, key) // a Clear ran meanwhile: look again
+	t := st.slotOf(rd, h).table.Load()
+	if st.flat { // immutable: the same branch for every call
+		g := t.FlatHome(h)
+		if table.FlatOneWord[K, V]() { // a constant
+			value, ok = g.Find1(key)
+		} else {
+			for m := g.Matches(); m != 0; m &= m - 1 {
+				if i := g.Slot(m); g.Key(i) == key {
+					value, ok = g.Value(i), true
+					break
+				}
+			}
 		}
-		return value, ok
-	}
-	grp := t.Home(h)
-	var e *table.Entry[K, V]
-	match, end := grp.Match(h)
-	for ; match != 0; match &= match - 1 {
-		if x := grp.Slot(table.SlotOf(match)); x != nil && x.Key == key {
-			e, end = x, true
-			break
+		if g.Settled(h, ok) {
+			return value, ok
 		}
+		return t.Flat().Find(h, key)
 	}
-	if !end {
-		e = t.FindAfterHome(h, key)
-	}
-	if !st.stable(c) {
-		_, _, e, _, _ = st.lookup(h, key) // a Clear ran meanwhile: look again
+	g := t.EntryHome(h)
+	e := g.Find(h, key)
+	if e == nil && !g.Stops() {
+		e = t.Find(h, key)
 	}
 	if e == nil {
 		return value, false
@@ -299,46 +309,42 @@ func (m *Map[K, V]) Load(key K) (value V, ok bool) {
 	return e.Value, true
 }
 
-// lookup is the lock-free lookup of the read paths, for key hashed h, as
-// of one instant at which no Clear was under way.
-//
-// Why the clears counter: Clear holds every segment lock, so no writer
-// sees a half-cleared map, but it replaces the segments' tables one after
-// the other, and a reader takes no lock. Without the check, a goroutine
-// that stored k1 and then k2 (in segments that Clear empties in the order
-// k2's, k1's) could have a concurrent reader find k2 gone and then k1
-// still there, which no instant of the map ever held (TestClearAtomicForReaders).
-// With it, a probe counts only if no Clear started or ended during it;
-// while a Clear runs (clears odd), the map is empty from the instant
-// clears turned odd until the Clear returns, since no write can run, so
-// "absent" is the answer at that instant. A reader probes again only
-// when a whole Clear happened during its probe: it never waits.
-//
-// It returns key's value and whether key is present, and, in an entry
-// table, its slot and entry, which open takes as a hint; a flat table
-// gives no hint (NoPos, nil): its slots hold no identity that open could
-// check.
-func (st *state[K, V]) lookup(h uint64, key K) (t *table.Table[K, V], pos table.Pos, e *table.Entry[K, V], v V, ok bool) {
-	for {
-		c := st.clears.Load()
-		if c&1 != 0 {
-			var zero V
-			return nil, table.NoPos, nil, zero, false
-		}
-		t = st.table(h)
-		if t.IsFlat() {
-			pos, e = table.NoPos, nil
-			v, ok = t.Flat().Find(h, key)
-		} else if pos, e = t.Lookup(h, key); e != nil {
-			v, ok = e.Value, true
-		} else {
-			var zero V
-			v, ok = zero, false
-		}
-		if st.clears.Load() == c {
-			return t, pos, e, v, ok
-		}
+// loadZero is Load for a Map that New did not make.
+func (m *Map[K, V]) loadZero(key K) (value V, ok bool) {
+	st := m.st.Load()
+	if st == nil {
+		return value, false
 	}
+	return st.get(st.hasher.Hash(key), key)
+}
+
+// get returns key's value, hashed h, and whether key is present: Load's
+// home-group steps behind one call (table's Read), for the read paths
+// that have hashed the key already (LoadOrStore's present key, a zero
+// Map's Load). It takes no lock.
+func (st *state[K, V]) get(h uint64, key K) (value V, ok bool) {
+	return st.table(h).Read(h, key)
+}
+
+// lookup is the lock-free lookup of the read paths that may go on to
+// write, for key hashed h: key's table, and whether key is present and its
+// value, and, in an entry table, its slot and entry, which open takes as a
+// hint; a flat table gives no hint (NoPos, nil): its slots hold no
+// identity that open could check.
+//
+// It reads one table, of one readers' array: a Clear that runs meanwhile
+// replaces the whole array at one instant, so the answer is that of the
+// map before or after that instant, never of a map cleared in part.
+func (st *state[K, V]) lookup(h uint64, key K) (t *table.Table[K, V], pos table.Pos, e *table.Entry[K, V], v V, ok bool) {
+	t = st.table(h)
+	if t.IsFlat() {
+		v, ok = t.Flat().Find(h, key)
+		return t, table.NoPos, nil, v, ok
+	}
+	if pos, e = t.Lookup(h, key); e != nil {
+		return t, pos, e, e.Value, true
+	}
+	return t, pos, nil, v, false
 }
 
 // Store sets the value for key. On a map bounded by [WithMaxLen], storing
@@ -387,7 +393,7 @@ func (m *Map[K, V]) swap(fn string, key K, value V) (previous V, loaded bool, er
 func (m *Map[K, V]) LoadOrStore(key K, value V) (actual V, loaded bool) {
 	st := m.state()
 	h := st.hasher.Hash(key)
-	if _, _, _, v, ok := st.lookup(h, key); ok {
+	if v, ok := st.get(h, key); ok {
 		return v, true
 	}
 	ne := st.entry(key, value)
@@ -498,9 +504,13 @@ func (m *Map[K, V]) Len() int {
 	if st == nil {
 		return 0
 	}
+	// The counts are in the readers' array, beside the tables, so that a
+	// Clear replaces both at one instant: a count read from an array that
+	// a Clear replaced meanwhile is its last, exact at that instant.
+	rd := unsafe.Slice(st.rd.Load(), len(st.segs))
 	n := int64(0)
-	for i := range st.segs {
-		n += st.segs[i].live.Load()
+	for i := range rd {
+		n += rd[i].live.Load()
 	}
 	if b := st.bound(); b > 0 {
 		n = min(n, b)
@@ -510,13 +520,12 @@ func (m *Map[K, V]) Len() int {
 
 // Clear deletes all the entries, atomically: it holds every segment lock at
 // once, so no writer and no snapshot sees some segments cleared and others
-// not; lock-free readers
-// (Load, and the lock-free first steps of the other methods) check a
-// map-wide counter that Clear changes before and after it replaces the
-// tables, and answer "absent" while a Clear runs, so they do not either.
-// It gives the tables' memory back, keeping the capacity reserved by
-// [Map.Reserve] or [WithCapacity]. It waits for writers as [Map.Snapshot]
-// does, never holding one segment's lock while it waits for another's.
+// not, and it replaces the readers' array (every segment's table and
+// count) with one store, so no lock-free reader (Load, Len, and the
+// lock-free first steps of the other methods) does either. It gives the
+// tables' memory back, keeping the capacity reserved by [Map.Reserve] or
+// [WithCapacity]. It waits for writers as [Map.Snapshot] does, never
+// holding one segment's lock while it waits for another's.
 func (m *Map[K, V]) Clear() {
 	st := m.loaded()
 	if st == nil {
@@ -524,20 +533,24 @@ func (m *Map[K, V]) Clear() {
 	}
 	st.lockAll()
 	defer st.unlockAll()
-	// clears odd: from here to the second Add, lock-free readers answer
-	// "absent" rather than trust a probe that may see some segments
-	// cleared and others not (see lookup). This Add is Clear's
-	// linearization point.
-	st.clears.Add(1)
-	defer st.clears.Add(1) // before the locks are released (defers run last in, first out)
+	old := unsafe.Slice(st.rd.Load(), len(st.segs))
+	rd := make([]slot[K, V], len(st.segs))
 	cleared := 0
 	for i := range st.segs {
+		// Each segment's writers move to the new array now (they are all
+		// locked out): its slot there holds an empty table and count 0.
 		s := &st.segs[i]
-		cleared += int(s.live.Load())
-		s.replaceLocked(table.NewLayout[K, V](s.minGroups, st.flat), 0) // not a resize
+		cleared += int(old[i].live.Load())
+		rd[i].table.Store(table.NewLayout[K, V](s.minGroups, st.flat))
+		s.attach(&rd[i])
+		s.dead, s.frozen, s.pins = 0, false, 0
 		if testHookClear != nil {
 			testHookClear(i)
 		}
 	}
+	// Clear's linearization point: lock-free readers load the new array
+	// from here on, and those that loaded the old one read tables that
+	// nobody writes any more, the map as it was just before.
+	st.rd.Store(&rd[0])
 	st.clearedLocked(cleared)
 }

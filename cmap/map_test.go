@@ -496,10 +496,14 @@ func TestSegmentLayout(t *testing.T) {
 	if strconv.IntSize != 64 {
 		t.Skip("64-bit layout")
 	}
-	// Two 128-byte halves: the readers' table pointer and the writers'
-	// counters, each alone in an adjacent-line prefetch pair; the fields
-	// of the options (log, fixed) fit in the writers' padding.
-	if cmap.SegmentSize != 256 {
-		t.Fatalf("segment is %d bytes, want 256", cmap.SegmentSize)
+	// A slot of the readers' array is two 128-byte halves, the table
+	// pointer and the count, each alone in an adjacent-line prefetch pair;
+	// a segment is the writers' 128 bytes, the fields of the options (log,
+	// fixed) included.
+	if cmap.SlotSize != 256 {
+		t.Fatalf("slot is %d bytes, want 256", cmap.SlotSize)
+	}
+	if cmap.SegmentSize != 128 {
+		t.Fatalf("segment is %d bytes, want 128", cmap.SegmentSize)
 	}
 }

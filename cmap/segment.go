@@ -6,25 +6,37 @@ import (
 	"github.com/segmap/segmap/internal/table"
 )
 
-// segment is the part of a Map whose keys have the same top hash bits. Its
-// writers hold its lock, stripe i of state.locks (i = its index, also
-// state.mus[i]); its readers hold nothing. This file manages its table:
-// copy-on-write, grow, clean and shrink, each by building a new table and
-// swapping it in.
-type segment[K comparable, V any] struct {
-	// table is the current table. Replaced whole (never resized in place)
-	// under the lock; loaded atomically by readers. Never nil after init.
+// slot is segment i's part of the readers' array (state.rd): its table
+// and its count, the two things a reader that takes no lock reads of it.
+// Clear replaces the whole array; every other change writes into the
+// current slot, through the segment's pointers.
+type slot[K comparable, V any] struct {
+	// table is the segment's current table. Replaced whole (never resized
+	// in place) under the segment lock; loaded atomically by readers.
+	// Never nil.
 	table atomic.Pointer[table.Table[K, V]]
 	// The readers' half: 128 bytes, since x86 fetches cache lines in
 	// adjacent pairs; a writer stores here only to swap tables (measured:
 	// mix-90 at 2 Ps ~15% faster than with 64-byte halves).
 	_ [120]byte
-
-	// The writer's line. Guarded by the segment lock (live is also read
-	// atomically by Len).
-
-	// live == number of entries in table (tag bytes).
+	// live == number of entries in table (tag bytes). Written under the
+	// segment lock, on every insert and delete; read by Len.
 	live atomic.Int64
+	_    [120]byte
+}
+
+// segment is the part of a Map whose keys have the same top hash bits. Its
+// writers hold its lock, stripe i of state.locks (i = its index, also
+// state.mus[i]); its readers hold nothing and read its slot of the
+// readers' array only. This file manages its table: copy-on-write, grow,
+// clean and shrink, each by building a new table and swapping it in.
+type segment[K comparable, V any] struct {
+	// table and live are the fields of the segment's slot in the current
+	// readers' array (see attach), through which its writers reach them.
+	// Set by init, and by Clear with every lock held; read under the
+	// segment lock.
+	table *atomic.Pointer[table.Table[K, V]]
+	live  *atomic.Int64
 	// dead == number of tombstones in table; live+dead <= MaxUsed(groups).
 	dead int
 	// minGroups is the floor set by Reserve: the table never shrinks below
@@ -51,8 +63,14 @@ type segment[K comparable, V any] struct {
 	// replaced, with a new array, whenever table is; while frozen is set a
 	// snapshot shares its array, which is then only read.
 	log *table.Log[K, V]
-	_   [72]byte
+	// The writers' line: 128 bytes, for the reason given on slot.
+	_ [64]byte
 }
+
+// attach makes sl the segment's slot: its writers reach its table and
+// count through it from now on. Called by init, and by Clear with every
+// segment lock held.
+func (s *segment[K, V]) attach(sl *slot[K, V]) { s.table, s.live = &sl.table, &sl.live }
 
 // sharedLocked reports whether the current table may be read by a snapshot
 // or an iterator and so must be copied before a write. The segment lock

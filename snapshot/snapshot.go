@@ -41,7 +41,7 @@ func (s *Snapshot[K, V]) frozen() *table.Frozen[K, V] {
 func (s *Snapshot[K, V]) Load(key K) (value V, ok bool) {
 	f := s.frozen()
 	h := f.Hasher.Hash(key)
-	return f.Table(h).Get(h, key) // either table layout
+	return f.Table(h).Read(h, key) // either table layout
 }
 
 // Len returns the number of entries in the snapshot.

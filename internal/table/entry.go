@@ -60,36 +60,6 @@ func (t *Table[K, V]) Find(h uint64, key K) *Entry[K, V] {
 	return e
 }
 
-// Home returns the home group of hash h, for cmap's Load, which probes it
-// itself (see Load for the figure); it continues with FindAfterHome.
-func (t *Table[K, V]) Home(h uint64) *Group[K, V] {
-	groups := t.entries()
-	return &groups[h&uint64(len(groups)-1)]
-}
-
-// FindAfterHome is Find after the home group, for a caller that probed it.
-func (t *Table[K, V]) FindAfterHome(h uint64, key K) *Entry[K, V] {
-	_, e := t.probe(h, key, 1)
-	return e
-}
-
-// Group is a group of a table, for cmap's Load (see Home).
-type Group[K comparable, V any] = group[K, V]
-
-// Match returns the slots of the group that may hold a key of hash h
-// (matchTag) and whether the group has an EMPTY byte, which ends a probe.
-func (g *group[K, V]) Match(h uint64) (m uint64, end bool) {
-	ctrl := g.ctrl.Load()
-	return matchTag(ctrl, tagOf(h)), matchEmpty(ctrl) != 0
-}
-
-// Slot returns the entry in slot i of the group, or nil.
-func (g *group[K, V]) Slot(i int) *Entry[K, V] { return g.slots[i].Load() }
-
-// SlotOf returns the lowest slot of a match word m != 0. (Generic to
-// inline: see word.)
-func SlotOf[W word](m W) int { return slotOf(m) }
-
 // Lookup is Find that also returns the slot of the entry (NoPos if none),
 // so that a writer that looked before taking its lock can skip its own
 // probe if the table is still current and the slot still holds the entry

@@ -259,6 +259,9 @@ func (t *Flat[K, V]) At(p Pos) (K, V) {
 // miss entries written meanwhile, or a torn value, so callers iterate
 // frozen tables only.
 func (t *Flat[K, V]) Range(yield func(K, V) bool) bool {
+	if FlatOneWord[K, V]() {
+		return t.range1(yield) // flat_read.go
+	}
 	for g := range uint64(t.Groups()) {
 		grp := t.group(g)
 		for m := matchFull(loadCtrl(grp)); m != 0; m &= m - 1 {

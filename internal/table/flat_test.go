@@ -142,6 +142,7 @@ func (f *flatModel[K, V]) lookup(k K) {
 	if ok != in || (ok && got != want) {
 		f.tb.Fatalf("Find(%v) = %v, %v; want %v, %v", k, got, ok, want, in)
 	}
+	f.checkHome(k, want, in)
 	if pos, found, _, _ := f.t.Locate(f.hash(k), k); found != in || (found && func() bool { _, v := f.t.At(pos); return v != want }()) {
 		f.tb.Fatalf("Locate(%v) found = %v at %d; model: %v", k, found, pos, in)
 	}

@@ -22,7 +22,8 @@ func TestLayoutAccessorsCheckTag(t *testing.T) {
 	}{
 		{"Flat on an entry table", "internal error: Flat", func() { entry.Flat() }},
 		{"Find on a flat table", "internal error: entry method", func() { flat.Find(1, 1) }},
-		{"Home on a flat table", "internal error: entry method", func() { flat.Home(1) }},
+		{"EntryHome on a flat table", "internal error: entry method", func() { flat.EntryHome(1) }},
+		{"FlatHome on an entry table", "internal error: FlatHome", func() { entry.FlatHome(1) }},
 		{"Lookup on a flat table", "internal error: entry method", func() { flat.Lookup(1, 1) }},
 		{"Locate on a flat table", "internal error: entry method", func() { flat.Locate(1, 1) }},
 		{"Insert on a flat table", "internal error: entry method", func() { flat.Insert(0, 1, &Entry[uint64, uint64]{1, 1}) }},

@@ -1,0 +1,92 @@
+package cmap_test
+
+import (
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// goCommand returns the path of the go command, or skips the test.
+func goCommand(t *testing.T) string {
+	t.Helper()
+	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); runtime.GOROOT() != "" {
+		if _, err := exec.LookPath(p); err == nil {
+			return p
+		}
+	}
+	p, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("the go command is unavailable, so the generated code cannot be checked: %v", err)
+	}
+	return p
+}
+
+// TestLoadInlines checks the code that Load compiles to where it is
+// instantiated, in a program that does not import sync/atomic
+// (testdata/inlineload): the steps of the home-group probes inline into
+// Load for one-word flat keys (uint64), flat keys of more than a word
+// ([2]uint64) and entry-layout keys (string), and Load calls nothing
+// else than the hasher, the longer probes, a zero Map's path, string
+// comparison, stack growth and the explicit panics of the layout tag
+// checks (runtime.gopanic, on branches never taken): no sync/atomic
+// method, no bounds-check panic (runtime.panicIndex and its kin).
+func TestLoadInlines(t *testing.T) {
+	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" {
+		// On 32-bit platforms atomic.LoadUint64 is an assembly function,
+		// not an intrinsic, so the steps cannot inline and Load calls it:
+		// there is no call-free read path to check.
+		t.Skipf("atomic.LoadUint64 is a call on %s, not an intrinsic: Load's read path is checked on amd64 and arm64", runtime.GOARCH)
+	}
+	goCmd := goCommand(t)
+	bin := filepath.Join(t.TempDir(), "inlineload")
+	out, err := exec.Command(goCmd, "build", "-gcflags=-m", "-o", bin, "./testdata/inlineload").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	const (
+		u64 = `go\.shape\.uint64,go\.shape\.uint64`
+		arr = `go\.shape\.\[2\]uint64,go\.shape\.uint64`
+		str = `go\.shape\.string,go\.shape\.int`
+	)
+	for _, want := range []string{
+		`table\.\(\*Table\[` + u64 + `\]\)\.FlatHome`,
+		`table\.FlatGroup\[` + u64 + `\]\.Find1`,
+		`table\.FlatGroup\[` + u64 + `\]\.Settled`,
+		`table\.\(\*Table\[` + arr + `\]\)\.FlatHome`,
+		`table\.FlatGroup\[` + arr + `\]\.Matches`,
+		`table\.FlatGroup\[` + arr + `\]\.Slot`,
+		`table\.FlatGroup\[` + arr + `\]\.Key`,
+		`table\.FlatGroup\[` + arr + `\]\.Value`,
+		`table\.FlatGroup\[` + arr + `\]\.Settled`,
+		`table\.\(\*Table\[` + str + `\]\)\.EntryHome`,
+		`table\.EntryGroup\[` + str + `\]\.Find`,
+		`table\.EntryGroup\[` + str + `\]\.Stops`,
+	} {
+		if !regexp.MustCompile(`map\.go:\d+:\d+: inlining call to ` + want).Match(out) {
+			t.Errorf("Load does not inline %s", want)
+		}
+	}
+	allowed := regexp.MustCompile(`\.\(\*Hasher\[.*\]\)\.Hash\(SB\)|\.loadZero\(SB\)|\.\(\*Table\[.*\]\)\.Find\(SB\)|\.\(\*Flat\[.*\]\)\.probe\(SB\)|runtime\.memequal\(SB\)|runtime\.morestack_noctxt|runtime\.gopanic\(SB\)`)
+	for _, shape := range []string{u64, arr, str} {
+		dis, err := exec.Command(goCmd, "tool", "objdump", "-s", `cmap\.\(\*Map\[`+shape+`\]\)\.Load$`, bin).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go tool objdump: %v\n%s", err, dis)
+		}
+		calls := 0
+		for _, line := range strings.Split(string(dis), "\n") {
+			if !strings.Contains(line, "\tCALL ") {
+				continue
+			}
+			calls++
+			if !allowed.MatchString(line) {
+				t.Errorf("Load[%s] makes an unexpected call: %s", shape, strings.TrimSpace(line))
+			}
+		}
+		if calls == 0 {
+			t.Errorf("no Load[%s] found in the disassembly:\n%s", shape, dis)
+		}
+	}
+}

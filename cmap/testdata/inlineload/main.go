@@ -1,0 +1,23 @@
+// Command inlineload instantiates cmap's Load for the shapes of its
+// hand-inlined read paths, for TestLoadInlines, which builds it with
+// -gcflags=-m and reads the disassembly. It does not import sync/atomic:
+// an instantiating package that does not must get the same code.
+package main
+
+import (
+	"fmt"
+
+	"github.com/segmap/segmap/cmap"
+)
+
+func main() {
+	a := cmap.New[uint64, uint64]()
+	a.Store(1, 2)
+	b := cmap.New[string, int]()
+	b.Store("a", 1)
+	c := cmap.New[[2]uint64, uint64]()
+	c.Store([2]uint64{1, 2}, 3)
+	fmt.Println(a.Load(1))
+	fmt.Println(b.Load("a"))
+	fmt.Println(c.Load([2]uint64{1, 2}))
+}
