@@ -1,10 +1,6 @@
 package cmap
 
-import (
-	"fmt"
-
-	"github.com/segmap/segmap/internal/table"
-)
+import "fmt"
 
 // ComputeOp tells [Map.Compute] what to do with the key. The zero value is
 // CancelOp, and the numbering is xsync v4's.
@@ -76,7 +72,7 @@ func (m *Map[K, V]) Compute(key K, f func(old V, loaded bool) (newValue V, op Co
 	h := st.hasher.Hash(key)
 	var w writer[K, V]
 	defer w.close()
-	st.open(&w, "Compute", key, h, nil, table.NoPos, nil)
+	st.open(&w, "Compute", key, h, hint[K, V]{})
 	var old V
 	if w.found() {
 		old = w.value()
@@ -135,12 +131,12 @@ func (m *Map[K, V]) LoadOrTryCompute(key K, f func() (V, error)) (value V, loade
 func (m *Map[K, V]) loadOrCompute(fn string, key K, f func() (V, error)) (value V, loaded bool, err error) {
 	st := m.state()
 	h := st.hasher.Hash(key)
-	if _, _, _, v, ok := st.lookup(h, key); ok {
+	if v, ok, _ := st.lookup(h, key); ok {
 		return v, true, nil
 	}
 	var w writer[K, V]
 	defer w.close()
-	st.open(&w, fn, key, h, nil, table.NoPos, nil)
+	st.open(&w, fn, key, h, hint[K, V]{})
 	if w.found() {
 		return w.value(), true, nil
 	}

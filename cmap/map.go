@@ -262,7 +262,7 @@ func (m *Map[K, V]) Load(key K) (value V, ok bool) {
 	t := st.segs[h>>(st.shift&63)&st.mask].table.Load()
 	if t.IsFlat() { // the one branch on the layout, the same for every call
 		if value, ok = t.Flat().Find(h, key); !st.stable(c) {
-			_, _, _, value, ok = st.lookup(h, key) // a Clear ran meanwhile: look again
+			value, ok, _ = st.lookup(h, key) // a Clear ran meanwhile: look again
 		}
 		return value, ok
 	}
@@ -279,7 +279,8 @@ func (m *Map[K, V]) Load(key K) (value V, ok bool) {
 		e = t.FindAfterHome(h, key)
 	}
 	if !st.stable(c) {
-		_, _, e, _, _ = st.lookup(h, key) // a Clear ran meanwhile: look again
+		_, _, hn := st.lookup(h, key) // a Clear ran meanwhile: look again
+		e = hn.e
 	}
 	if e == nil {
 		return value, false
@@ -302,29 +303,29 @@ func (m *Map[K, V]) Load(key K) (value V, ok bool) {
 // "absent" is the answer at that instant. A reader probes again only
 // when a whole Clear happened during its probe: it never waits.
 //
-// It returns key's value and whether key is present, and, in an entry
-// table, its slot and entry, which open takes as a hint; a flat table
-// gives no hint (NoPos, nil): its slots hold no identity that open could
-// check.
-func (st *state[K, V]) lookup(h uint64, key K) (t *table.Table[K, V], pos table.Pos, e *table.Entry[K, V], v V, ok bool) {
+// It returns key's value and whether key is present, and, if key is in an
+// entry table, its table, slot and entry, as a hint that open takes; a
+// flat table gives the zero hint: its slots hold no identity that open
+// could check.
+func (st *state[K, V]) lookup(h uint64, key K) (v V, ok bool, hn hint[K, V]) {
 	for {
 		c := st.clears.Load()
 		if c&1 != 0 {
 			var zero V
-			return nil, table.NoPos, nil, zero, false
+			return zero, false, hint[K, V]{}
 		}
-		t = st.table(h)
+		t := st.table(h)
+		hn = hint[K, V]{}
 		if t.IsFlat() {
-			pos, e = table.NoPos, nil
 			v, ok = t.Flat().Find(h, key)
-		} else if pos, e = t.Lookup(h, key); e != nil {
-			v, ok = e.Value, true
+		} else if pos, e := t.Lookup(h, key); e != nil {
+			v, ok, hn = e.Value, true, hint[K, V]{t: t, pos: pos, e: e}
 		} else {
 			var zero V
 			v, ok = zero, false
 		}
 		if st.clears.Load() == c {
-			return t, pos, e, v, ok
+			return v, ok, hn
 		}
 	}
 }
@@ -357,7 +358,7 @@ func (m *Map[K, V]) swap(fn string, key K, value V) (previous V, loaded bool, er
 	ne := st.entry(key, value) // allocated before the lock
 	var w writer[K, V]
 	defer w.close()
-	st.open(&w, fn, key, h, nil, table.NoPos, nil)
+	st.open(&w, fn, key, h, hint[K, V]{})
 	if w.found() {
 		previous, loaded = w.value(), true
 	}
@@ -375,13 +376,13 @@ func (m *Map[K, V]) swap(fn string, key K, value V) (previous V, loaded bool, er
 func (m *Map[K, V]) LoadOrStore(key K, value V) (actual V, loaded bool) {
 	st := m.state()
 	h := st.hasher.Hash(key)
-	if _, _, _, v, ok := st.lookup(h, key); ok {
+	if v, ok, _ := st.lookup(h, key); ok {
 		return v, true
 	}
 	ne := st.entry(key, value)
 	var w writer[K, V]
 	defer w.close()
-	st.open(&w, "LoadOrStore", key, h, nil, table.NoPos, nil)
+	st.open(&w, "LoadOrStore", key, h, hint[K, V]{})
 	if w.found() {
 		return w.value(), true
 	}
@@ -400,13 +401,13 @@ func (m *Map[K, V]) LoadAndDelete(key K) (value V, loaded bool) {
 		return value, false
 	}
 	h := st.hasher.Hash(key)
-	t, pos, e, _, ok := st.lookup(h, key)
+	_, ok, hn := st.lookup(h, key)
 	if !ok {
 		return value, false
 	}
 	var w writer[K, V]
 	defer w.close()
-	st.open(&w, "LoadAndDelete", key, h, t, pos, e)
+	st.open(&w, "LoadAndDelete", key, h, hn)
 	if !w.found() {
 		return value, false
 	}
@@ -424,15 +425,15 @@ func (m *Map[K, V]) Delete(key K) {
 // holds is the lock-free first step of CompareAndSwap and CompareAndDelete
 // (named by fn): it panics if V is not comparable, and reports whether key
 // holds old now; if not, the operation fails without taking a lock (a
-// failed compare is linearizable at this read). It returns key's hash,
-// table, slot and entry for the locked second step.
-func (st *state[K, V]) holds(fn string, key K, old V) (h uint64, t *table.Table[K, V], pos table.Pos, e *table.Entry[K, V], ok bool) {
+// failed compare is linearizable at this read). It returns key's hash and
+// the lookup's hint for the locked second step.
+func (st *state[K, V]) holds(fn string, key K, old V) (h uint64, hn hint[K, V], ok bool) {
 	if !st.valueComparable {
 		panic(fmt.Sprintf("cmap: %s: value type %v is not comparable", fn, reflect.TypeFor[V]()))
 	}
 	h = st.hasher.Hash(key)
-	t, pos, e, v, found := st.lookup(h, key)
-	return h, t, pos, e, found && any(v) == any(old)
+	v, found, hn := st.lookup(h, key)
+	return h, hn, found && any(v) == any(old)
 }
 
 // CompareAndSwap swaps the old and new values for key if the value stored
@@ -441,14 +442,14 @@ func (st *state[K, V]) holds(fn string, key K, old V) (h uint64, t *table.Table[
 // panics as == does, leaving the map unchanged.
 func (m *Map[K, V]) CompareAndSwap(key K, old, new V) (swapped bool) {
 	st := m.state()
-	h, t, pos, e, maybe := st.holds("CompareAndSwap", key, old)
+	h, hn, maybe := st.holds("CompareAndSwap", key, old)
 	if !maybe {
 		return false
 	}
 	ne := st.entry(key, new)
 	var w writer[K, V]
 	defer w.close()
-	st.open(&w, "CompareAndSwap", key, h, t, pos, e)
+	st.open(&w, "CompareAndSwap", key, h, hn)
 	if !w.found() || any(w.value()) != any(old) {
 		return false
 	}
@@ -460,13 +461,13 @@ func (m *Map[K, V]) CompareAndSwap(key K, old, new V) (swapped bool) {
 // if old is the zero value). It panics if V is not a comparable type.
 func (m *Map[K, V]) CompareAndDelete(key K, old V) (deleted bool) {
 	st := m.state()
-	h, t, pos, e, maybe := st.holds("CompareAndDelete", key, old)
+	h, hn, maybe := st.holds("CompareAndDelete", key, old)
 	if !maybe {
 		return false
 	}
 	var w writer[K, V]
 	defer w.close()
-	st.open(&w, "CompareAndDelete", key, h, t, pos, e)
+	st.open(&w, "CompareAndDelete", key, h, hn)
 	if !w.found() || any(w.value()) != any(old) {
 		return false
 	}
