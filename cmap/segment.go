@@ -71,16 +71,20 @@ func (s *segment[K, V]) replaceLocked(nt *table.Table[K, V], live int) {
 }
 
 // cloneLocked replaces the shared table t by a verbatim copy, keeping the
-// live and dead counts, and returns it. Nothing is hashed. Every entry
+// live and dead counts, and returns it. Nothing is hashed (hasher serves
+// the invariant check of a segmap_invariants build only). Every entry
 // keeps its slot, so the log, if any, stays valid for the copy as it is
 // (it protects the records a snapshot shares itself: see internal/table's
 // Log). The segment lock must be held.
-func (s *segment[K, V]) cloneLocked(t *table.Table[K, V]) *table.Table[K, V] {
+func (s *segment[K, V]) cloneLocked(hasher *table.Hasher[K], t *table.Table[K, V]) *table.Table[K, V] {
 	nt := t.Clone()
 	s.table.Store(nt)
 	s.frozen = false
 	s.pins = 0
 	s.resizes.Add(1)
+	if invariants {
+		s.mustCheckRebuilt(hasher, "copy")
+	}
 	return nt
 }
 
@@ -95,10 +99,16 @@ func (s *segment[K, V]) rebuildLocked(hasher *table.Hasher[K], n int) *table.Tab
 		nt, nl, live := s.table.Load().CopyLog(n, hasher.Hash, s.log)
 		s.replaceLocked(nt, live)
 		s.log = nl
+		if invariants {
+			s.mustCheckRebuilt(hasher, "rebuild")
+		}
 		return nt
 	}
 	nt, live := s.table.Load().Copy(n, hasher.Hash)
 	s.replaceLocked(nt, live)
+	if invariants {
+		s.mustCheckRebuilt(hasher, "rebuild")
+	}
 	return nt
 }
 
@@ -134,7 +144,7 @@ func (s *segment[K, V]) writableLocked(hasher *table.Hasher[K], t *table.Table[K
 		// rehash: ~20× cheaper for a large segment), and keep the log;
 		// otherwise rebuild, bigger if the live entries need it.
 		if live+s.dead+1 <= t.MaxUsed() {
-			return s.cloneLocked(t), false
+			return s.cloneLocked(hasher, t), false
 		}
 		n := t.Groups()
 		if live+1 > t.MaxUsed() {

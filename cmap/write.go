@@ -20,8 +20,10 @@ import (
 //     the table changed, then publish or delete, through the hooks of the
 //     optional features;
 //  4. the counts (live, dead, reservations);
-//  5. close, deferred: release an unused reservation, the lock(s), and
-//     hand an evicted entry to OnEvict.
+//  5. close, deferred: release an unused reservation, check the
+//     segment's invariants (only with the build tag segmap_invariants:
+//     invariants.go), release the lock(s), and hand an evicted entry to
+//     OnEvict.
 //
 // The optional features (insertion order, a bound; extra.go) are attached
 // in this file only: open takes a bounded map's reservation (or every
@@ -186,12 +188,16 @@ func (w *writer[K, V]) close() {
 		return
 	}
 	x := w.st.extra
-	if x == nil { // the whole of close for a map without options
+	if x == nil && !invariants { // the whole of close for a map without options
 		w.st.mus[w.i].Unlock()
 		return
 	}
-	if w.adm == admitReserved {
+	if x != nil && w.adm == admitReserved {
 		x.release()
+	}
+	var err error
+	if invariants {
+		err = w.check() // the locks still held (invariants.go)
 	}
 	if w.held == heldAll {
 		w.st.locks.UnlockAll()
@@ -199,6 +205,9 @@ func (w *writer[K, V]) close() {
 		w.st.mus[w.i].Unlock()
 	}
 	w.held = heldNone
+	if err != nil {
+		panic(fmt.Sprintf("cmap: %s: invariant broken: %v", w.fn, err))
+	}
 	if w.evicted != nil && x.onEvict != nil {
 		x.onEvict(w.evicted.Key, w.evicted.Value)
 	}
@@ -363,6 +372,9 @@ func (st *state[K, V]) deleteRecordLocked(fn string, i int, r table.Record[K, V]
 	w := writer[K, V]{st: st, fn: fn, s: s, i: i, byRecord: true,
 		cur: cursor[K, V]{t: s.table.Load(), pos: r.Pos, e: r.Entry, free: table.NoPos}}
 	w.remove(!keepSize)
+	if invariants {
+		st.mustCheckSegment(fn, i)
+	}
 }
 
 // apply carries out op, the decision of a Compute callback, with value v,
