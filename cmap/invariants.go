@@ -2,6 +2,7 @@ package cmap
 
 import (
 	"fmt"
+	"math/rand/v2"
 
 	"github.com/segmap/segmap/internal/table"
 )
@@ -22,6 +23,16 @@ import (
 // A violation panics, naming it, after the write released its locks.
 // Without the tag, invariants is a false constant and every call is
 // dropped by the compiler.
+//
+// A whole-segment check is O(capacity), so a write checks its segment
+// whole only sometimes (sampled): always if the table has at most
+// checkSlots slots, else with probability checkSlots/capacity, which
+// bounds the mean cost per write at about checkSlots slot checks however
+// large the segment. A violation that stays (a count off by one, a key in
+// the wrong place) is then caught within about capacity/checkSlots writes
+// to its segment. Every write checks its segment's counts against the
+// table's bound (O(1)); rebuilds and copies, O(capacity) themselves,
+// check the whole segment every time.
 //
 // A continuous check hashes keys with the map's hasher, which a user's
 // hasher may make panic (tests do, to check the map survives it); such a
@@ -167,7 +178,7 @@ func (st *state[K, V]) checkExtra() error {
 func (w *writer[K, V]) check() error {
 	st := w.st
 	return guarded(&st.hasher, func(hash func(K) uint64) error {
-		if err := st.checkSegmentLocked(w.i, hash); err != nil {
+		if err := st.checkSegmentSampled(w.i, hash); err != nil {
 			return err
 		}
 		if w.held == heldAll {
@@ -182,11 +193,32 @@ func (w *writer[K, V]) check() error {
 	})
 }
 
+// checkSlots is the capacity up to which a write checks its whole
+// segment every time; above it, a write does with probability
+// checkSlots/capacity.
+const checkSlots = 128
+
+// checkSegmentSampled is the continuous check of segment i, whose lock is
+// held, after a write: the counts within the table's bound, and the whole
+// segment (checkSegmentLocked) if it is small, or if the sample falls on
+// this write.
+func (st *state[K, V]) checkSegmentSampled(i int, hash func(K) uint64) error {
+	s := &st.segs[i]
+	t := s.table.Load()
+	if live := int(s.live.Load()); live < 0 || s.dead < 0 || live+s.dead > t.MaxUsed() {
+		return fmt.Errorf("segment %d: %d live + %d dead, beyond [0, %d]", i, live, s.dead, t.MaxUsed())
+	}
+	if c := t.Capacity(); c > checkSlots && rand.IntN(c) >= checkSlots {
+		return nil
+	}
+	return st.checkSegmentLocked(i, hash)
+}
+
 // mustCheckSegment is the continuous check of segment i after a delete by
 // record, with every lock held by the caller (PopOldest, or an evicting
 // write), which releases them: it panics on a violation.
 func (st *state[K, V]) mustCheckSegment(fn string, i int) {
-	err := guarded(&st.hasher, func(hash func(K) uint64) error { return st.checkSegmentLocked(i, hash) })
+	err := guarded(&st.hasher, func(hash func(K) uint64) error { return st.checkSegmentSampled(i, hash) })
 	if err != nil {
 		panic(fmt.Sprintf("cmap: %s: invariant broken: %v", fn, err))
 	}

@@ -16,7 +16,7 @@ import (
 
 // invariantOps are writes through each entry point of the engine (a
 // write of a key, a delete by record: PopOldest and an eviction) that
-// neither insert nor rebuild on a one-segment map holding keys 0..99 (a
+// neither insert nor rebuild on a one-segment map holding keys 0..19 (a
 // rebuild would recount the segment and hide the corruption), except the
 // evicting Store, whose insert follows its eviction. Call i of op writes
 // key 5+i.
@@ -34,8 +34,8 @@ var invariantOps = []struct {
 		m.Compute(1000+k, func(int, bool) (int, cmap.ComputeOp) { return 0, cmap.CancelOp })
 	}},
 	{"PopOldest", "ordered", []cmap.Option{cmap.WithInsertionOrder()}, func(m *cmap.Map[int, int], _ int) { m.PopOldest() }},
-	{"Store", "evict", []cmap.Option{cmap.WithMaxLen(100, cmap.EvictOldest)}, func(m *cmap.Map[int, int], k int) { m.Store(1000+k, 1) }},
-	{"Store", "reject", []cmap.Option{cmap.WithMaxLen(1000, cmap.RejectNew)}, func(m *cmap.Map[int, int], k int) { m.Store(k, 50) }},
+	{"Store", "evict", []cmap.Option{cmap.WithMaxLen(20, cmap.EvictOldest)}, func(m *cmap.Map[int, int], k int) { m.Store(1000+k, 1) }},
+	{"Store", "reject", []cmap.Option{cmap.WithMaxLen(40, cmap.RejectNew)}, func(m *cmap.Map[int, int], k int) { m.Store(k, 50) }},
 }
 
 func TestInvariantsCatchCorruptedSegment(t *testing.T) {
@@ -48,8 +48,13 @@ func TestInvariantsCatchCorruptedSegment(t *testing.T) {
 				if got := m.Stats().Layout; len(tc.opts) == 0 && got != layout {
 					t.Fatalf("layout %q, want %q", got, layout)
 				}
-				for k := range 100 {
+				for k := range 20 {
 					m.Store(k, k)
+				}
+				// At most 16 groups (128 slots): every write checks the
+				// whole segment (invariants.go: checkSlots), no sample.
+				if g := m.TableGroups()[0]; g > 16 {
+					t.Fatalf("%d groups for 20 keys, want at most 16", g)
 				}
 				check(t, m)
 				tc.op(m, 5) // the write itself is sound
