@@ -11,6 +11,9 @@ func TestAllocs(t *testing.T) {
 	if testing.CoverMode() != "" {
 		t.Skip("coverage instrumentation allocates")
 	}
+	if cmap.Invariants {
+		t.Skip("the invariant checks of -tags segmap_invariants allocate")
+	}
 	m := cmap.New[uint64, uint64](cmap.WithCapacity(2000)) // flat
 	for k := range uint64(1000) {
 		m.Store(k, k)

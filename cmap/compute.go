@@ -1,10 +1,6 @@
 package cmap
 
-import (
-	"fmt"
-
-	"github.com/segmap/segmap/internal/table"
-)
+import "fmt"
 
 // ComputeOp tells [Map.Compute] what to do with the key. The zero value is
 // CancelOp, and the numbering is xsync v4's.
@@ -86,7 +82,7 @@ func (m *Map[K, V]) Compute(key K, f func(old V, loaded bool) (newValue V, op Co
 	h := st.hasher.Hash(key)
 	var w writer[K, V]
 	defer w.close()
-	st.open(&w, "Compute", key, h, nil, table.NoPos, nil)
+	st.open(&w, "Compute", key, h, hint[K, V]{})
 	var old V
 	if w.found() {
 		old = w.value()
@@ -168,7 +164,7 @@ func (m *Map[K, V]) LoadOrTryCompute(key K, f func() (V, error)) (value V, loade
 func (m *Map[K, V]) loadOrCompute(fn string, key K, f func() (V, error), try bool) (value V, loaded bool, err error) {
 	st := m.state()
 	h := st.hasher.Hash(key)
-	if _, _, _, v, ok := st.lookup(h, key); ok {
+	if v, ok, _ := st.lookup(h, key); ok {
 		return v, true, nil
 	}
 	return st.loadOrComputeSlow(fn, key, h, f, try)

@@ -111,14 +111,14 @@ func (st *state[K, V]) selectSegment(i int, del func(K, V) bool, entries *[]*tab
 // nothing is locked (the failed delete is linearizable at that lookup).
 func (st *state[K, V]) deleteEntry(e *table.Entry[K, V]) bool {
 	h := st.hasher.Hash(e.Key)
-	t, pos, cur, _, _ := st.lookup(h, e.Key)
-	if cur != e {
+	_, _, hn := st.lookup(h, e.Key)
+	if hn.e != e {
 		return false
 	}
 	var w writer[K, V]
 	defer w.close()
-	st.open(&w, "DeleteFunc", e.Key, h, t, pos, cur)
-	if !w.found() || w.e != e {
+	st.open(&w, "DeleteFunc", e.Key, h, hn)
+	if !w.found() || w.cur.e != e {
 		return false
 	}
 	w.del()
@@ -130,12 +130,12 @@ func (st *state[K, V]) deleteEntry(e *table.Entry[K, V]) bool {
 // lock-free lookup finds another value or none.
 func (st *state[K, V]) deleteFlat(p *flatPair[K, V], eq func(a, b *V) bool) bool {
 	h := st.hasher.Hash(p.key)
-	if _, _, _, v, ok := st.lookup(h, p.key); !ok || !eq(&v, &p.value) {
+	if v, ok, _ := st.lookup(h, p.key); !ok || !eq(&v, &p.value) {
 		return false
 	}
 	var w writer[K, V]
 	defer w.close()
-	st.open(&w, "DeleteFunc", p.key, h, nil, table.NoPos, nil)
+	st.open(&w, "DeleteFunc", p.key, h, hint[K, V]{})
 	if !w.found() {
 		return false
 	}

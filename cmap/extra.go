@@ -149,33 +149,19 @@ func (x *extra[K, V]) errFull(fn string) error {
 	return fmt.Errorf("%w: %s of a new key beyond WithMaxLen(%d, RejectNew)", ErrFull, fn, x.maxLen)
 }
 
-// admit is the bound's step of opening a write of an absent key (the
-// writer holds its segment's lock): it takes a reservation for inserting
-// the key. If the map is full, it starts again with every segment lock
-// held, where the count of entries is exact: if key is still absent and
-// the map still full, w.full is set, and an insert must evict or fail.
-func (x *extra[K, V]) admit(w *writer[K, V]) {
+// admit is the bound's decision on a write of an absent key, taken with
+// a segment lock held: admitNone if the map is unbounded, admitReserved
+// if it took a reservation for inserting the key, admitFull if the map
+// holds its maximum (exact only if every lock is held). The writer acts on
+// it (write.go's admit).
+func (x *extra[K, V]) admit() admission {
 	if x.maxLen == 0 {
-		return
+		return admitNone
 	}
 	if x.reserve() {
-		w.reserved = true
-		return
+		return admitReserved
 	}
-	// Every lock, in the global order: drop the segment's first.
-	w.st.mus[w.i].Unlock()
-	w.locked = false
-	w.st.lockAll()
-	w.locked, w.all = true, true
-	w.t = w.s.table.Load()
-	w.locate()
-	switch {
-	case w.found():
-	case x.reserve():
-		w.reserved = true
-	default:
-		w.full = true // exactly maxLen entries, at this instant
-	}
+	return admitFull
 }
 
 // publishedLocked records in segment s's log that ne was published in

@@ -3,8 +3,6 @@ package cmap
 import (
 	"sync"
 	"sync/atomic"
-
-	"github.com/segmap/segmap/internal/table"
 )
 
 // Calls in flight. LoadOrCompute and LoadOrTryCompute run their f under no
@@ -150,7 +148,7 @@ func (st *state[K, V]) join(i int, key K, h uint64) (c *call[V], lead bool, v V,
 	defer st.mus[i].Unlock()
 	// Under the lock no writer of the segment runs and no Clear either
 	// (it holds every lock), so this look is exact.
-	if _, _, _, v, ok = st.lookup(h, key); ok {
+	if v, ok, _ = st.lookup(h, key); ok {
 		return nil, false, v, true
 	}
 	if key != key { // NaN: never found, never shared
@@ -217,7 +215,7 @@ func (st *state[K, V]) lead(fn string, i int, key K, h uint64, c *call[V], f fun
 func (st *state[K, V]) insertComputed(fn string, key K, h uint64, v V, c *call[V]) (value V, loaded bool, err error) {
 	var w writer[K, V]
 	defer w.close()
-	st.open(&w, fn, key, h, nil, table.NoPos, nil)
+	st.open(&w, fn, key, h, hint[K, V]{})
 	switch {
 	case w.found():
 		value, loaded = w.value(), true

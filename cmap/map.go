@@ -327,24 +327,24 @@ func (st *state[K, V]) get(h uint64, key K) (value V, ok bool) {
 }
 
 // lookup is the lock-free lookup of the read paths that may go on to
-// write, for key hashed h: key's table, and whether key is present and its
-// value, and, in an entry table, its slot and entry, which open takes as a
-// hint; a flat table gives no hint (NoPos, nil): its slots hold no
-// identity that open could check.
+// write, for key hashed h: whether key is present and its value, and, in
+// an entry table, its table, slot and entry, as a hint that open takes; a
+// flat table gives the zero hint: its slots hold no identity that open
+// could check.
 //
 // It reads one table, of one readers' array: a Clear that runs meanwhile
 // replaces the whole array at one instant, so the answer is that of the
 // map before or after that instant, never of a map cleared in part.
-func (st *state[K, V]) lookup(h uint64, key K) (t *table.Table[K, V], pos table.Pos, e *table.Entry[K, V], v V, ok bool) {
-	t = st.table(h)
+func (st *state[K, V]) lookup(h uint64, key K) (v V, ok bool, hn hint[K, V]) {
+	t := st.table(h)
 	if t.IsFlat() {
 		v, ok = t.Flat().Find(h, key)
-		return t, table.NoPos, nil, v, ok
+		return v, ok, hint[K, V]{}
 	}
-	if pos, e = t.Lookup(h, key); e != nil {
-		return t, pos, e, e.Value, true
+	if pos, e := t.Lookup(h, key); e != nil {
+		return e.Value, true, hint[K, V]{t: t, pos: pos, e: e}
 	}
-	return t, pos, nil, v, false
+	return v, false, hint[K, V]{}
 }
 
 // Store sets the value for key. On a map bounded by [WithMaxLen], storing
@@ -375,7 +375,7 @@ func (m *Map[K, V]) swap(fn string, key K, value V) (previous V, loaded bool, er
 	ne := st.entry(key, value) // allocated before the lock
 	var w writer[K, V]
 	defer w.close()
-	st.open(&w, fn, key, h, nil, table.NoPos, nil)
+	st.open(&w, fn, key, h, hint[K, V]{})
 	if w.found() {
 		previous, loaded = w.value(), true
 	}
@@ -399,7 +399,7 @@ func (m *Map[K, V]) LoadOrStore(key K, value V) (actual V, loaded bool) {
 	ne := st.entry(key, value)
 	var w writer[K, V]
 	defer w.close()
-	st.open(&w, "LoadOrStore", key, h, nil, table.NoPos, nil)
+	st.open(&w, "LoadOrStore", key, h, hint[K, V]{})
 	if w.found() {
 		return w.value(), true
 	}
@@ -418,13 +418,13 @@ func (m *Map[K, V]) LoadAndDelete(key K) (value V, loaded bool) {
 		return value, false
 	}
 	h := st.hasher.Hash(key)
-	t, pos, e, _, ok := st.lookup(h, key)
+	_, ok, hn := st.lookup(h, key)
 	if !ok {
 		return value, false
 	}
 	var w writer[K, V]
 	defer w.close()
-	st.open(&w, "LoadAndDelete", key, h, t, pos, e)
+	st.open(&w, "LoadAndDelete", key, h, hn)
 	if !w.found() {
 		return value, false
 	}
@@ -442,15 +442,15 @@ func (m *Map[K, V]) Delete(key K) {
 // holds is the lock-free first step of CompareAndSwap and CompareAndDelete
 // (named by fn): it panics if V is not comparable, and reports whether key
 // holds old now; if not, the operation fails without taking a lock (a
-// failed compare is linearizable at this read). It returns key's hash,
-// table, slot and entry for the locked second step.
-func (st *state[K, V]) holds(fn string, key K, old V) (h uint64, t *table.Table[K, V], pos table.Pos, e *table.Entry[K, V], ok bool) {
+// failed compare is linearizable at this read). It returns key's hash and
+// the lookup's hint for the locked second step.
+func (st *state[K, V]) holds(fn string, key K, old V) (h uint64, hn hint[K, V], ok bool) {
 	if !st.valueComparable {
 		panic(fmt.Sprintf("cmap: %s: value type %v is not comparable", fn, reflect.TypeFor[V]()))
 	}
 	h = st.hasher.Hash(key)
-	t, pos, e, v, found := st.lookup(h, key)
-	return h, t, pos, e, found && any(v) == any(old)
+	v, found, hn := st.lookup(h, key)
+	return h, hn, found && any(v) == any(old)
 }
 
 // CompareAndSwap swaps the old and new values for key if the value stored
@@ -459,14 +459,14 @@ func (st *state[K, V]) holds(fn string, key K, old V) (h uint64, t *table.Table[
 // panics as == does, leaving the map unchanged.
 func (m *Map[K, V]) CompareAndSwap(key K, old, new V) (swapped bool) {
 	st := m.state()
-	h, t, pos, e, maybe := st.holds("CompareAndSwap", key, old)
+	h, hn, maybe := st.holds("CompareAndSwap", key, old)
 	if !maybe {
 		return false
 	}
 	ne := st.entry(key, new)
 	var w writer[K, V]
 	defer w.close()
-	st.open(&w, "CompareAndSwap", key, h, t, pos, e)
+	st.open(&w, "CompareAndSwap", key, h, hn)
 	if !w.found() || any(w.value()) != any(old) {
 		return false
 	}
@@ -478,13 +478,13 @@ func (m *Map[K, V]) CompareAndSwap(key K, old, new V) (swapped bool) {
 // if old is the zero value). It panics if V is not a comparable type.
 func (m *Map[K, V]) CompareAndDelete(key K, old V) (deleted bool) {
 	st := m.state()
-	h, t, pos, e, maybe := st.holds("CompareAndDelete", key, old)
+	h, hn, maybe := st.holds("CompareAndDelete", key, old)
 	if !maybe {
 		return false
 	}
 	var w writer[K, V]
 	defer w.close()
-	st.open(&w, "CompareAndDelete", key, h, t, pos, e)
+	st.open(&w, "CompareAndDelete", key, h, hn)
 	if !w.found() || any(w.value()) != any(old) {
 		return false
 	}

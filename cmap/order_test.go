@@ -482,6 +482,9 @@ func TestOrderedAllocs(t *testing.T) {
 	if testing.CoverMode() != "" {
 		t.Skip("coverage instrumentation allocates")
 	}
+	if cmap.Invariants {
+		t.Skip("the invariant checks of -tags segmap_invariants allocate")
+	}
 	m := cmap.New[int, int](cmap.WithInsertionOrder())
 	for i := range 1000 {
 		m.Store(i, i)

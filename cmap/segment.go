@@ -90,16 +90,20 @@ func (s *segment[K, V]) replaceLocked(nt *table.Table[K, V], live int) {
 }
 
 // cloneLocked replaces the shared table t by a verbatim copy, keeping the
-// live and dead counts, and returns it. Nothing is hashed. Every entry
+// live and dead counts, and returns it. Nothing is hashed (hasher serves
+// the invariant check of a segmap_invariants build only). Every entry
 // keeps its slot, so the log, if any, stays valid for the copy as it is
 // (it protects the records a snapshot shares itself: see internal/table's
 // Log). The segment lock must be held.
-func (s *segment[K, V]) cloneLocked(t *table.Table[K, V]) *table.Table[K, V] {
+func (s *segment[K, V]) cloneLocked(hasher *table.Hasher[K], t *table.Table[K, V]) *table.Table[K, V] {
 	nt := t.Clone()
 	s.table.Store(nt)
 	s.frozen = false
 	s.pins = 0
 	s.resizes.Add(1)
+	if invariants {
+		s.mustCheckRebuilt(hasher, "copy")
+	}
 	return nt
 }
 
@@ -115,11 +119,17 @@ func (s *segment[K, V]) rebuildLocked(hasher *table.Hasher[K], n int) *table.Tab
 		s.replaceLocked(nt, live)
 		s.resizes.Add(1)
 		s.log = nl
+		if invariants {
+			s.mustCheckRebuilt(hasher, "rebuild")
+		}
 		return nt
 	}
 	nt, live := s.table.Load().Copy(n, hasher.Hash)
 	s.replaceLocked(nt, live)
 	s.resizes.Add(1)
+	if invariants {
+		s.mustCheckRebuilt(hasher, "rebuild")
+	}
 	return nt
 }
 
@@ -156,7 +166,7 @@ func (s *segment[K, V]) writableLocked(hasher *table.Hasher[K], t *table.Table[K
 		// map, BenchmarkCloneOrCopy in internal/table), and keep the log;
 		// otherwise rebuild, bigger if the live entries need it.
 		if live+s.dead+1 <= t.MaxUsed() {
-			return s.cloneLocked(t), false
+			return s.cloneLocked(hasher, t), false
 		}
 		n := t.Groups()
 		if live+1 > t.MaxUsed() {

@@ -20,20 +20,27 @@ import (
 //     the table changed, then publish or delete, through the hooks of the
 //     optional features;
 //  4. the counts (live, dead, reservations);
-//  5. close, deferred: release an unused reservation, the lock(s), and
-//     hand an evicted entry to OnEvict.
+//  5. close, deferred: release an unused reservation, check the
+//     segment's invariants (only with the build tag segmap_invariants:
+//     invariants.go), release the lock(s), and hand an evicted entry to
+//     OnEvict.
 //
 // The optional features (insertion order, a bound; extra.go) are attached
 // in this file only: open takes a bounded map's reservation (or every
-// lock, if the map is full), publish goes through the publication lock and
-// the log, and del releases the reservation and compacts the log. A write
-// method cannot forget them, since it has no other way to change a table.
-// No write has a specialised path of its own (Store is Swap through the
-// engine): the map's one hand-specialised path is Load's, in map.go.
+// lock, if the map is full: extra.go decides, admit here takes the locks),
+// publish goes through the publication lock and the log, and del releases
+// the reservation and compacts the log. A write method cannot forget them,
+// since it has no other way to change a table. Every lock a write holds
+// is taken and released in this file. The engine has two entry points:
+// open, for a write of a key, and deleteRecordLocked, for a delete of a
+// log record's entry (PopOldest, evictions), which shares del's
+// steps. No write has a specialised path of its own (Store is Swap
+// through the engine): the map's one hand-specialised path is Load's, in
+// map.go.
 //
 // Both table layouts (internal/table: entries, or flat keys and values)
 // go through the same steps; the engine branches on the layout only where
-// it locates a key (open, locate) and where it publishes (put). A flat
+// it locates a key (locateKey) and where it publishes (put). A flat
 // map's write allocates nothing: put gets the value itself, and ne is nil.
 //
 // Strong guarantee: everything that can panic (the user's f, hashing
@@ -42,7 +49,10 @@ import (
 // rebuild first (the rebuilt table has the same entries), and an evicting
 // insert makes the key's segment writable before it evicts.
 
-// writer is one write in progress, on the stack of the write method.
+// writer is one write in progress, on the stack of the write method. Its
+// state is named in four parts: the cursor (where the write stands in the
+// table), the locks it holds, where it stands with the bound (admission),
+// and its target (a key, or a record's entry).
 type writer[K comparable, V any] struct {
 	st  *state[K, V]
 	fn  string // the method, for panics
@@ -50,57 +60,124 @@ type writer[K comparable, V any] struct {
 	i   int // s == &st.segs[i]
 	h   uint64
 	key K
-	// t is s's current table; pos is key's slot in it (NoPos if absent),
-	// e its entry in an entry table (nil if absent, and always in a flat
-	// table), and free and freeEmpty where key would go (see
-	// table.Locate).
-	t         *table.Table[K, V]
-	pos       table.Pos
-	e         *table.Entry[K, V]
-	free      table.Pos
-	freeEmpty bool
-	// keepSize: del does not shrink the table (an eviction from the
-	// segment that the evicting insert is about to refill).
-	keepSize bool
-	// byEntry: the write targets entry e itself, not key (PopOldest and
-	// evictions, which also reach keys that no lookup finds, such as NaN);
-	// after a rebuild, e's slot is found through the log.
-	byEntry bool
-	// all: every segment lock is held (a full bounded map), not s's alone.
-	all bool
-	// locked: a lock is held (i's, or all of them if all).
-	locked bool
-	// reserved: holds a reservation of a bounded map for inserting key.
-	reserved bool
-	// full: key is absent and the bounded map holds its maximum with every
-	// lock held: an insert must evict (EvictOldest) or fail (RejectNew).
-	full bool
+	cur cursor[K, V]
+	// byRecord: the write targets the entry cur.e itself, not key
+	// (deleteRecordLocked: PopOldest and evictions, which also reach keys
+	// that no lookup finds, such as NaN); after a rebuild, its slot is
+	// found through the log.
+	byRecord bool
+	// held: the locks the write holds, which close releases. Changed in
+	// this file only.
+	held held
+	// adm: where an insert of key stands with a bounded map's bound.
+	adm admission
 	// evicted is the entry an insert evicted, for OnEvict after close.
 	evicted *table.Entry[K, V]
 }
 
+// cursor is where a write stands in its segment's current table.
+type cursor[K comparable, V any] struct {
+	// t is the segment's current table; re-read after every rebuild.
+	t *table.Table[K, V]
+	// pos is the target's slot in t, NoPos if absent.
+	pos table.Pos
+	// e is the target's entry in an entry table: nil if absent, and always
+	// nil in a flat table.
+	e *table.Entry[K, V]
+	// free is where key would go if absent, and freeEmpty whether that
+	// slot is EMPTY rather than a tombstone (see table.Locate). NoPos when
+	// the cursor was taken from a hint (key present).
+	free      table.Pos
+	freeEmpty bool
+}
+
+// held is which segment locks a write holds.
+type held uint8
+
+const (
+	// heldNone: no lock (before open, after close; and a delete by record,
+	// whose caller holds and releases every lock).
+	heldNone held = iota
+	// heldSegment: the lock of the write's segment, st.mus[i].
+	heldSegment
+	// heldAll: every segment lock (a full bounded map: see admit).
+	heldAll
+)
+
+// admission is where a write of key stands with a bounded map's bound
+// (WithMaxLen).
+type admission uint8
+
+const (
+	// admitNone: the write holds no reservation, and an insert needs none
+	// of its own: the map is unbounded, key is present, or an insert
+	// already turned the reservation into its entry.
+	admitNone admission = iota
+	// admitReserved: the write holds a reservation for inserting key,
+	// which close gives back unless an insert uses it.
+	admitReserved
+	// admitFull: key is absent and the map holds its maximum. Exact once
+	// every lock is held (held == heldAll), as admit ensures: an insert
+	// must then evict (EvictOldest) or fail (RejectNew). Returned by
+	// extra.admit with one lock held, where it means only "looks full".
+	admitFull
+)
+
+// hint is what a lock-free lookup found, for open to take as is if the
+// table has not changed: key's entry e, at slot pos of table t. The zero
+// hint (e nil) is none: key was absent, or the table is flat, whose slots
+// hold no identity that open could check.
+type hint[K comparable, V any] struct {
+	t   *table.Table[K, V]
+	pos table.Pos
+	e   *table.Entry[K, V]
+}
+
 // open starts a write of key, hashed h: it locks key's segment and
-// locates key. If hint is not NoPos, a lock-free Lookup found key's entry
-// e at hint in table t before the lock was taken; if the table is still t
-// and the slot still holds e, that position is taken as is (one probe per
-// LoadAndDelete, CompareAndSwap and CompareAndDelete). On a bounded map
-// where key is absent, it takes a reservation, or, if the map is full,
-// every segment lock (see extra.admit). The caller must defer w.close()
-// before calling open.
-func (st *state[K, V]) open(w *writer[K, V], fn string, key K, h uint64, t *table.Table[K, V], hint table.Pos, e *table.Entry[K, V]) {
+// locates key. If hn is not the zero hint, a lock-free lookup found key's
+// entry hn.e at hn.pos in table hn.t before the lock was taken; if the
+// table is still hn.t and the slot still holds hn.e, that position is
+// taken as is (one probe per LoadAndDelete, CompareAndSwap and
+// CompareAndDelete). On a bounded map where key is absent, it takes a
+// reservation, or, if the map is full, every segment lock (admit). The
+// caller must defer w.close() before calling open.
+func (st *state[K, V]) open(w *writer[K, V], fn string, key K, h uint64, hn hint[K, V]) {
 	w.st, w.fn, w.key, w.h = st, fn, key, h
 	w.s, w.i = st.seg(h)
 	st.mus[w.i].Lock()
-	w.locked = true
-	if w.t = w.s.table.Load(); hint != table.NoPos && w.t == t && t.At(hint) == e {
-		w.pos, w.e, w.free = hint, e, table.NoPos
-	} else if st.flat {
-		w.pos, _, w.free, w.freeEmpty = w.t.Flat().Locate(h, key)
+	w.held = heldSegment
+	if w.cur.t = w.s.table.Load(); hn.e != nil && w.cur.t == hn.t && hn.t.At(hn.pos) == hn.e {
+		w.cur.pos, w.cur.e, w.cur.free = hn.pos, hn.e, table.NoPos
 	} else {
-		w.pos, w.e, w.free, w.freeEmpty = w.t.Locate(h, key)
+		w.locateKey()
 	}
-	if w.pos == table.NoPos && st.extra != nil {
-		st.extra.admit(w)
+	if w.cur.pos == table.NoPos && st.extra != nil {
+		w.admit()
+	}
+}
+
+// admit is the bound's step of opening a write of an absent key, with the
+// segment's lock held: extra.admit decides. If the map looks full, the
+// write starts again with every segment lock held, where the count of
+// entries is exact: if key is still absent and the map still full, the
+// write is admitFull, and an insert must evict or fail.
+func (w *writer[K, V]) admit() {
+	x := w.st.extra
+	if w.adm = x.admit(); w.adm != admitFull {
+		return
+	}
+	// Every lock, taken by lockAll, which waits holding none: drop the
+	// segment's first.
+	w.st.mus[w.i].Unlock()
+	w.held = heldNone
+	w.st.lockAll()
+	w.held = heldAll
+	w.cur.t = w.s.table.Load()
+	w.locateKey()
+	if w.found() {
+		w.adm = admitNone
+	} else {
+		w.adm = x.admit() // admitFull: exactly maxLen entries, at this instant
 	}
 }
 
@@ -108,82 +185,99 @@ func (st *state[K, V]) open(w *writer[K, V], fn string, key K, h uint64, t *tabl
 // (the caller did not insert, or panicked), releases the locks, and then,
 // with no lock held, hands an evicted entry to the OnEvict function.
 func (w *writer[K, V]) close() {
-	if !w.locked {
+	if w.held == heldNone {
 		return
 	}
-	if w.st.extra == nil { // the whole of close for a map without options
+	x := w.st.extra
+	if x == nil && !invariants { // the whole of close for a map without options
 		w.st.mus[w.i].Unlock()
 		return
 	}
-	if w.reserved {
-		w.st.extra.release()
+	if x != nil && w.adm == admitReserved {
+		x.release()
 	}
-	if w.all {
-		w.st.locks.UnlockAll()
+	var err error
+	if invariants {
+		err = w.check() // the locks still held (invariants.go)
+	}
+	if w.held == heldAll {
+		w.st.unlockAll()
 	} else {
 		w.st.mus[w.i].Unlock()
 	}
-	w.locked = false
-	if w.evicted != nil && w.st.extra.onEvict != nil {
-		w.st.extra.onEvict(w.evicted.Key, w.evicted.Value)
+	w.held = heldNone
+	if err != nil {
+		panic(fmt.Sprintf("cmap: %s: invariant broken: %v", w.fn, err))
+	}
+	if w.evicted != nil && x.onEvict != nil {
+		x.onEvict(w.evicted.Key, w.evicted.Value)
 	}
 }
 
-// locate finds key (or, byEntry, entry e) in the current table w.t.
+// locateKey finds key in the current table cur.t: the one dispatch on the
+// layout of the engine's lookups.
+func (w *writer[K, V]) locateKey() {
+	c := &w.cur
+	if w.st.flat {
+		c.pos, _, c.free, c.freeEmpty = c.t.Flat().Locate(w.h, w.key)
+	} else {
+		c.pos, c.e, c.free, c.freeEmpty = c.t.Locate(w.h, w.key)
+	}
+}
+
+// locate finds the write's target again in the current table cur.t,
+// after a rebuild moved the entries: key, or, byRecord, the entry cur.e.
 func (w *writer[K, V]) locate() {
-	switch {
-	case w.byEntry:
-		w.pos = w.s.log.PosOf(w.t, w.e)
-	case w.st.flat:
-		w.pos, _, w.free, w.freeEmpty = w.t.Flat().Locate(w.h, w.key)
-	default:
-		w.pos, w.e, w.free, w.freeEmpty = w.t.Locate(w.h, w.key)
+	if w.byRecord {
+		w.cur.pos = w.s.log.PosOf(w.cur.t, w.cur.e)
+		return
 	}
+	w.locateKey()
 }
 
-// found reports whether key is present (at w.pos in w.t).
-func (w *writer[K, V]) found() bool { return w.pos != table.NoPos }
+// found reports whether key is present (at cur.pos in cur.t).
+func (w *writer[K, V]) found() bool { return w.cur.pos != table.NoPos }
 
 // value returns key's value; key must be present.
 func (w *writer[K, V]) value() V {
-	if w.e != nil {
-		return w.e.Value
+	if w.cur.e != nil {
+		return w.cur.e.Value
 	}
-	return w.t.ValueAt(w.pos)
+	return w.cur.t.ValueAt(w.cur.pos)
 }
 
-// writable makes w.t safe to change for an insert (insertEmpty: into an
+// writable makes cur.t safe to change for an insert (insertEmpty: into an
 // EMPTY slot) or a replace or delete, re-locating if the table moved.
 func (w *writer[K, V]) writable(insertEmpty bool) {
-	if nt, moved := w.s.writableLocked(&w.st.hasher, w.t, insertEmpty); moved {
-		w.t = nt
+	nt, moved := w.s.writableLocked(&w.st.hasher, w.cur.t, insertEmpty)
+	w.cur.t = nt
+	if moved {
 		w.locate()
-	} else {
-		w.t = nt
 	}
 }
 
 // put publishes v for key, in place of key's value or as a new key: in an
 // entry table as the entry ne (whose key is w.key and value v; nil in a
-// flat table, which stores v itself). On a full bounded map an insert first evicts the oldest
-// entry (EvictOldest), after making key's segment writable, so that a
-// rebuild that panics leaves everything as it was; or it returns the
-// ErrFull error, changing nothing (RejectNew).
+// flat table, which stores v itself). On a full bounded map an insert
+// first evicts the oldest entry (EvictOldest), after making key's segment
+// writable, so that a rebuild that panics leaves everything as it was; or
+// it returns the ErrFull error, changing nothing (RejectNew).
 func (w *writer[K, V]) put(v V, ne *table.Entry[K, V]) error {
 	x := w.st.extra
-	insert := w.pos == table.NoPos
-	if insert && w.full && x.policy == RejectNew {
+	c := &w.cur
+	insert := c.pos == table.NoPos
+	if insert && w.adm == admitFull && x.policy == RejectNew {
 		return x.errFull(w.fn)
 	}
-	if s := w.s; s.sharedLocked() || insert && w.freeEmpty && int(s.live.Load())+s.dead+1 > w.t.MaxUsed() {
-		w.writable(insert && w.freeEmpty) // checked here first: the call is rare
+	if s := w.s; s.sharedLocked() || insert && c.freeEmpty && int(s.live.Load())+s.dead+1 > c.t.MaxUsed() {
+		w.writable(insert && c.freeEmpty) // checked here first: the call is rare
 	}
-	if insert && w.full {
+	if insert && w.adm == admitFull {
 		w.evictFor()
 	}
-	p := w.pos
+	p := c.pos
 	if insert {
-		p = w.free
+		p = c.free
 	}
 	var seq uint64
 	ordered := x != nil && x.ordered
@@ -192,56 +286,60 @@ func (w *writer[K, V]) put(v V, ne *table.Entry[K, V]) error {
 	}
 	switch {
 	case ne == nil && insert:
-		w.t.Flat().Insert(p, w.h, w.key, v)
+		c.t.Flat().Insert(p, w.h, w.key, v)
 	case ne == nil:
-		p = w.t.Flat().Replace(p, w.key, v) // the key may move within its group
+		p = c.t.Flat().Replace(p, w.key, v) // the key may move within its group
 	case insert:
-		w.t.Insert(p, w.h, ne)
+		c.t.Insert(p, w.h, ne)
 	default:
-		w.t.Replace(p, ne)
+		c.t.Replace(p, ne)
 	}
 	if ordered {
 		x.unlockSeq(seq)
 	}
 	if insert {
-		if !w.freeEmpty {
+		if !c.freeEmpty {
 			w.s.dead--
 		}
 		w.s.live.Add(1)
-		w.reserved = false // the entry holds it now
+		w.adm = admitNone // the entry holds the reservation now
 	}
 	if ordered {
 		x.publishedLocked(w.s, seq, p, ne) // after the count: compaction checks it
 	}
-	w.pos, w.e = p, ne
+	c.pos, c.e = p, ne
 	return nil
 }
 
-// del deletes key's entry (key must be present). If the delete
-// leaves the table sparse, the smaller table is built first and the entry
-// deleted from it, so that a rebuild that panics changes nothing.
-func (w *writer[K, V]) del() {
+// del deletes key's entry (key must be present).
+func (w *writer[K, V]) del() { w.remove(true) }
+
+// remove deletes the target's entry (present at cur.pos). If shrink is set
+// and the delete leaves the table sparse, the smaller table is built first
+// and the entry deleted from it, so that a rebuild that panics changes
+// nothing.
+func (w *writer[K, V]) remove(shrink bool) {
 	s := w.s
 	// The shrink test is checked here first, since the call is rare; live
 	// is the count after the delete.
 	live := int(s.live.Load()) - 1
-	if live < w.t.Capacity()/8 && !w.keepSize {
-		if n := s.shrinkGroups(w.t, live); n != 0 {
-			w.t = s.rebuildLocked(&w.st.hasher, n) // before the delete: see the file comment
+	if live < w.cur.t.Capacity()/8 && shrink {
+		if n := s.shrinkGroups(w.cur.t, live); n != 0 {
+			w.cur.t = s.rebuildLocked(&w.st.hasher, n) // before the delete: see the file comment
 			w.locate()
 		}
 	}
 	if s.sharedLocked() {
 		w.writable(false)
 	}
-	if w.t.Delete(w.pos) {
+	if w.cur.t.Delete(w.cur.pos) {
 		s.dead++
 	}
 	s.live.Add(-1)
 	if x := w.st.extra; x != nil {
 		x.deletedLocked(s)
 	}
-	w.pos, w.e = table.NoPos, nil
+	w.cur.pos, w.cur.e = table.NoPos, nil
 }
 
 // evictFor makes room for w's insert into a full EvictOldest map: it
@@ -261,18 +359,23 @@ func (w *writer[K, V]) evictFor() {
 	if !w.st.extra.reserve() {
 		panic("cmap: internal error: no reservation after an eviction")
 	}
-	w.reserved, w.full = true, false
+	w.adm = admitReserved
 }
 
-// deleteRecordLocked deletes the entry of record r, valid in segment i's
-// table (PopOldest, evictions). It deletes by slot, not by key, which also
-// removes keys that no lookup finds (NaN). keepSize: do not shrink the
-// table. Every segment lock must be held.
+// deleteRecordLocked is the engine's entry point for a delete by record:
+// it deletes the entry of record r, valid in segment i's table (PopOldest,
+// evictions). It deletes by slot, not by key, which also removes keys that
+// no lookup finds (NaN). keepSize: do not shrink the table (an eviction
+// from the segment that the evicting insert is about to refill). Every
+// segment lock must be held, by the caller, which releases them.
 func (st *state[K, V]) deleteRecordLocked(fn string, i int, r table.Record[K, V], keepSize bool) {
 	s := &st.segs[i]
-	v := writer[K, V]{st: st, fn: fn, s: s, i: i, t: s.table.Load(), pos: r.Pos, e: r.Entry,
-		byEntry: true, keepSize: keepSize}
-	v.del()
+	w := writer[K, V]{st: st, fn: fn, s: s, i: i, byRecord: true,
+		cur: cursor[K, V]{t: s.table.Load(), pos: r.Pos, e: r.Entry, free: table.NoPos}}
+	w.remove(!keepSize)
+	if invariants {
+		st.mustCheckSegment(fn, i)
+	}
 }
 
 // apply carries out op, the decision of a Compute callback, with value v,
