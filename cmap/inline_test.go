@@ -12,11 +12,6 @@ import (
 // goCommand returns the path of the go command, or skips the test.
 func goCommand(t *testing.T) string {
 	t.Helper()
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); runtime.GOROOT() != "" {
-		if _, err := exec.LookPath(p); err == nil {
-			return p
-		}
-	}
 	p, err := exec.LookPath("go")
 	if err != nil {
 		t.Skipf("the go command is unavailable, so the generated code cannot be checked: %v", err)
