@@ -1,6 +1,8 @@
 package cmap_test
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/segmap/segmap/cmap"
@@ -57,5 +59,105 @@ func TestClearAtomicForReaders(t *testing.T) {
 	m.Store(k1, 3) // no lock left held, and the map works on
 	if v, ok := m.Load(k1); !ok || v != 3 {
 		t.Fatalf("Load(k1) after Clear and Store = %v, %v", v, ok)
+	}
+}
+
+func TestClear(t *testing.T) {
+	m := cmap.New[int, string](cmap.WithCapacity(100))
+	for i := range 1000 {
+		m.Store(i, fmt.Sprint(i))
+	}
+	m.Clear()
+	if m.Len() != 0 {
+		t.Fatalf("Len = %d after Clear", m.Len())
+	}
+	for range m.All() {
+		t.Fatal("All visited a key after Clear")
+	}
+	m.Store(5, "5")
+	if v, ok := m.Load(5); !ok || v != "5" {
+		t.Fatalf("Load after Clear+Store = %q, %v", v, ok)
+	}
+	check(t, m)
+}
+
+// TestClearAtomic: Clear runs while a writer keeps the total of two keys in
+// different segments... instead: snapshots taken during Clear see either
+// the whole map or nothing of the keys stored before it.
+func TestClearAtomic(t *testing.T) {
+	m := cmap.New[int, int](cmap.WithSegments(16))
+	const n = 2000
+	for range 20 {
+		for k := range n {
+			m.Store(k, k)
+		}
+		done := make(chan struct{})
+		go func() { m.Clear(); close(done) }()
+		for {
+			s := m.Snapshot()
+			if l := s.Len(); l != 0 && l != n {
+				t.Fatalf("snapshot during Clear holds %d of %d entries", l, n)
+			}
+			select {
+			case <-done:
+			default:
+				continue
+			}
+			break
+		}
+		if m.Len() != 0 {
+			t.Fatal("Len != 0 after Clear")
+		}
+	}
+}
+
+func TestClearAllocations(t *testing.T) {
+	var m cmap.Map[any, any]
+	if a := testing.AllocsPerRun(10, m.Clear); a > 1 {
+		t.Errorf("Clear of a zero Map: %v allocs, want <= 1", a)
+	}
+}
+
+func TestConcurrentClear(t *testing.T) {
+	var m cmap.Map[int, int]
+	var wg sync.WaitGroup
+	for i := range 10 {
+		wg.Go(func() { m.Store(i, i*10) })
+		wg.Go(func() {
+			if v, ok := m.Load(i); ok && v != i*10 {
+				t.Errorf("Load(%d) = %d", i, v)
+			}
+		})
+		wg.Go(m.Clear)
+	}
+	wg.Wait()
+	m.Clear()
+	m.Range(func(k, v int) bool {
+		t.Errorf("after Clear the map holds %d=%d", k, v)
+		return true
+	})
+}
+
+// TestClearIgnoresHasher: Clear hashes nothing (it replaces every table
+// by an empty one), so a panicking hasher cannot disturb it, on a frozen
+// map or not.
+func TestClearIgnoresHasher(t *testing.T) {
+	for _, c := range panicConfigs(4) {
+		t.Run(c.name, func(t *testing.T) {
+			var b bomb
+			m, md := newBombMap(c, &b)
+			fill(m, md, 500)
+			snap := m.Snapshot()
+			if b.explode(t, m.Clear) {
+				t.Fatal("Clear hashed a key")
+			}
+			md = &model{m: map[int]int{}, ordered: md.ordered}
+			if snap.Len() != 510 {
+				t.Fatalf("snapshot holds %d entries after Clear, want 510", snap.Len())
+			}
+			settled(t, m, md)
+			fill(m, md, 100)
+			settled(t, m, md)
+		})
 	}
 }

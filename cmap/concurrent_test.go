@@ -365,33 +365,3 @@ func TestSnapshotNeverChanges(t *testing.T) {
 	}
 	check(t, m)
 }
-
-// TestClearAtomic: Clear runs while a writer keeps the total of two keys in
-// different segments... instead: snapshots taken during Clear see either
-// the whole map or nothing of the keys stored before it.
-func TestClearAtomic(t *testing.T) {
-	m := cmap.New[int, int](cmap.WithSegments(16))
-	const n = 2000
-	for range 20 {
-		for k := range n {
-			m.Store(k, k)
-		}
-		done := make(chan struct{})
-		go func() { m.Clear(); close(done) }()
-		for {
-			s := m.Snapshot()
-			if l := s.Len(); l != 0 && l != n {
-				t.Fatalf("snapshot during Clear holds %d of %d entries", l, n)
-			}
-			select {
-			case <-done:
-			default:
-				continue
-			}
-			break
-		}
-		if m.Len() != 0 {
-			t.Fatal("Len != 0 after Clear")
-		}
-	}
-}

@@ -368,25 +368,6 @@ func TestReserve(t *testing.T) {
 	}
 }
 
-func TestClear(t *testing.T) {
-	m := cmap.New[int, string](cmap.WithCapacity(100))
-	for i := range 1000 {
-		m.Store(i, fmt.Sprint(i))
-	}
-	m.Clear()
-	if m.Len() != 0 {
-		t.Fatalf("Len = %d after Clear", m.Len())
-	}
-	for range m.All() {
-		t.Fatal("All visited a key after Clear")
-	}
-	m.Store(5, "5")
-	if v, ok := m.Load(5); !ok || v != "5" {
-		t.Fatalf("Load after Clear+Store = %q, %v", v, ok)
-	}
-	check(t, m)
-}
-
 func TestIterators(t *testing.T) {
 	m := cmap.New[int, int]()
 	want := map[int]int{}

@@ -247,30 +247,6 @@ func TestPanicInCopyOnWrite(t *testing.T) {
 	}
 }
 
-// TestClearIgnoresHasher: Clear hashes nothing (it replaces every table
-// by an empty one), so a panicking hasher cannot disturb it, on a frozen
-// map or not.
-func TestClearIgnoresHasher(t *testing.T) {
-	for _, c := range panicConfigs(4) {
-		t.Run(c.name, func(t *testing.T) {
-			var b bomb
-			m, md := newBombMap(c, &b)
-			fill(m, md, 500)
-			snap := m.Snapshot()
-			if b.explode(t, m.Clear) {
-				t.Fatal("Clear hashed a key")
-			}
-			md = &model{m: map[int]int{}, ordered: md.ordered}
-			if snap.Len() != 510 {
-				t.Fatalf("snapshot holds %d entries after Clear, want 510", snap.Len())
-			}
-			settled(t, m, md)
-			fill(m, md, 100)
-			settled(t, m, md)
-		})
-	}
-}
-
 // TestPanicInCheckInvariants: the invariant checker hashes every key with
 // the segment lock held; a panic there releases it too.
 func TestPanicInCheckInvariants(t *testing.T) {

@@ -169,30 +169,3 @@ func TestRangeNoAllocations(t *testing.T) {
 		}
 	}
 }
-
-func TestClearAllocations(t *testing.T) {
-	var m cmap.Map[any, any]
-	if a := testing.AllocsPerRun(10, m.Clear); a > 1 {
-		t.Errorf("Clear of a zero Map: %v allocs, want <= 1", a)
-	}
-}
-
-func TestConcurrentClear(t *testing.T) {
-	var m cmap.Map[int, int]
-	var wg sync.WaitGroup
-	for i := range 10 {
-		wg.Go(func() { m.Store(i, i*10) })
-		wg.Go(func() {
-			if v, ok := m.Load(i); ok && v != i*10 {
-				t.Errorf("Load(%d) = %d", i, v)
-			}
-		})
-		wg.Go(m.Clear)
-	}
-	wg.Wait()
-	m.Clear()
-	m.Range(func(k, v int) bool {
-		t.Errorf("after Clear the map holds %d=%d", k, v)
-		return true
-	})
-}
