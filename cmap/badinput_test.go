@@ -1,7 +1,6 @@
 package cmap_test
 
 import (
-	"math"
 	"strings"
 	"testing"
 
@@ -162,37 +161,4 @@ func TestPanickingCompute(t *testing.T) {
 		t.Fatal("segment left locked after a panicking callback")
 	}
 	m.Store("a", 2) // would deadlock if the lock were held
-}
-
-func TestNaNKeys(t *testing.T) {
-	m := cmap.New[float64, int](cmap.WithSegments(1))
-	nan := math.NaN()
-	for i := range 100 { // enough to force rebuilds, which must not loop
-		m.Store(nan, i)
-	}
-	if m.Len() != 100 {
-		t.Fatalf("Len = %d after 100 NaN stores, want 100 (as the built-in map)", m.Len())
-	}
-	if _, ok := m.Load(nan); ok {
-		t.Fatal("Load(NaN) found an entry")
-	}
-	m.Delete(nan)
-	if m.Len() != 100 {
-		t.Fatal("Delete(NaN) deleted an entry")
-	}
-	n := 0
-	for k := range m.Keys() {
-		if k == k {
-			t.Fatal("a non-NaN key appeared")
-		}
-		n++
-	}
-	if n != 100 {
-		t.Fatalf("All visited %d NaN entries, want 100", n)
-	}
-	check(t, m)
-	m.Clear()
-	if m.Len() != 0 {
-		t.Fatal("Clear left NaN entries")
-	}
 }
