@@ -3,7 +3,6 @@ package cmap_test
 import (
 	"encoding/json"
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
@@ -135,91 +134,123 @@ func TestCallbackSafeMethodsOnZeroMap(t *testing.T) {
 	check(t, &m)
 }
 
-// reentrant is a value whose MarshalJSON and UnmarshalJSON call back into
-// the map being encoded or decoded.
-type reentrant struct {
-	m    *cmap.Map[string, reentrant]
-	boom bool
-}
-
-func (r reentrant) MarshalJSON() ([]byte, error) {
-	if r.boom {
-		panic("MarshalJSON exploded")
+// The methods a Compute callback may call (Compute's doc), each called
+// from inside Compute, LoadOrCompute and LoadOrTryCompute callbacks; a
+// deadlock fails the test after a long grace period. LoadOrCompute's
+// callbacks may call every method (TestLoadOrComputeCallbackUsesMap).
+func TestCallbackSafeMethods(t *testing.T) {
+	m := cmap.New[int, int](cmap.WithSegments(1), cmap.WithInsertionOrder())
+	m.Store(1, 1)
+	safe := func() {
+		m.Load(1)
+		m.Load(2)
+		m.Len()
+		m.LoadOrStore(1, 0)
+		m.LoadOrCompute(1, func() int { return 0 })
+		m.LoadOrTryCompute(1, func() (int, error) { return 0, nil })
 	}
-	if r.m != nil {
-		r.m.Store("during-marshal", reentrant{})
-		r.m.Snapshot()
-		r.m.Range(func(string, reentrant) bool { return true })
-		r.m.Compute("x", func(v reentrant, _ bool) (reentrant, cmap.ComputeOp) { return v, cmap.UpdateOp })
-		r.m.Len()
-	}
-	return []byte(`1`), nil
-}
-
-// decodeInto is the map UnmarshalJSON of reentrant values writes to.
-var decodeInto *cmap.Map[string, reentrant]
-
-func (r *reentrant) UnmarshalJSON(b []byte) error {
-	if string(b) == `"boom"` {
-		panic("UnmarshalJSON exploded")
-	}
-	if decodeInto != nil {
-		decodeInto.Store("during-unmarshal", reentrant{})
-		decodeInto.Snapshot()
-	}
-	return nil
-}
-
-// TestJSONValuesReenterTheMap: a value's MarshalJSON or UnmarshalJSON
-// runs with no lock of the map held: it may call any method of the map,
-// and if it panics, the panic propagates and leaves no lock held and the
-// map as it was.
-func TestJSONValuesReenterTheMap(t *testing.T) {
-	m := cmap.New[string, reentrant](cmap.WithSegments(1), cmap.WithInsertionOrder())
-	m.Store("a", reentrant{m: m})
-	if p := finishes(t, "json.Marshal", func() {
-		if b, err := json.Marshal(m); err != nil || string(b) != `{"a":1}` {
-			t.Errorf("Marshal: %s, %v", b, err)
-		}
-	}); p != nil {
-		t.Fatal(p)
-	}
-	if _, ok := m.Load("during-marshal"); !ok {
-		t.Fatal("the value's MarshalJSON did not store")
-	}
-	m.Store("bad", reentrant{boom: true})
-	before := m.Len()
-	if p := finishes(t, "json.Marshal of a panicking value", func() { json.Marshal(m) }); p == nil ||
-		!strings.Contains(p.(string), "exploded") {
-		t.Fatalf("panic %v, want the value's", p)
-	}
-	if l := m.LockedSegments(); len(l) != 0 || m.Len() != before {
-		t.Fatalf("after a panicking MarshalJSON: locked %v, Len %d of %d", l, m.Len(), before)
-	}
-	m.Delete("bad")
-
-	decodeInto = m
-	defer func() { decodeInto = nil }()
-	if p := finishes(t, "json.Unmarshal", func() {
-		if err := json.Unmarshal([]byte(`{"u":1,"v":2}`), m); err != nil {
-			t.Error(err)
-		}
-	}); p != nil {
-		t.Fatal(p)
-	}
-	for _, k := range []string{"u", "v", "during-unmarshal"} {
-		if _, ok := m.Load(k); !ok {
-			t.Fatalf("%s missing after Unmarshal", k)
-		}
-	}
-	before = m.Len()
-	if p := finishes(t, "json.Unmarshal of a panicking value", func() {
-		json.Unmarshal([]byte(`{"w":1,"z":"boom"}`), m)
-	}); p == nil {
-		t.Fatal("no panic")
-	}
-	if _, ok := m.Load("w"); ok || m.Len() != before || len(m.LockedSegments()) != 0 {
-		t.Fatalf("a panicking UnmarshalJSON stored w (Len %d of %d) or left locks %v", m.Len(), before, m.LockedSegments())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		m.Compute(5, func(int, bool) (int, cmap.ComputeOp) { safe(); return 5, cmap.UpdateOp })
+		m.LoadOrCompute(6, func() int { safe(); return 6 })
+		m.LoadOrTryCompute(7, func() (int, error) { safe(); return 7, nil })
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("a method listed as safe in a callback deadlocked")
 	}
 	check(t, m)
+}
+
+// The methods that deadlock in a Compute callback (Compute's doc) are
+// those that wait for the lock the callback holds: each is started from
+// inside a callback, in another goroutine, and must not finish until the
+// callback returns (called in the callback's own goroutine, it would wait
+// forever: the locks are not reentrant). In a LoadOrCompute callback, only
+// LoadOrCompute and LoadOrTryCompute of its own key do.
+func TestCallbackDeadlocks(t *testing.T) {
+	m := cmap.New[int, int](cmap.WithSegments(2), cmap.WithInsertionOrder())
+	seg := m.SegmentOf(1)
+	other := 2 // another key of key 1's segment
+	for m.SegmentOf(other) != seg {
+		other++
+	}
+	m.Store(1, 1)
+	m.Store(other, 0)
+	blocked := map[string]func(){
+		"Store(same key)":          func() { m.Store(1, 2) },
+		"Store(same segment)":      func() { m.Store(other, 2) },
+		"Delete(same segment)":     func() { m.Delete(other) },
+		"Compute(same segment)":    func() { m.Compute(other, func(v int, _ bool) (int, cmap.ComputeOp) { return v, cmap.UpdateOp }) },
+		"LoadOrStore(absent)":      func() { m.LoadOrStore(-other, 1) },
+		"CompareAndSwap(same seg)": func() { m.CompareAndSwap(other, 0, 3) },
+		"Range":                    func() { m.Range(func(int, int) bool { return true }) },
+		"All": func() {
+			for range m.All() {
+			}
+		},
+		"Keys": func() {
+			for range m.Keys() {
+			}
+		},
+		"Values": func() {
+			for range m.Values() {
+			}
+		},
+		"Snapshot":  func() { m.Snapshot() },
+		"Stats":     func() { m.Stats() },
+		"Clear":     func() { m.Clear() },
+		"Reserve":   func() { m.Reserve(10) },
+		"Oldest":    func() { m.Oldest() },
+		"Newest":    func() { m.Newest() },
+		"PopOldest": func() { m.PopOldest() },
+	}
+	for name, call := range blocked {
+		if name == "LoadOrStore(absent)" && m.SegmentOf(-other) != seg {
+			continue
+		}
+		finished := make(chan struct{})
+		m.Compute(1, func(v int, _ bool) (int, cmap.ComputeOp) {
+			go func() { call(); close(finished) }()
+			time.Sleep(20 * time.Millisecond) // room for call to finish, were it not blocked
+			select {
+			case <-finished:
+				t.Errorf("%s finished while a callback held its segment's lock", name)
+			default:
+			}
+			return v, cmap.CancelOp
+		})
+		<-finished // and it finishes once the callback returns
+		m.Store(1, 1)
+		m.Store(other, 0)
+	}
+	// LoadOrCompute's f holds no lock (TestLoadOrComputeCallbackUsesMap):
+	// of the methods above, none waits for it. What waits is LoadOrCompute
+	// and LoadOrTryCompute of its own key, which join its call (called in
+	// f's own goroutine, they would wait forever).
+	for name, call := range map[string]func() (int, bool){
+		"LoadOrCompute(own key)": func() (int, bool) { return m.LoadOrCompute(-1, func() int { return -2 }) },
+		"LoadOrTryCompute(own key)": func() (int, bool) {
+			v, l, _ := m.LoadOrTryCompute(-1, func() (int, error) { return -2, nil })
+			return v, l
+		},
+	} {
+		finished := make(chan [2]any, 1)
+		m.LoadOrCompute(-1, func() int {
+			go func() { v, l := call(); finished <- [2]any{v, l} }()
+			time.Sleep(20 * time.Millisecond)
+			select {
+			case <-finished:
+				t.Errorf("%s finished while LoadOrCompute's f ran", name)
+			default:
+			}
+			return -1
+		})
+		if got := <-finished; got != [2]any{-1, true} {
+			t.Errorf("%s after f: %v, want f's value, loaded", name, got)
+		}
+		m.Delete(-1)
+	}
 }

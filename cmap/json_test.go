@@ -9,6 +9,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -412,4 +413,93 @@ func TestUnmarshalJSONBoundedOrderedEdges(t *testing.T) {
 		t.Fatalf("failed decodes changed the map: %v", got)
 	}
 	check(t, r)
+}
+
+// reentrant is a value whose MarshalJSON and UnmarshalJSON call back into
+// the map being encoded or decoded.
+type reentrant struct {
+	m    *cmap.Map[string, reentrant]
+	boom bool
+}
+
+func (r reentrant) MarshalJSON() ([]byte, error) {
+	if r.boom {
+		panic("MarshalJSON exploded")
+	}
+	if r.m != nil {
+		r.m.Store("during-marshal", reentrant{})
+		r.m.Snapshot()
+		r.m.Range(func(string, reentrant) bool { return true })
+		r.m.Compute("x", func(v reentrant, _ bool) (reentrant, cmap.ComputeOp) { return v, cmap.UpdateOp })
+		r.m.Len()
+	}
+	return []byte(`1`), nil
+}
+
+// decodeInto is the map UnmarshalJSON of reentrant values writes to.
+var decodeInto *cmap.Map[string, reentrant]
+
+func (r *reentrant) UnmarshalJSON(b []byte) error {
+	if string(b) == `"boom"` {
+		panic("UnmarshalJSON exploded")
+	}
+	if decodeInto != nil {
+		decodeInto.Store("during-unmarshal", reentrant{})
+		decodeInto.Snapshot()
+	}
+	return nil
+}
+
+// TestJSONValuesReenterTheMap: a value's MarshalJSON or UnmarshalJSON
+// runs with no lock of the map held: it may call any method of the map,
+// and if it panics, the panic propagates and leaves no lock held and the
+// map as it was.
+func TestJSONValuesReenterTheMap(t *testing.T) {
+	m := cmap.New[string, reentrant](cmap.WithSegments(1), cmap.WithInsertionOrder())
+	m.Store("a", reentrant{m: m})
+	if p := finishes(t, "json.Marshal", func() {
+		if b, err := json.Marshal(m); err != nil || string(b) != `{"a":1}` {
+			t.Errorf("Marshal: %s, %v", b, err)
+		}
+	}); p != nil {
+		t.Fatal(p)
+	}
+	if _, ok := m.Load("during-marshal"); !ok {
+		t.Fatal("the value's MarshalJSON did not store")
+	}
+	m.Store("bad", reentrant{boom: true})
+	before := m.Len()
+	if p := finishes(t, "json.Marshal of a panicking value", func() { json.Marshal(m) }); p == nil ||
+		!strings.Contains(p.(string), "exploded") {
+		t.Fatalf("panic %v, want the value's", p)
+	}
+	if l := m.LockedSegments(); len(l) != 0 || m.Len() != before {
+		t.Fatalf("after a panicking MarshalJSON: locked %v, Len %d of %d", l, m.Len(), before)
+	}
+	m.Delete("bad")
+
+	decodeInto = m
+	defer func() { decodeInto = nil }()
+	if p := finishes(t, "json.Unmarshal", func() {
+		if err := json.Unmarshal([]byte(`{"u":1,"v":2}`), m); err != nil {
+			t.Error(err)
+		}
+	}); p != nil {
+		t.Fatal(p)
+	}
+	for _, k := range []string{"u", "v", "during-unmarshal"} {
+		if _, ok := m.Load(k); !ok {
+			t.Fatalf("%s missing after Unmarshal", k)
+		}
+	}
+	before = m.Len()
+	if p := finishes(t, "json.Unmarshal of a panicking value", func() {
+		json.Unmarshal([]byte(`{"w":1,"z":"boom"}`), m)
+	}); p == nil {
+		t.Fatal("no panic")
+	}
+	if _, ok := m.Load("w"); ok || m.Len() != before || len(m.LockedSegments()) != 0 {
+		t.Fatalf("a panicking UnmarshalJSON stored w (Len %d of %d) or left locks %v", m.Len(), before, m.LockedSegments())
+	}
+	check(t, m)
 }

@@ -68,24 +68,6 @@ func contents[K comparable, V any](m *cmap.Map[K, V]) map[K]V {
 	return got
 }
 
-func TestZeroValue(t *testing.T) {
-	var m cmap.Map[string, int]
-	if _, ok := m.Load("a"); ok {
-		t.Fatal("zero Map: Load found a key")
-	}
-	if n := m.Len(); n != 0 {
-		t.Fatalf("zero Map: Len = %d", n)
-	}
-	m.Delete("a")
-	m.Range(func(string, int) bool { t.Fatal("zero Map: Range visited a key"); return false })
-	m.Clear()
-	m.Store("a", 1)
-	if v, ok := m.Load("a"); !ok || v != 1 {
-		t.Fatalf("Load(a) = %v, %v after Store", v, ok)
-	}
-	check(t, &m)
-}
-
 func TestMethods(t *testing.T) {
 	forEachHasher(t, func(t *testing.T, newMap func(...cmap.Option) *cmap.Map[uint64, uint64]) {
 		m := newMap()
@@ -132,59 +114,6 @@ type pr struct {
 }
 
 func pair(v uint64, ok bool) pr { return pr{v, ok} }
-
-func TestCompute(t *testing.T) {
-	forEachHasher(t, func(t *testing.T, newMap func(...cmap.Option) *cmap.Map[uint64, uint64]) {
-		m := newMap()
-		inc := func(old uint64, loaded bool) (uint64, cmap.ComputeOp) { return old + 1, cmap.UpdateOp }
-		tests := []struct {
-			name   string
-			f      func(uint64, bool) (uint64, cmap.ComputeOp)
-			want   pr
-			sawOld pr
-			after  pr
-		}{
-			{"update absent", inc, pr{1, true}, pr{0, false}, pr{1, true}},
-			{"update present", inc, pr{2, true}, pr{1, true}, pr{2, true}},
-			{"cancel present", func(o uint64, _ bool) (uint64, cmap.ComputeOp) { return 99, cmap.CancelOp }, pr{2, true}, pr{2, true}, pr{2, true}},
-			{"delete present", func(o uint64, _ bool) (uint64, cmap.ComputeOp) { return 99, cmap.DeleteOp }, pr{2, false}, pr{2, true}, pr{0, false}},
-			{"delete absent", func(o uint64, _ bool) (uint64, cmap.ComputeOp) { return 99, cmap.DeleteOp }, pr{0, false}, pr{0, false}, pr{0, false}},
-			{"cancel absent", func(o uint64, _ bool) (uint64, cmap.ComputeOp) { return 99, cmap.CancelOp }, pr{0, false}, pr{0, false}, pr{0, false}},
-		}
-		for _, tt := range tests {
-			var saw pr
-			v, ok := m.Compute(7, func(old uint64, loaded bool) (uint64, cmap.ComputeOp) {
-				saw = pr{old, loaded}
-				return tt.f(old, loaded)
-			})
-			if got := (pr{v, ok}); got != tt.want {
-				t.Errorf("%s: Compute = %v, want %v", tt.name, got, tt.want)
-			}
-			if saw != tt.sawOld {
-				t.Errorf("%s: f saw %v, want %v", tt.name, saw, tt.sawOld)
-			}
-			if got := pair(m.Load(7)); got != tt.after {
-				t.Errorf("%s: Load after = %v, want %v", tt.name, got, tt.after)
-			}
-			check(t, m)
-		}
-	})
-}
-
-func TestLoadOrCompute(t *testing.T) {
-	m := cmap.New[string, int]()
-	calls := 0
-	f := func() int { calls++; return 42 }
-	if v, loaded := m.LoadOrCompute("a", f); v != 42 || loaded {
-		t.Fatalf("LoadOrCompute absent = %d, %v", v, loaded)
-	}
-	if v, loaded := m.LoadOrCompute("a", f); v != 42 || !loaded {
-		t.Fatalf("LoadOrCompute present = %d, %v", v, loaded)
-	}
-	if calls != 1 {
-		t.Fatalf("f called %d times, want 1", calls)
-	}
-}
 
 // TestModel runs long random operation sequences against the built-in map
 // under every hasher, across growth and shrink, checking invariants
@@ -368,59 +297,6 @@ func TestReserve(t *testing.T) {
 	}
 }
 
-func TestIterators(t *testing.T) {
-	m := cmap.New[int, int]()
-	want := map[int]int{}
-	for i := range 500 {
-		m.Store(i, i*i)
-		want[i] = i * i
-	}
-	if got := contents(m); !maps.Equal(got, want) {
-		t.Fatal("All differs from what was stored")
-	}
-	keys := slices.Sorted(m.Keys())
-	if !slices.Equal(keys, slices.Sorted(maps.Keys(want))) {
-		t.Fatal("Keys differs")
-	}
-	vals := slices.Sorted(m.Values())
-	if !slices.Equal(vals, slices.Sorted(maps.Values(want))) {
-		t.Fatal("Values differs")
-	}
-	n := 0
-	m.Range(func(k, v int) bool { n++; return n < 10 })
-	if n != 10 {
-		t.Fatalf("Range did not stop: %d calls", n)
-	}
-	n = 0
-	for range m.All() {
-		n++
-		if n == 3 {
-			break
-		}
-	}
-	if n != 3 {
-		t.Fatalf("All did not stop: %d", n)
-	}
-	check(t, m) // no pins left behind by the early stops
-	// Writes from inside Range are allowed and do not disturb it.
-	seen := map[int]bool{}
-	m.Range(func(k, v int) bool {
-		if seen[k] {
-			t.Fatalf("key %d visited twice", k)
-		}
-		seen[k] = true
-		m.Delete(k)
-		m.Store(k+1000, v)
-		return true
-	})
-	for k := range 500 {
-		if !seen[k] { // present from the start until f deleted it
-			t.Fatalf("Range missed key %d while writing", k)
-		}
-	}
-	check(t, m)
-}
-
 func TestStringKeysDeterministicLayout(t *testing.T) {
 	build := func() []string {
 		m := cmap.New[string, int](cmap.WithHasher(cmap.StringXXHash), cmap.WithSeed(7), cmap.WithSegments(8))
@@ -486,5 +362,12 @@ func TestSegmentLayout(t *testing.T) {
 	}
 	if cmap.SegmentSize != 128 {
 		t.Fatalf("segment is %d bytes, want 128", cmap.SegmentSize)
+	}
+}
+
+func TestCompareAndSwapNonExistingKey(t *testing.T) {
+	m := new(cmap.Map[any, any])
+	if m.CompareAndSwap(m, nil, 42) {
+		t.Fatal("CompareAndSwap on a non-existing key succeeded")
 	}
 }
