@@ -1,35 +1,11 @@
 package cmap_test
 
 import (
-	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/segmap/segmap/cmap"
 )
-
-// mustPanic calls f and fails unless it panics with a message containing
-// want.
-func mustPanic(t *testing.T, want string, f func()) {
-	t.Helper()
-	defer func() {
-		t.Helper()
-		r := recover()
-		if r == nil {
-			t.Fatalf("no panic, want one containing %q", want)
-		}
-		msg := ""
-		switch r := r.(type) {
-		case string:
-			msg = r
-		case error:
-			msg = r.Error()
-		}
-		if !strings.Contains(msg, want) {
-			t.Fatalf("panic %q, want one containing %q", msg, want)
-		}
-	}()
-	f()
-}
 
 func TestBadOptions(t *testing.T) {
 	mustPanic(t, "cmap: WithCapacity: -1 is negative", func() { cmap.WithCapacity(-1) })
@@ -114,20 +90,15 @@ func TestUnhashableKey(t *testing.T) {
 func TestPanickingHasher(t *testing.T) {
 	// A hasher that panics on one key, including while a rebuild rehashes
 	// the keys already stored: the map must stay exactly as it was.
-	poison := false
-	m := cmap.New[int, int](cmap.WithSegments(1), cmap.WithHasher(func(_ uint64, k int) uint64 {
-		if poison && k == 3 {
-			panic("hasher exploded")
-		}
-		return uint64(k)
-	}))
+	var poison atomic.Bool
+	m := cmap.New[int, int](cmap.WithSegments(1), poisonHasher(&poison, 3))
 	for i := range 4 { // a one-group table holds 4 entries
 		m.Store(i, i)
 	}
 	before := m.Stats()
-	poison = true
+	poison.Store(true)
 	mustPanic(t, "hasher exploded", func() { m.Store(100, 100) }) // grows: rehashes key 3
-	poison = false
+	poison.Store(false)
 	after := m.Stats()
 	if after.Len != before.Len || after.Capacity != before.Capacity || m.SegmentLocked(0) {
 		t.Fatalf("map changed by a failed rebuild: %+v -> %+v", before, after)

@@ -82,34 +82,12 @@ func TestComputeOnFullMap(t *testing.T) {
 	if _, ok := m.Load(1); ok || m.Len() != 2 {
 		t.Fatalf("LoadOrCompute did not evict 1 (Len %d)", m.Len())
 	}
-	func() {
-		defer func() { recover() }()
-		m.Compute(4, func(int, bool) (int, cmap.ComputeOp) { panic("f") })
-	}()
-	func() {
-		defer func() { recover() }()
-		m.Compute(4, func(int, bool) (int, cmap.ComputeOp) { return 0, cmap.ComputeOp(9) })
-	}()
+	recovered(func() { m.Compute(4, func(int, bool) (int, cmap.ComputeOp) { panic("f") }) })
+	recovered(func() { m.Compute(4, func(int, bool) (int, cmap.ComputeOp) { return 0, cmap.ComputeOp(9) }) })
 	if m.Len() != 2 || m.SegmentLocked(1) || m.SegmentLocked(4) {
 		t.Fatal("a panicking Compute on a full map changed it or kept a lock")
 	}
 	check(t, m)
-}
-
-func fullError(t *testing.T, f func()) (err error) {
-	t.Helper()
-	defer func() {
-		r := recover()
-		if r == nil {
-			t.Fatal("no panic")
-		}
-		var ok bool
-		if err, ok = r.(error); !ok {
-			t.Fatalf("panic with %T %v, not an error", r, r)
-		}
-	}()
-	f()
-	return nil
 }
 
 // TestRejectNew: a full RejectNew map refuses new keys (TryStore returns

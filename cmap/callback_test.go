@@ -9,35 +9,6 @@ import (
 	"github.com/segmap/segmap/cmap"
 )
 
-// finishes runs f in a goroutine and fails the test if it has not
-// returned after a grace period long enough for a loaded machine: what a
-// deadlock looks like. A panic in f is returned.
-func finishes(t *testing.T, what string, f func()) (panicked any) {
-	t.Helper()
-	done := make(chan any, 1)
-	go func() {
-		defer func() { done <- recover() }()
-		f()
-	}()
-	select {
-	case p := <-done:
-		return p
-	case <-time.After(30 * time.Second):
-		t.Fatalf("%s: still running after 30 s: deadlock", what)
-		return nil
-	}
-}
-
-// watchdog crashes the test binary, naming what, unless the returned stop
-// is called within a grace period long enough for a loaded machine: for
-// code that must not hang but calls t.Fatal, which finishes cannot run.
-func watchdog(what string) (stop func()) {
-	timer := time.AfterFunc(30*time.Second, func() {
-		panic(what + ": still running after 30 s: deadlock or endless loop")
-	})
-	return func() { timer.Stop() }
-}
-
 // TestCallbackSafeMethodsOnFullMap: the methods documented as safe inside
 // a callback stay safe on the path where Compute's callback runs with
 // every segment lock held (an absent key on a full bounded map), and

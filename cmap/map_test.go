@@ -1,7 +1,6 @@
 package cmap_test
 
 import (
-	"encoding/binary"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -9,64 +8,12 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/cespare/xxhash/v2"
 	"go.uber.org/goleak"
 
 	"github.com/segmap/segmap/cmap"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// hashers are the hashers every conformance test runs under: the default,
-// a seeded deterministic one, one that varies only in its low bits, and a
-// constant one (every key collides: the worst case of probing).
-var hashers = []struct {
-	name string
-	opts []cmap.Option
-}{
-	{"default", nil},
-	{"xxhash", []cmap.Option{cmap.WithHasher(xxhashU64), cmap.WithSeed(42)}},
-	{"lowbits", []cmap.Option{cmap.WithHasher(func(_ uint64, k uint64) uint64 { return k & 0xFF })}},
-	{"constant", []cmap.Option{cmap.WithHasher(func(uint64, uint64) uint64 { return 7 })}},
-	{"onesegment", []cmap.Option{cmap.WithSegments(1)}},
-}
-
-func xxhashU64(seed, k uint64) uint64 {
-	var b [8]byte
-	binary.LittleEndian.PutUint64(b[:], k)
-	var d xxhash.Digest
-	d.ResetWithSeed(seed)
-	_, _ = d.Write(b[:])
-	return d.Sum64()
-}
-
-// forEachHasher runs f as a subtest under each hasher, with a constructor
-// of maps using it.
-func forEachHasher(t *testing.T, f func(t *testing.T, newMap func(...cmap.Option) *cmap.Map[uint64, uint64])) {
-	for _, h := range hashers {
-		t.Run("hasher="+h.name, func(t *testing.T) {
-			t.Parallel()
-			f(t, func(opts ...cmap.Option) *cmap.Map[uint64, uint64] {
-				return cmap.New[uint64, uint64](append(slices.Clone(h.opts), opts...)...)
-			})
-		})
-	}
-}
-
-func check(t *testing.T, m interface{ CheckInvariants() error }) {
-	t.Helper()
-	if err := m.CheckInvariants(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func contents[K comparable, V any](m *cmap.Map[K, V]) map[K]V {
-	got := make(map[K]V)
-	for k, v := range m.All() {
-		got[k] = v
-	}
-	return got
-}
 
 func TestMethods(t *testing.T) {
 	forEachHasher(t, func(t *testing.T, newMap func(...cmap.Option) *cmap.Map[uint64, uint64]) {
@@ -329,7 +276,7 @@ func TestStats(t *testing.T) {
 	if lf := float64(st.Len+st.Tombstones) / float64(st.Capacity); lf != st.LoadFactor {
 		t.Fatalf("LoadFactor %v, want %v", st.LoadFactor, lf)
 	}
-	bad := cmap.New[int, int](cmap.WithHasher(func(uint64, int) uint64 { return 1 }), cmap.WithSegments(4))
+	bad := cmap.New[int, int](cmap.WithHasher(constantHash[int](1)), cmap.WithSegments(4))
 	for i := range 200 {
 		bad.Store(i, i)
 	}

@@ -15,45 +15,6 @@ import (
 	"github.com/segmap/segmap/snapshot"
 )
 
-// orderModel is the reference for a map with insertion order: a plain
-// map plus the keys oldest first.
-type orderModel struct {
-	m     map[uint64]uint64
-	order []uint64
-}
-
-func newOrderModel() *orderModel { return &orderModel{m: map[uint64]uint64{}} }
-
-func (o *orderModel) remove(k uint64) {
-	if _, ok := o.m[k]; ok {
-		delete(o.m, k)
-		o.order = slices.DeleteFunc(o.order, func(x uint64) bool { return x == k })
-	}
-}
-
-// store publishes v for k: k becomes the newest.
-func (o *orderModel) store(k, v uint64) {
-	o.remove(k)
-	o.m[k] = v
-	o.order = append(o.order, k)
-}
-
-func (o *orderModel) pairs() []string {
-	s := make([]string, len(o.order))
-	for i, k := range o.order {
-		s[i] = fmt.Sprintf("%d=%d", k, o.m[k])
-	}
-	return s
-}
-
-func inOrder(s *snapshot.Snapshot[uint64, uint64]) []string {
-	var out []string
-	for k, v := range s.InOrder() {
-		out = append(out, fmt.Sprintf("%d=%d", k, v))
-	}
-	return out
-}
-
 // TestOrderSemantics: which operations move a key to the newest position.
 func TestOrderSemantics(t *testing.T) {
 	m := cmap.New[string, int](cmap.WithInsertionOrder())
@@ -315,12 +276,6 @@ func TestOrderPanicsWithoutOption(t *testing.T) {
 			t.Errorf("%s: panic %q does not name the option", name, msg)
 		}
 	}
-}
-
-func panicMessage(f func()) (msg string) {
-	defer func() { msg = fmt.Sprint(recover()) }()
-	f()
-	return "no panic"
 }
 
 // TestPopOldestConcurrent: poppers racing with each other and with an

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/segmap/segmap/cmap"
 )
@@ -29,19 +28,6 @@ func stallPublish() (entered, release chan struct{}, remove func()) {
 	return entered, release, func() { cmap.SetPublishHook(nil) }
 }
 
-// waits reports whether f is still running after a short while (it
-// waits for something) and returns a channel closed when it returns.
-func waits(f func()) (bool, chan struct{}) {
-	done := make(chan struct{})
-	go func() { defer close(done); f() }()
-	select {
-	case <-done:
-		return false, done
-	case <-time.After(50 * time.Millisecond):
-		return true, done
-	}
-}
-
 // TestStalledEvictingInsert: an evicting insert descheduled between its
 // eviction and the publication of its entry holds every segment lock and
 // the publication lock. Meanwhile Load and Len never wait and see the
@@ -53,7 +39,7 @@ func TestStalledEvictingInsert(t *testing.T) {
 	var mu sync.Mutex // OnEvict runs in the evicting goroutines
 	var evicted []int
 	m := cmap.New[int, int](cmap.WithSegments(4), cmap.WithMaxLen(bound, cmap.EvictOldest),
-		cmap.WithHasher(func(_ uint64, k int) uint64 { return uint64(k) * 0x9E3779B97F4A7C15 }), cmap.WithSeed(1),
+		cmap.WithHasher(func(_ uint64, k int) uint64 { return goldenHash(k) }), cmap.WithSeed(1),
 		cmap.WithOnEvict(func(k, _ int) { mu.Lock(); evicted = append(evicted, k); mu.Unlock() }))
 	for k := range bound {
 		m.Store(k, k)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,57 +15,6 @@ import (
 // Snapshot, Clear, and CheckInvariants. Each test compares the map with a
 // plain map model afterwards, checks that every segment lock was released
 // (a write to each segment completes), and checks the invariants.
-
-// safeFrom: keys at or above it hash normally even while the bomb is
-// armed, so that a write of such a key gets past its own hash to its
-// segment lock and meets the panic only when it rehashes the other keys.
-const safeFrom = 1 << 20
-
-// bomb is a hasher that panics, while armed, on every key below safeFrom.
-type bomb struct{ armed atomic.Bool }
-
-func (b *bomb) hash(_ uint64, k int) uint64 {
-	if k < safeFrom && b.armed.Load() {
-		panic("hasher exploded")
-	}
-	return uint64(k)
-}
-
-// explode runs f with the bomb armed and reports whether it panicked; a
-// panic other than the bomb's fails the test.
-func (b *bomb) explode(t *testing.T, f func()) (panicked bool) {
-	t.Helper()
-	b.armed.Store(true)
-	defer func() {
-		b.armed.Store(false)
-		if r := recover(); r != nil {
-			if r != "hasher exploded" {
-				t.Fatalf("panic %v, want the hasher's", r)
-			}
-			panicked = true
-		}
-	}()
-	f()
-	return false
-}
-
-// model is what the map must hold: its entries and, for a map with
-// insertion order, its keys oldest first.
-type model struct {
-	m       map[int]int
-	order   []int
-	ordered bool
-}
-
-func (md *model) store(k, v int) {
-	md.m[k] = v
-	md.order = append(slices.DeleteFunc(md.order, func(x int) bool { return x == k }), k)
-}
-
-func (md *model) delete(k int) {
-	delete(md.m, k)
-	md.order = slices.DeleteFunc(md.order, func(x int) bool { return x == k })
-}
 
 // panicConfig is one kind of map the panicking-hasher tests run on.
 type panicConfig struct {
