@@ -10,59 +10,52 @@ import (
 
 // orderModel is the reference for a map with insertion order: a plain
 // map plus the keys oldest first.
-type orderModel struct {
-	m     map[uint64]uint64
-	order []uint64
+type orderModel[K comparable, V any] struct {
+	m     map[K]V
+	order []K // the keys of m, oldest first
+	// ordered: whether the map under test keeps insertion order, so that
+	// order is checked against it (settled checks order only then).
+	ordered bool
 }
 
-func newOrderModel() *orderModel { return &orderModel{m: map[uint64]uint64{}} }
+// model is orderModel for the int maps of the panic-safety tests.
+type model = orderModel[int, int]
 
-func (o *orderModel) remove(k uint64) {
+func newOrderModel[K comparable, V any]() *orderModel[K, V] {
+	return &orderModel[K, V]{m: map[K]V{}, ordered: true}
+}
+
+// remove deletes k, if present.
+func (o *orderModel[K, V]) remove(k K) {
 	if _, ok := o.m[k]; ok {
 		delete(o.m, k)
-		o.order = slices.DeleteFunc(o.order, func(x uint64) bool { return x == k })
+		o.order = slices.DeleteFunc(o.order, func(x K) bool { return x == k })
 	}
 }
 
 // store publishes v for k: k becomes the newest.
-func (o *orderModel) store(k, v uint64) {
+func (o *orderModel[K, V]) store(k K, v V) {
 	o.remove(k)
 	o.m[k] = v
 	o.order = append(o.order, k)
 }
 
-func (o *orderModel) pairs() []string {
+// pairs returns the entries oldest first, each as "k=v".
+func (o *orderModel[K, V]) pairs() []string {
 	s := make([]string, len(o.order))
 	for i, k := range o.order {
-		s[i] = fmt.Sprintf("%d=%d", k, o.m[k])
+		s[i] = fmt.Sprintf("%v=%v", k, o.m[k])
 	}
 	return s
 }
 
-func inOrder(s *snapshot.Snapshot[uint64, uint64]) []string {
+// inOrder returns s's entries oldest first, in the form of pairs.
+func inOrder[K comparable, V any](s *snapshot.Snapshot[K, V]) []string {
 	var out []string
 	for k, v := range s.InOrder() {
-		out = append(out, fmt.Sprintf("%d=%d", k, v))
+		out = append(out, fmt.Sprintf("%v=%v", k, v))
 	}
 	return out
-}
-
-// model is what the map must hold: its entries and, for a map with
-// insertion order, its keys oldest first.
-type model struct {
-	m       map[int]int
-	order   []int
-	ordered bool
-}
-
-func (md *model) store(k, v int) {
-	md.m[k] = v
-	md.order = append(slices.DeleteFunc(md.order, func(x int) bool { return x == k }), k)
-}
-
-func (md *model) delete(k int) {
-	delete(md.m, k)
-	md.order = slices.DeleteFunc(md.order, func(x int) bool { return x == k })
 }
 
 // fuzzModel is FuzzMap's model: the contents, the insertion order (oldest

@@ -90,7 +90,7 @@ func TestOrderModel(t *testing.T) {
 		seed := rand.Uint64()
 		rng := rand.New(rand.NewPCG(seed, 1))
 		m := newMap(cmap.WithInsertionOrder(), cmap.WithSegments(4))
-		o := newOrderModel()
+		o := newOrderModel[uint64, uint64]()
 		type kept struct {
 			s    *snapshot.Snapshot[uint64, uint64]
 			want []string
@@ -170,7 +170,7 @@ func TestOrderModel(t *testing.T) {
 				m.Reserve(rng.IntN(300))
 			case op < 65 && rng.IntN(4) == 0:
 				m.Clear()
-				o = newOrderModel()
+				o = newOrderModel[uint64, uint64]()
 			case op < 68:
 				want, wok := o.m[k]
 				if got, ok := m.Swap(k, v); ok != wok || got != want {

@@ -182,7 +182,7 @@ func TestPanicInCopyOnWrite(t *testing.T) {
 				md.store(safeFrom+1, -1)
 			}
 			if !b.explode(t, func() { m.Delete(safeFrom + 2) }) {
-				md.delete(safeFrom + 2)
+				md.remove(safeFrom + 2)
 			}
 			if got := maps.Collect(snap.All()); !maps.Equal(got, frozen) {
 				t.Fatal("the snapshot changed")
