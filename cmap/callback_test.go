@@ -182,14 +182,12 @@ func TestCallbackDeadlocks(t *testing.T) {
 		if name == "LoadOrStore(absent)" && m.SegmentOf(-other) != seg {
 			continue
 		}
-		finished := make(chan struct{})
+		var finished chan struct{}
 		m.Compute(1, func(v int, _ bool) (int, cmap.ComputeOp) {
-			go func() { call(); close(finished) }()
-			time.Sleep(20 * time.Millisecond) // room for call to finish, were it not blocked
-			select {
-			case <-finished:
+			var blocked bool
+			blocked, finished = waits(call) // room for call to finish, were it not blocked
+			if !blocked {
 				t.Errorf("%s finished while a callback held its segment's lock", name)
-			default:
 			}
 			return v, cmap.CancelOp
 		})

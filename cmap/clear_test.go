@@ -1,7 +1,9 @@
 package cmap_test
 
 import (
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"testing"
 
@@ -158,6 +160,80 @@ func TestClearIgnoresHasher(t *testing.T) {
 			settled(t, m, md)
 			fill(m, md, 100)
 			settled(t, m, md)
+		})
+	}
+}
+
+// TestBoundWithConcurrentClear: Clear, PopOldest and evicting or refused
+// inserts race on small bounded maps; the bound holds at every instant
+// (Len, snapshots), and afterwards the reservations equal the entries
+// (CheckInvariants) and the map takes exactly its bound again.
+func TestBoundWithConcurrentClear(t *testing.T) {
+	for _, pol := range []cmap.BoundPolicy{cmap.EvictOldest, cmap.RejectNew} {
+		t.Run(pol.String(), func(t *testing.T) {
+			const bound = 8
+			m := cmap.New[int, int](cmap.WithSegments(4), cmap.WithMaxLen(bound, pol), cmap.WithInsertionOrder())
+			rounds := 4000
+			if raceEnabled {
+				rounds = 1500
+			}
+			var wg sync.WaitGroup
+			for g := range 3 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					rng := rand.New(rand.NewPCG(uint64(g), 11))
+					for i := range rounds {
+						k := rng.IntN(40)
+						switch rng.IntN(8) {
+						case 0:
+							if g == 0 {
+								m.Clear()
+							}
+						case 1:
+							m.PopOldest()
+						case 2:
+							m.Delete(k)
+						case 3:
+							// On a full RejectNew map it panics with ErrFull.
+							if p := recovered(func() {
+								m.LoadOrTryCompute(k, func() (int, error) { return i, nil })
+							}); p != nil {
+								if err, ok := p.(error); !ok || !errors.Is(err, cmap.ErrFull) {
+									t.Error(p)
+								}
+							}
+						default:
+							if err := m.TryStore(k, i); err != nil && !errors.Is(err, cmap.ErrFull) {
+								t.Error(err)
+							}
+						}
+						if n := m.Len(); n > bound {
+							t.Errorf("Len = %d above %d", n, bound)
+						}
+						if i%64 == 0 {
+							if s := m.Snapshot(); s.Len() > bound {
+								t.Errorf("snapshot Len = %d above %d", s.Len(), bound)
+							}
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			check(t, m)
+			m.Clear()
+			for k := range bound {
+				if err := m.TryStore(k, k); err != nil {
+					t.Fatalf("TryStore(%d) after Clear: %v", k, err)
+				}
+			}
+			if err := m.TryStore(-1, 0); pol == cmap.RejectNew && !errors.Is(err, cmap.ErrFull) {
+				t.Fatalf("TryStore beyond the bound: %v", err)
+			}
+			if m.Len() != bound {
+				t.Fatalf("Len = %d, want %d", m.Len(), bound)
+			}
+			check(t, m)
 		})
 	}
 }
