@@ -1,36 +1,11 @@
 package cmap_test
 
 import (
-	"math"
-	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/segmap/segmap/cmap"
 )
-
-// mustPanic calls f and fails unless it panics with a message containing
-// want.
-func mustPanic(t *testing.T, want string, f func()) {
-	t.Helper()
-	defer func() {
-		t.Helper()
-		r := recover()
-		if r == nil {
-			t.Fatalf("no panic, want one containing %q", want)
-		}
-		msg := ""
-		switch r := r.(type) {
-		case string:
-			msg = r
-		case error:
-			msg = r.Error()
-		}
-		if !strings.Contains(msg, want) {
-			t.Fatalf("panic %q, want one containing %q", msg, want)
-		}
-	}()
-	f()
-}
 
 func TestBadOptions(t *testing.T) {
 	mustPanic(t, "cmap: WithCapacity: -1 is negative", func() { cmap.WithCapacity(-1) })
@@ -115,20 +90,15 @@ func TestUnhashableKey(t *testing.T) {
 func TestPanickingHasher(t *testing.T) {
 	// A hasher that panics on one key, including while a rebuild rehashes
 	// the keys already stored: the map must stay exactly as it was.
-	poison := false
-	m := cmap.New[int, int](cmap.WithSegments(1), cmap.WithHasher(func(_ uint64, k int) uint64 {
-		if poison && k == 3 {
-			panic("hasher exploded")
-		}
-		return uint64(k)
-	}))
+	var poison atomic.Bool
+	m := cmap.New[int, int](cmap.WithSegments(1), poisonHasher(&poison, 3))
 	for i := range 4 { // a one-group table holds 4 entries
 		m.Store(i, i)
 	}
 	before := m.Stats()
-	poison = true
+	poison.Store(true)
 	mustPanic(t, "hasher exploded", func() { m.Store(100, 100) }) // grows: rehashes key 3
-	poison = false
+	poison.Store(false)
 	after := m.Stats()
 	if after.Len != before.Len || after.Capacity != before.Capacity || m.SegmentLocked(0) {
 		t.Fatalf("map changed by a failed rebuild: %+v -> %+v", before, after)
@@ -162,37 +132,4 @@ func TestPanickingCompute(t *testing.T) {
 		t.Fatal("segment left locked after a panicking callback")
 	}
 	m.Store("a", 2) // would deadlock if the lock were held
-}
-
-func TestNaNKeys(t *testing.T) {
-	m := cmap.New[float64, int](cmap.WithSegments(1))
-	nan := math.NaN()
-	for i := range 100 { // enough to force rebuilds, which must not loop
-		m.Store(nan, i)
-	}
-	if m.Len() != 100 {
-		t.Fatalf("Len = %d after 100 NaN stores, want 100 (as the built-in map)", m.Len())
-	}
-	if _, ok := m.Load(nan); ok {
-		t.Fatal("Load(NaN) found an entry")
-	}
-	m.Delete(nan)
-	if m.Len() != 100 {
-		t.Fatal("Delete(NaN) deleted an entry")
-	}
-	n := 0
-	for k := range m.Keys() {
-		if k == k {
-			t.Fatal("a non-NaN key appeared")
-		}
-		n++
-	}
-	if n != 100 {
-		t.Fatalf("All visited %d NaN entries, want 100", n)
-	}
-	check(t, m)
-	m.Clear()
-	if m.Len() != 0 {
-		t.Fatal("Clear left NaN entries")
-	}
 }

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/segmap/segmap/cmap"
 )
@@ -163,123 +162,104 @@ func TestLoadOrTryComputeBounded(t *testing.T) {
 	check(t, ev)
 }
 
-// The methods a Compute callback may call (Compute's doc), each called
-// from inside Compute, LoadOrCompute and LoadOrTryCompute callbacks; a
-// deadlock fails the test after a long grace period. LoadOrCompute's
-// callbacks may call every method (TestLoadOrComputeCallbackUsesMap).
-func TestCallbackSafeMethods(t *testing.T) {
-	m := cmap.New[int, int](cmap.WithSegments(1), cmap.WithInsertionOrder())
-	m.Store(1, 1)
-	safe := func() {
-		m.Load(1)
-		m.Load(2)
-		m.Len()
-		m.LoadOrStore(1, 0)
-		m.LoadOrCompute(1, func() int { return 0 })
-		m.LoadOrTryCompute(1, func() (int, error) { return 0, nil })
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		m.Compute(5, func(int, bool) (int, cmap.ComputeOp) { safe(); return 5, cmap.UpdateOp })
-		m.LoadOrCompute(6, func() int { safe(); return 6 })
-		m.LoadOrTryCompute(7, func() (int, error) { safe(); return 7, nil })
-	}()
-	select {
-	case <-done:
-	case <-time.After(time.Minute):
-		t.Fatal("a method listed as safe in a callback deadlocked")
-	}
-	check(t, m)
+func TestCompute(t *testing.T) {
+	forEachHasher(t, func(t *testing.T, newMap func(...cmap.Option) *cmap.Map[uint64, uint64]) {
+		m := newMap()
+		inc := func(old uint64, loaded bool) (uint64, cmap.ComputeOp) { return old + 1, cmap.UpdateOp }
+		tests := []struct {
+			name   string
+			f      func(uint64, bool) (uint64, cmap.ComputeOp)
+			want   pr
+			sawOld pr
+			after  pr
+		}{
+			{"update absent", inc, pr{1, true}, pr{0, false}, pr{1, true}},
+			{"update present", inc, pr{2, true}, pr{1, true}, pr{2, true}},
+			{"cancel present", func(o uint64, _ bool) (uint64, cmap.ComputeOp) { return 99, cmap.CancelOp }, pr{2, true}, pr{2, true}, pr{2, true}},
+			{"delete present", func(o uint64, _ bool) (uint64, cmap.ComputeOp) { return 99, cmap.DeleteOp }, pr{2, false}, pr{2, true}, pr{0, false}},
+			{"delete absent", func(o uint64, _ bool) (uint64, cmap.ComputeOp) { return 99, cmap.DeleteOp }, pr{0, false}, pr{0, false}, pr{0, false}},
+			{"cancel absent", func(o uint64, _ bool) (uint64, cmap.ComputeOp) { return 99, cmap.CancelOp }, pr{0, false}, pr{0, false}, pr{0, false}},
+		}
+		for _, tt := range tests {
+			var saw pr
+			v, ok := m.Compute(7, func(old uint64, loaded bool) (uint64, cmap.ComputeOp) {
+				saw = pr{old, loaded}
+				return tt.f(old, loaded)
+			})
+			if got := (pr{v, ok}); got != tt.want {
+				t.Errorf("%s: Compute = %v, want %v", tt.name, got, tt.want)
+			}
+			if saw != tt.sawOld {
+				t.Errorf("%s: f saw %v, want %v", tt.name, saw, tt.sawOld)
+			}
+			if got := pair(m.Load(7)); got != tt.after {
+				t.Errorf("%s: Load after = %v, want %v", tt.name, got, tt.after)
+			}
+			check(t, m)
+		}
+	})
 }
 
-// The methods that deadlock in a Compute callback (Compute's doc) are
-// those that wait for the lock the callback holds: each is started from
-// inside a callback, in another goroutine, and must not finish until the
-// callback returns (called in the callback's own goroutine, it would wait
-// forever: the locks are not reentrant). In a LoadOrCompute callback, only
-// LoadOrCompute and LoadOrTryCompute of its own key do.
-func TestCallbackDeadlocks(t *testing.T) {
-	m := cmap.New[int, int](cmap.WithSegments(2), cmap.WithInsertionOrder())
-	seg := m.SegmentOf(1)
-	other := 2 // another key of key 1's segment
-	for m.SegmentOf(other) != seg {
-		other++
+func TestLoadOrCompute(t *testing.T) {
+	m := cmap.New[string, int]()
+	calls := 0
+	f := func() int { calls++; return 42 }
+	if v, loaded := m.LoadOrCompute("a", f); v != 42 || loaded {
+		t.Fatalf("LoadOrCompute absent = %d, %v", v, loaded)
 	}
-	m.Store(1, 1)
-	m.Store(other, 0)
-	blocked := map[string]func(){
-		"Store(same key)":          func() { m.Store(1, 2) },
-		"Store(same segment)":      func() { m.Store(other, 2) },
-		"Delete(same segment)":     func() { m.Delete(other) },
-		"Compute(same segment)":    func() { m.Compute(other, func(v int, _ bool) (int, cmap.ComputeOp) { return v, cmap.UpdateOp }) },
-		"LoadOrStore(absent)":      func() { m.LoadOrStore(-other, 1) },
-		"CompareAndSwap(same seg)": func() { m.CompareAndSwap(other, 0, 3) },
-		"Range":                    func() { m.Range(func(int, int) bool { return true }) },
-		"All": func() {
-			for range m.All() {
-			}
-		},
-		"Keys": func() {
-			for range m.Keys() {
-			}
-		},
-		"Values": func() {
-			for range m.Values() {
-			}
-		},
-		"Snapshot":  func() { m.Snapshot() },
-		"Stats":     func() { m.Stats() },
-		"Clear":     func() { m.Clear() },
-		"Reserve":   func() { m.Reserve(10) },
-		"Oldest":    func() { m.Oldest() },
-		"Newest":    func() { m.Newest() },
-		"PopOldest": func() { m.PopOldest() },
+	if v, loaded := m.LoadOrCompute("a", f); v != 42 || !loaded {
+		t.Fatalf("LoadOrCompute present = %d, %v", v, loaded)
 	}
-	for name, call := range blocked {
-		if name == "LoadOrStore(absent)" && m.SegmentOf(-other) != seg {
-			continue
-		}
-		finished := make(chan struct{})
-		m.Compute(1, func(v int, _ bool) (int, cmap.ComputeOp) {
-			go func() { call(); close(finished) }()
-			time.Sleep(20 * time.Millisecond) // room for call to finish, were it not blocked
-			select {
-			case <-finished:
-				t.Errorf("%s finished while a callback held its segment's lock", name)
-			default:
+	if calls != 1 {
+		t.Fatalf("f called %d times, want 1", calls)
+	}
+}
+
+// TestConcurrentCompute: contended counters with Compute are exact.
+func TestConcurrentCompute(t *testing.T) {
+	m := cmap.New[int, int]()
+	const goroutines, incs, keys = 8, 2000, 3
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range incs {
+				m.Compute((g+i)%keys, func(old int, _ bool) (int, cmap.ComputeOp) { return old + 1, cmap.UpdateOp })
 			}
-			return v, cmap.CancelOp
 		})
-		<-finished // and it finishes once the callback returns
-		m.Store(1, 1)
-		m.Store(other, 0)
 	}
-	// LoadOrCompute's f holds no lock (TestLoadOrComputeCallbackUsesMap):
-	// of the methods above, none waits for it. What waits is LoadOrCompute
-	// and LoadOrTryCompute of its own key, which join its call (called in
-	// f's own goroutine, they would wait forever).
-	for name, call := range map[string]func() (int, bool){
-		"LoadOrCompute(own key)": func() (int, bool) { return m.LoadOrCompute(-1, func() int { return -2 }) },
-		"LoadOrTryCompute(own key)": func() (int, bool) {
-			v, l, _ := m.LoadOrTryCompute(-1, func() (int, error) { return -2, nil })
-			return v, l
-		},
-	} {
-		finished := make(chan [2]any, 1)
-		m.LoadOrCompute(-1, func() int {
-			go func() { v, l := call(); finished <- [2]any{v, l} }()
-			time.Sleep(20 * time.Millisecond)
-			select {
-			case <-finished:
-				t.Errorf("%s finished while LoadOrCompute's f ran", name)
-			default:
+	wg.Wait()
+	total := 0
+	for _, v := range m.All() {
+		total += v
+	}
+	if total != goroutines*incs {
+		t.Fatalf("sum of counters = %d, want %d", total, goroutines*incs)
+	}
+}
+
+// TestLoadOrComputeOnce: f runs once per absent key however many
+// goroutines ask at once.
+func TestLoadOrComputeOnce(t *testing.T) {
+	m := cmap.New[int, int]()
+	var calls [100]atomic.Int32
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for range 8 {
+		wg.Go(func() {
+			<-start
+			for k := range len(calls) {
+				v, _ := m.LoadOrCompute(k, func() int { calls[k].Add(1); return k * 10 })
+				if v != k*10 {
+					t.Errorf("LoadOrCompute(%d) = %d", k, v)
+				}
 			}
-			return -1
 		})
-		if got := <-finished; got != [2]any{-1, true} {
-			t.Errorf("%s after f: %v, want f's value, loaded", name, got)
+	}
+	close(start)
+	wg.Wait()
+	for k := range calls {
+		if n := calls[k].Load(); n != 1 {
+			t.Fatalf("f for key %d ran %d times", k, n)
 		}
-		m.Delete(-1)
 	}
 }

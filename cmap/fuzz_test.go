@@ -108,14 +108,14 @@ func fuzzMap(t *testing.T, ops []byte, mode uint8) {
 		switch op {
 		case 0, 1:
 			if md.full(k) && md.policy == cmap.RejectNew {
-				md.mustPanicFull(t, step, "Store", func() { m.Store(k, v) })
+				mustPanicFull(t, step+": Store", func() { m.Store(k, v) })
 			} else {
 				m.Store(k, v)
 				md.put(k, v)
 			}
 		case 2:
 			if md.full(k) && md.policy == cmap.RejectNew {
-				md.mustPanicFull(t, step, "LoadOrStore", func() { m.LoadOrStore(k, v) })
+				mustPanicFull(t, step+": LoadOrStore", func() { m.LoadOrStore(k, v) })
 				break
 			}
 			act, loaded := m.LoadOrStore(k, v)
@@ -128,7 +128,7 @@ func fuzzMap(t *testing.T, ops []byte, mode uint8) {
 			}
 		case 3:
 			if md.full(k) && md.policy == cmap.RejectNew {
-				md.mustPanicFull(t, step, "Swap", func() { m.Swap(k, v) })
+				mustPanicFull(t, step+": Swap", func() { m.Swap(k, v) })
 				break
 			}
 			prev, loaded := m.Swap(k, v)
@@ -177,7 +177,7 @@ func fuzzMap(t *testing.T, ops []byte, mode uint8) {
 			}
 		case 10:
 			if md.full(k) && md.policy == cmap.RejectNew {
-				md.mustPanicFull(t, step, "LoadOrCompute", func() { m.LoadOrCompute(k, func() int { return v }) })
+				mustPanicFull(t, step+": LoadOrCompute", func() { m.LoadOrCompute(k, func() int { return v }) })
 				break
 			}
 			if _, loaded := m.LoadOrCompute(k, func() int { return v }); !loaded {
@@ -253,85 +253,4 @@ func fuzzMap(t *testing.T, ops []byte, mode uint8) {
 			}
 		}
 	}
-}
-
-// fuzzModel is FuzzMap's model: the contents, the insertion order (oldest
-// first: a write that publishes a value moves its key last), the bound
-// and the evictions it implies.
-type fuzzModel struct {
-	m       map[uint16]int
-	order   []uint16 // the keys of m, oldest first
-	policy  cmap.BoundPolicy
-	ordered bool     // the order operations are among the opcodes
-	evicted [][2]int // the evictions, in order
-}
-
-func newFuzzModel(mode uint8) *fuzzModel {
-	md := &fuzzModel{m: map[uint16]int{}, ordered: mode&modeOrderOps != 0}
-	switch mode & (modeEvict | modeReject) {
-	case modeEvict:
-		md.policy, md.ordered = cmap.EvictOldest, true
-	case modeReject:
-		md.policy = cmap.RejectNew
-	}
-	return md
-}
-
-// full reports whether inserting k would exceed the bound.
-func (md *fuzzModel) full(k uint16) bool {
-	_, ok := md.m[k]
-	return md.policy != 0 && !ok && len(md.m) >= fuzzBound
-}
-
-// put publishes v under k, evicting the oldest entry first if the map is
-// full and bounded with EvictOldest.
-func (md *fuzzModel) put(k uint16, v int) {
-	if md.full(k) && md.policy == cmap.EvictOldest {
-		ok, ov, _ := md.oldest()
-		md.evicted = append(md.evicted, [2]int{int(ok), ov})
-		md.del(ok)
-	}
-	md.del(k)
-	md.m[k] = v
-	md.order = append(md.order, k)
-}
-
-func (md *fuzzModel) del(k uint16) {
-	delete(md.m, k)
-	if i := slices.Index(md.order, k); i >= 0 {
-		md.order = slices.Delete(md.order, i, i+1)
-	}
-}
-
-func (md *fuzzModel) clear() {
-	clear(md.m)
-	md.order = md.order[:0]
-}
-
-func (md *fuzzModel) oldest() (uint16, int, bool) {
-	if len(md.order) == 0 {
-		return 0, 0, false
-	}
-	return md.order[0], md.m[md.order[0]], true
-}
-
-func (md *fuzzModel) newest() (uint16, int, bool) {
-	if len(md.order) == 0 {
-		return 0, 0, false
-	}
-	k := md.order[len(md.order)-1]
-	return k, md.m[k], true
-}
-
-// mustPanicFull checks that f, an insert into a full RejectNew map, panics
-// with an error wrapping ErrFull.
-func (md *fuzzModel) mustPanicFull(t *testing.T, step, method string, f func()) {
-	t.Helper()
-	defer func() {
-		err, _ := recover().(error)
-		if !errors.Is(err, cmap.ErrFull) {
-			t.Fatalf("%s: %s on a full RejectNew map panicked with %v, want an error wrapping ErrFull", step, method, err)
-		}
-	}()
-	f()
 }

@@ -9,6 +9,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -368,4 +369,137 @@ func FuzzJSON(f *testing.F) {
 		sameUnmarshal(t, map[string]int{"a": 1}, string(data))
 		sameUnmarshal(t, map[int8]any{1: "x"}, string(data))
 	})
+}
+
+// TestUnmarshalJSONBoundedOrderedEdges: JSON keys that differ as text but
+// decode to one key ("1", "01", "+1" for int keys) count once, at their
+// last position, for the order and for a RejectNew map's room; a full
+// RejectNew map takes JSON that only updates its keys; a failing decode
+// into a bounded map changes nothing.
+func TestUnmarshalJSONBoundedOrderedEdges(t *testing.T) {
+	m := cmap.New[int, int](cmap.WithInsertionOrder())
+	if err := json.Unmarshal([]byte(`{"1":1,"2":2,"01":3,"3":4,"+2":5}`), m); err != nil {
+		t.Fatal(err)
+	}
+	var order []int
+	for k := range m.Snapshot().InOrder() {
+		order = append(order, k)
+	}
+	var plain map[int]int
+	json.Unmarshal([]byte(`{"1":1,"2":2,"01":3,"3":4,"+2":5}`), &plain)
+	if got := contents(m); !maps.Equal(got, plain) || !slices.Equal(order, []int{1, 3, 2}) {
+		t.Fatalf("holds %v in order %v; want %v in order [1 3 2]", got, order, plain)
+	}
+
+	r := cmap.New[int, int](cmap.WithMaxLen(3, cmap.RejectNew), cmap.WithInsertionOrder())
+	r.Store(1, 1)
+	r.Store(2, 2)
+	if err := json.Unmarshal([]byte(`{"7":1,"07":2,"+7":3}`), r); err != nil { // one new key
+		t.Fatalf("one new key, spelled three ways, into a map with room for one: %v", err)
+	}
+	if err := json.Unmarshal([]byte(`{"1":10,"2":20,"7":70}`), r); err != nil {
+		t.Fatalf("updates only, into a full map: %v", err)
+	}
+	if got := contents(r); !maps.Equal(got, map[int]int{1: 10, 2: 20, 7: 70}) {
+		t.Fatalf("full map after updates: %v", got)
+	}
+	if err := json.Unmarshal([]byte(`{"1":11,"8":8}`), r); !errors.Is(err, cmap.ErrFull) {
+		t.Fatalf("a new key into a full map: %v, want ErrFull", err)
+	}
+	if err := json.Unmarshal([]byte(`{"1":12,"9":"x"}`), r); err == nil {
+		t.Fatal("a bad value decoded")
+	}
+	if got := contents(r); !maps.Equal(got, map[int]int{1: 10, 2: 20, 7: 70}) {
+		t.Fatalf("failed decodes changed the map: %v", got)
+	}
+	check(t, r)
+}
+
+// reentrant is a value whose MarshalJSON and UnmarshalJSON call back into
+// the map being encoded or decoded.
+type reentrant struct {
+	m    *cmap.Map[string, reentrant]
+	boom bool
+}
+
+func (r reentrant) MarshalJSON() ([]byte, error) {
+	if r.boom {
+		panic("MarshalJSON exploded")
+	}
+	if r.m != nil {
+		r.m.Store("during-marshal", reentrant{})
+		r.m.Snapshot()
+		r.m.Range(func(string, reentrant) bool { return true })
+		r.m.Compute("x", func(v reentrant, _ bool) (reentrant, cmap.ComputeOp) { return v, cmap.UpdateOp })
+		r.m.Len()
+	}
+	return []byte(`1`), nil
+}
+
+// decodeInto is the map UnmarshalJSON of reentrant values writes to.
+var decodeInto *cmap.Map[string, reentrant]
+
+func (r *reentrant) UnmarshalJSON(b []byte) error {
+	if string(b) == `"boom"` {
+		panic("UnmarshalJSON exploded")
+	}
+	if decodeInto != nil {
+		decodeInto.Store("during-unmarshal", reentrant{})
+		decodeInto.Snapshot()
+	}
+	return nil
+}
+
+// TestJSONValuesReenterTheMap: a value's MarshalJSON or UnmarshalJSON
+// runs with no lock of the map held: it may call any method of the map,
+// and if it panics, the panic propagates and leaves no lock held and the
+// map as it was.
+func TestJSONValuesReenterTheMap(t *testing.T) {
+	m := cmap.New[string, reentrant](cmap.WithSegments(1), cmap.WithInsertionOrder())
+	m.Store("a", reentrant{m: m})
+	if p := finishes(t, "json.Marshal", func() {
+		if b, err := json.Marshal(m); err != nil || string(b) != `{"a":1}` {
+			t.Errorf("Marshal: %s, %v", b, err)
+		}
+	}); p != nil {
+		t.Fatal(p)
+	}
+	if _, ok := m.Load("during-marshal"); !ok {
+		t.Fatal("the value's MarshalJSON did not store")
+	}
+	m.Store("bad", reentrant{boom: true})
+	before := m.Len()
+	if p := finishes(t, "json.Marshal of a panicking value", func() { json.Marshal(m) }); p == nil ||
+		!strings.Contains(p.(string), "exploded") {
+		t.Fatalf("panic %v, want the value's", p)
+	}
+	if l := m.LockedSegments(); len(l) != 0 || m.Len() != before {
+		t.Fatalf("after a panicking MarshalJSON: locked %v, Len %d of %d", l, m.Len(), before)
+	}
+	m.Delete("bad")
+
+	decodeInto = m
+	defer func() { decodeInto = nil }()
+	if p := finishes(t, "json.Unmarshal", func() {
+		if err := json.Unmarshal([]byte(`{"u":1,"v":2}`), m); err != nil {
+			t.Error(err)
+		}
+	}); p != nil {
+		t.Fatal(p)
+	}
+	for _, k := range []string{"u", "v", "during-unmarshal"} {
+		if _, ok := m.Load(k); !ok {
+			t.Fatalf("%s missing after Unmarshal", k)
+		}
+	}
+	before = m.Len()
+	if p := finishes(t, "json.Unmarshal of a panicking value", func() {
+		json.Unmarshal([]byte(`{"w":1,"z":"boom"}`), m)
+	}); p == nil {
+		t.Fatal("no panic")
+	}
+	if _, ok := m.Load("w"); ok || m.Len() != before || len(m.LockedSegments()) != 0 {
+		t.Fatalf("a panicking UnmarshalJSON stored w (Len %d of %d) or left locks %v", m.Len(), before, m.LockedSegments())
+	}
+	check(t, m)
 }

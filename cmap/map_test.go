@@ -1,7 +1,6 @@
 package cmap_test
 
 import (
-	"encoding/binary"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -9,82 +8,12 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/cespare/xxhash/v2"
 	"go.uber.org/goleak"
 
 	"github.com/segmap/segmap/cmap"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// hashers are the hashers every conformance test runs under: the default,
-// a seeded deterministic one, one that varies only in its low bits, and a
-// constant one (every key collides: the worst case of probing).
-var hashers = []struct {
-	name string
-	opts []cmap.Option
-}{
-	{"default", nil},
-	{"xxhash", []cmap.Option{cmap.WithHasher(xxhashU64), cmap.WithSeed(42)}},
-	{"lowbits", []cmap.Option{cmap.WithHasher(func(_ uint64, k uint64) uint64 { return k & 0xFF })}},
-	{"constant", []cmap.Option{cmap.WithHasher(func(uint64, uint64) uint64 { return 7 })}},
-	{"onesegment", []cmap.Option{cmap.WithSegments(1)}},
-}
-
-func xxhashU64(seed, k uint64) uint64 {
-	var b [8]byte
-	binary.LittleEndian.PutUint64(b[:], k)
-	var d xxhash.Digest
-	d.ResetWithSeed(seed)
-	_, _ = d.Write(b[:])
-	return d.Sum64()
-}
-
-// forEachHasher runs f as a subtest under each hasher, with a constructor
-// of maps using it.
-func forEachHasher(t *testing.T, f func(t *testing.T, newMap func(...cmap.Option) *cmap.Map[uint64, uint64])) {
-	for _, h := range hashers {
-		t.Run("hasher="+h.name, func(t *testing.T) {
-			t.Parallel()
-			f(t, func(opts ...cmap.Option) *cmap.Map[uint64, uint64] {
-				return cmap.New[uint64, uint64](append(slices.Clone(h.opts), opts...)...)
-			})
-		})
-	}
-}
-
-func check(t *testing.T, m interface{ CheckInvariants() error }) {
-	t.Helper()
-	if err := m.CheckInvariants(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func contents[K comparable, V any](m *cmap.Map[K, V]) map[K]V {
-	got := make(map[K]V)
-	for k, v := range m.All() {
-		got[k] = v
-	}
-	return got
-}
-
-func TestZeroValue(t *testing.T) {
-	var m cmap.Map[string, int]
-	if _, ok := m.Load("a"); ok {
-		t.Fatal("zero Map: Load found a key")
-	}
-	if n := m.Len(); n != 0 {
-		t.Fatalf("zero Map: Len = %d", n)
-	}
-	m.Delete("a")
-	m.Range(func(string, int) bool { t.Fatal("zero Map: Range visited a key"); return false })
-	m.Clear()
-	m.Store("a", 1)
-	if v, ok := m.Load("a"); !ok || v != 1 {
-		t.Fatalf("Load(a) = %v, %v after Store", v, ok)
-	}
-	check(t, &m)
-}
 
 func TestMethods(t *testing.T) {
 	forEachHasher(t, func(t *testing.T, newMap func(...cmap.Option) *cmap.Map[uint64, uint64]) {
@@ -132,59 +61,6 @@ type pr struct {
 }
 
 func pair(v uint64, ok bool) pr { return pr{v, ok} }
-
-func TestCompute(t *testing.T) {
-	forEachHasher(t, func(t *testing.T, newMap func(...cmap.Option) *cmap.Map[uint64, uint64]) {
-		m := newMap()
-		inc := func(old uint64, loaded bool) (uint64, cmap.ComputeOp) { return old + 1, cmap.UpdateOp }
-		tests := []struct {
-			name   string
-			f      func(uint64, bool) (uint64, cmap.ComputeOp)
-			want   pr
-			sawOld pr
-			after  pr
-		}{
-			{"update absent", inc, pr{1, true}, pr{0, false}, pr{1, true}},
-			{"update present", inc, pr{2, true}, pr{1, true}, pr{2, true}},
-			{"cancel present", func(o uint64, _ bool) (uint64, cmap.ComputeOp) { return 99, cmap.CancelOp }, pr{2, true}, pr{2, true}, pr{2, true}},
-			{"delete present", func(o uint64, _ bool) (uint64, cmap.ComputeOp) { return 99, cmap.DeleteOp }, pr{2, false}, pr{2, true}, pr{0, false}},
-			{"delete absent", func(o uint64, _ bool) (uint64, cmap.ComputeOp) { return 99, cmap.DeleteOp }, pr{0, false}, pr{0, false}, pr{0, false}},
-			{"cancel absent", func(o uint64, _ bool) (uint64, cmap.ComputeOp) { return 99, cmap.CancelOp }, pr{0, false}, pr{0, false}, pr{0, false}},
-		}
-		for _, tt := range tests {
-			var saw pr
-			v, ok := m.Compute(7, func(old uint64, loaded bool) (uint64, cmap.ComputeOp) {
-				saw = pr{old, loaded}
-				return tt.f(old, loaded)
-			})
-			if got := (pr{v, ok}); got != tt.want {
-				t.Errorf("%s: Compute = %v, want %v", tt.name, got, tt.want)
-			}
-			if saw != tt.sawOld {
-				t.Errorf("%s: f saw %v, want %v", tt.name, saw, tt.sawOld)
-			}
-			if got := pair(m.Load(7)); got != tt.after {
-				t.Errorf("%s: Load after = %v, want %v", tt.name, got, tt.after)
-			}
-			check(t, m)
-		}
-	})
-}
-
-func TestLoadOrCompute(t *testing.T) {
-	m := cmap.New[string, int]()
-	calls := 0
-	f := func() int { calls++; return 42 }
-	if v, loaded := m.LoadOrCompute("a", f); v != 42 || loaded {
-		t.Fatalf("LoadOrCompute absent = %d, %v", v, loaded)
-	}
-	if v, loaded := m.LoadOrCompute("a", f); v != 42 || !loaded {
-		t.Fatalf("LoadOrCompute present = %d, %v", v, loaded)
-	}
-	if calls != 1 {
-		t.Fatalf("f called %d times, want 1", calls)
-	}
-}
 
 // TestModel runs long random operation sequences against the built-in map
 // under every hasher, across growth and shrink, checking invariants
@@ -368,78 +244,6 @@ func TestReserve(t *testing.T) {
 	}
 }
 
-func TestClear(t *testing.T) {
-	m := cmap.New[int, string](cmap.WithCapacity(100))
-	for i := range 1000 {
-		m.Store(i, fmt.Sprint(i))
-	}
-	m.Clear()
-	if m.Len() != 0 {
-		t.Fatalf("Len = %d after Clear", m.Len())
-	}
-	for range m.All() {
-		t.Fatal("All visited a key after Clear")
-	}
-	m.Store(5, "5")
-	if v, ok := m.Load(5); !ok || v != "5" {
-		t.Fatalf("Load after Clear+Store = %q, %v", v, ok)
-	}
-	check(t, m)
-}
-
-func TestIterators(t *testing.T) {
-	m := cmap.New[int, int]()
-	want := map[int]int{}
-	for i := range 500 {
-		m.Store(i, i*i)
-		want[i] = i * i
-	}
-	if got := contents(m); !maps.Equal(got, want) {
-		t.Fatal("All differs from what was stored")
-	}
-	keys := slices.Sorted(m.Keys())
-	if !slices.Equal(keys, slices.Sorted(maps.Keys(want))) {
-		t.Fatal("Keys differs")
-	}
-	vals := slices.Sorted(m.Values())
-	if !slices.Equal(vals, slices.Sorted(maps.Values(want))) {
-		t.Fatal("Values differs")
-	}
-	n := 0
-	m.Range(func(k, v int) bool { n++; return n < 10 })
-	if n != 10 {
-		t.Fatalf("Range did not stop: %d calls", n)
-	}
-	n = 0
-	for range m.All() {
-		n++
-		if n == 3 {
-			break
-		}
-	}
-	if n != 3 {
-		t.Fatalf("All did not stop: %d", n)
-	}
-	check(t, m) // no pins left behind by the early stops
-	// Writes from inside Range are allowed and do not disturb it.
-	seen := map[int]bool{}
-	m.Range(func(k, v int) bool {
-		if seen[k] {
-			t.Fatalf("key %d visited twice", k)
-		}
-		seen[k] = true
-		m.Delete(k)
-		m.Store(k+1000, v)
-		return true
-	})
-	for k := range 500 {
-		if !seen[k] { // present from the start until f deleted it
-			t.Fatalf("Range missed key %d while writing", k)
-		}
-	}
-	check(t, m)
-}
-
 func TestStringKeysDeterministicLayout(t *testing.T) {
 	build := func() []string {
 		m := cmap.New[string, int](cmap.WithHasher(cmap.StringXXHash), cmap.WithSeed(7), cmap.WithSegments(8))
@@ -472,7 +276,7 @@ func TestStats(t *testing.T) {
 	if lf := float64(st.Len+st.Tombstones) / float64(st.Capacity); lf != st.LoadFactor {
 		t.Fatalf("LoadFactor %v, want %v", st.LoadFactor, lf)
 	}
-	bad := cmap.New[int, int](cmap.WithHasher(func(uint64, int) uint64 { return 1 }), cmap.WithSegments(4))
+	bad := cmap.New[int, int](cmap.WithHasher(constantHash[int](1)), cmap.WithSegments(4))
 	for i := range 200 {
 		bad.Store(i, i)
 	}
@@ -505,5 +309,12 @@ func TestSegmentLayout(t *testing.T) {
 	}
 	if cmap.SegmentSize != 128 {
 		t.Fatalf("segment is %d bytes, want 128", cmap.SegmentSize)
+	}
+}
+
+func TestCompareAndSwapNonExistingKey(t *testing.T) {
+	m := new(cmap.Map[any, any])
+	if m.CompareAndSwap(m, nil, 42) {
+		t.Fatal("CompareAndSwap on a non-existing key succeeded")
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,57 +15,6 @@ import (
 // Snapshot, Clear, and CheckInvariants. Each test compares the map with a
 // plain map model afterwards, checks that every segment lock was released
 // (a write to each segment completes), and checks the invariants.
-
-// safeFrom: keys at or above it hash normally even while the bomb is
-// armed, so that a write of such a key gets past its own hash to its
-// segment lock and meets the panic only when it rehashes the other keys.
-const safeFrom = 1 << 20
-
-// bomb is a hasher that panics, while armed, on every key below safeFrom.
-type bomb struct{ armed atomic.Bool }
-
-func (b *bomb) hash(_ uint64, k int) uint64 {
-	if k < safeFrom && b.armed.Load() {
-		panic("hasher exploded")
-	}
-	return uint64(k)
-}
-
-// explode runs f with the bomb armed and reports whether it panicked; a
-// panic other than the bomb's fails the test.
-func (b *bomb) explode(t *testing.T, f func()) (panicked bool) {
-	t.Helper()
-	b.armed.Store(true)
-	defer func() {
-		b.armed.Store(false)
-		if r := recover(); r != nil {
-			if r != "hasher exploded" {
-				t.Fatalf("panic %v, want the hasher's", r)
-			}
-			panicked = true
-		}
-	}()
-	f()
-	return false
-}
-
-// model is what the map must hold: its entries and, for a map with
-// insertion order, its keys oldest first.
-type model struct {
-	m       map[int]int
-	order   []int
-	ordered bool
-}
-
-func (md *model) store(k, v int) {
-	md.m[k] = v
-	md.order = append(slices.DeleteFunc(md.order, func(x int) bool { return x == k }), k)
-}
-
-func (md *model) delete(k int) {
-	delete(md.m, k)
-	md.order = slices.DeleteFunc(md.order, func(x int) bool { return x == k })
-}
 
 // panicConfig is one kind of map the panicking-hasher tests run on.
 type panicConfig struct {
@@ -234,7 +182,7 @@ func TestPanicInCopyOnWrite(t *testing.T) {
 				md.store(safeFrom+1, -1)
 			}
 			if !b.explode(t, func() { m.Delete(safeFrom + 2) }) {
-				md.delete(safeFrom + 2)
+				md.remove(safeFrom + 2)
 			}
 			if got := maps.Collect(snap.All()); !maps.Equal(got, frozen) {
 				t.Fatal("the snapshot changed")
@@ -242,30 +190,6 @@ func TestPanicInCopyOnWrite(t *testing.T) {
 			settled(t, m, md)
 			m.Store(safeFrom+100, 1) // disarmed: grows
 			md.store(safeFrom+100, 1)
-			settled(t, m, md)
-		})
-	}
-}
-
-// TestClearIgnoresHasher: Clear hashes nothing (it replaces every table
-// by an empty one), so a panicking hasher cannot disturb it, on a frozen
-// map or not.
-func TestClearIgnoresHasher(t *testing.T) {
-	for _, c := range panicConfigs(4) {
-		t.Run(c.name, func(t *testing.T) {
-			var b bomb
-			m, md := newBombMap(c, &b)
-			fill(m, md, 500)
-			snap := m.Snapshot()
-			if b.explode(t, m.Clear) {
-				t.Fatal("Clear hashed a key")
-			}
-			md = &model{m: map[int]int{}, ordered: md.ordered}
-			if snap.Len() != 510 {
-				t.Fatalf("snapshot holds %d entries after Clear, want 510", snap.Len())
-			}
-			settled(t, m, md)
-			fill(m, md, 100)
 			settled(t, m, md)
 		})
 	}

@@ -3,6 +3,7 @@ package cmap_test
 import (
 	"runtime"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"weak"
 
@@ -158,5 +159,21 @@ func TestOrderedCopyOnWriteKeepsSnapshots(t *testing.T) {
 	verify("compact")
 	if got := m.Snapshot(); got.Len() != len(model) {
 		t.Fatalf("Len = %d, want %d", got.Len(), len(model))
+	}
+}
+
+func TestDeletedKeysAreCollected(t *testing.T) {
+	var m cmap.Map[any, any]
+	m.Store(nil, struct{}{})
+	var cleaned atomic.Uint32
+	for i := 0; cleaned.Load() == 0; i++ {
+		if i == 1000 {
+			t.Fatal("no deleted key was collected after 1000 GCs")
+		}
+		p := new(int)
+		runtime.AddCleanup(p, func(c *atomic.Uint32) { c.Add(1) }, &cleaned)
+		m.Store(p, struct{}{})
+		m.Delete(p)
+		runtime.GC()
 	}
 }

@@ -8,9 +8,7 @@ package cmap_test
 import (
 	"math/rand"
 	"reflect"
-	"runtime"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"testing/quick"
 
@@ -92,107 +90,4 @@ func TestMatchesSyncMap(t *testing.T) {
 	if err := quick.CheckEqual(f, g, &quick.Config{MaxCount: 500}); err != nil {
 		t.Error(err)
 	}
-}
-
-func TestRangeNestedCall(t *testing.T) {
-	var m cmap.Map[any, any]
-	for i, v := range [3]string{"hello", "world", "Go"} {
-		m.Store(i, v)
-	}
-	m.Range(func(key, value any) bool {
-		m.Range(func(key, value any) bool {
-			if v, ok := m.Load(key); !ok || v != value {
-				t.Fatalf("nested Range: Load(%v) = %v, %v; want %v", key, v, ok, value)
-			}
-			if _, loaded := m.LoadOrStore(42, "dummy"); loaded {
-				t.Fatal("nested Range: key 42 present before it was stored")
-			}
-			m.Store(42, "x")
-			if v, loaded := m.LoadAndDelete(42); !loaded || v != "x" {
-				t.Fatalf("nested Range: LoadAndDelete(42) = %v, %v", v, loaded)
-			}
-			return true
-		})
-		m.Delete(key)
-		return true
-	})
-	n := 0
-	m.Range(func(any, any) bool { n++; return true })
-	if n != 0 {
-		t.Fatalf("%d keys left after deleting them all in Range", n)
-	}
-	check(t, &m)
-}
-
-func TestDeletedKeysAreCollected(t *testing.T) {
-	var m cmap.Map[any, any]
-	m.Store(nil, struct{}{})
-	var cleaned atomic.Uint32
-	for i := 0; cleaned.Load() == 0; i++ {
-		if i == 1000 {
-			t.Fatal("no deleted key was collected after 1000 GCs")
-		}
-		p := new(int)
-		runtime.AddCleanup(p, func(c *atomic.Uint32) { c.Add(1) }, &cleaned)
-		m.Store(p, struct{}{})
-		m.Delete(p)
-		runtime.GC()
-	}
-}
-
-func TestCompareAndSwapNonExistingKey(t *testing.T) {
-	m := new(cmap.Map[any, any])
-	if m.CompareAndSwap(m, nil, 42) {
-		t.Fatal("CompareAndSwap on a non-existing key succeeded")
-	}
-}
-
-func TestRangeNoAllocations(t *testing.T) {
-	if testing.CoverMode() != "" {
-		t.Skip("coverage instrumentation allocates")
-	}
-	var zero cmap.Map[any, any]
-	full := cmap.New[int, int]()
-	for i := range 100 {
-		full.Store(i, i)
-	}
-	for name, f := range map[string]func(){
-		"zero Map": func() { zero.Range(func(any, any) bool { return true }) },
-		"100 keys": func() { full.Range(func(int, int) bool { return true }) },
-		"All": func() {
-			for range full.All() {
-			}
-		},
-	} {
-		if a := testing.AllocsPerRun(10, f); a > 0 {
-			t.Errorf("%s: Range allocates %v times, want 0", name, a)
-		}
-	}
-}
-
-func TestClearAllocations(t *testing.T) {
-	var m cmap.Map[any, any]
-	if a := testing.AllocsPerRun(10, m.Clear); a > 1 {
-		t.Errorf("Clear of a zero Map: %v allocs, want <= 1", a)
-	}
-}
-
-func TestConcurrentClear(t *testing.T) {
-	var m cmap.Map[int, int]
-	var wg sync.WaitGroup
-	for i := range 10 {
-		wg.Go(func() { m.Store(i, i*10) })
-		wg.Go(func() {
-			if v, ok := m.Load(i); ok && v != i*10 {
-				t.Errorf("Load(%d) = %d", i, v)
-			}
-		})
-		wg.Go(m.Clear)
-	}
-	wg.Wait()
-	m.Clear()
-	m.Range(func(k, v int) bool {
-		t.Errorf("after Clear the map holds %d=%d", k, v)
-		return true
-	})
 }

@@ -13,32 +13,6 @@ import (
 // leave the map exactly as it was: no entry lost or half-deleted, no lock
 // held, the bound's reservations consistent.
 
-// poisonHasher returns a hasher of int keys that panics on key bad while
-// *on is set.
-func poisonHasher(on *atomic.Bool, bad int) cmap.Option {
-	return cmap.WithHasher(func(_ uint64, k int) uint64 {
-		if on.Load() && k == bad {
-			panic("hasher exploded")
-		}
-		return uint64(k) * 0x9E3779B97F4A7C15
-	})
-}
-
-// recovered calls f and returns what it panicked with, or nil.
-func recovered(f func()) (r any) {
-	defer func() { r = recover() }()
-	f()
-	return nil
-}
-
-// mustBeUnlocked fails if any segment lock of m is held.
-func mustBeUnlocked(t *testing.T, m interface{ LockedSegments() []int }) {
-	t.Helper()
-	if l := m.LockedSegments(); len(l) != 0 {
-		t.Fatalf("segments %v left locked", l)
-	}
-}
-
 // shrinkingMap returns a one-segment map with opts holding keys 0..n-1 in
 // a table far too big for them, so that the next delete shrinks it: its
 // rebuild rehashes key 0, which panics while on is set.

@@ -1,11 +1,12 @@
 package cmap_test
 
 import (
+	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/segmap/segmap/cmap"
 )
@@ -27,19 +28,6 @@ func stallPublish() (entered, release chan struct{}, remove func()) {
 	return entered, release, func() { cmap.SetPublishHook(nil) }
 }
 
-// waits reports whether f is still running after a short while (it
-// waits for something) and returns a channel closed when it returns.
-func waits(f func()) (bool, chan struct{}) {
-	done := make(chan struct{})
-	go func() { defer close(done); f() }()
-	select {
-	case <-done:
-		return false, done
-	case <-time.After(50 * time.Millisecond):
-		return true, done
-	}
-}
-
 // TestStalledEvictingInsert: an evicting insert descheduled between its
 // eviction and the publication of its entry holds every segment lock and
 // the publication lock. Meanwhile Load and Len never wait and see the
@@ -51,7 +39,7 @@ func TestStalledEvictingInsert(t *testing.T) {
 	var mu sync.Mutex // OnEvict runs in the evicting goroutines
 	var evicted []int
 	m := cmap.New[int, int](cmap.WithSegments(4), cmap.WithMaxLen(bound, cmap.EvictOldest),
-		cmap.WithHasher(func(_ uint64, k int) uint64 { return uint64(k) * 0x9E3779B97F4A7C15 }), cmap.WithSeed(1),
+		cmap.WithHasher(func(_ uint64, k int) uint64 { return goldenHash(k) }), cmap.WithSeed(1),
 		cmap.WithOnEvict(func(k, _ int) { mu.Lock(); evicted = append(evicted, k); mu.Unlock() }))
 	for k := range bound {
 		m.Store(k, k)
@@ -143,6 +131,81 @@ func TestStalledPublicationOrdersWriters(t *testing.T) {
 	<-storeDone
 	if k, _, _ := m.Newest(); k != other {
 		t.Fatalf("Newest = %d, want %d (published after 0)", k, other)
+	}
+	check(t, m)
+}
+
+// TestOrderFollowsPublication: the insertion order agrees with what
+// lock-free readers saw. Two writers store new keys in different
+// segments while a reader looks at pairs of keys near their frontiers:
+// seeing x present and then y absent means x was stored first, and
+// InOrder must say so. The test hook stalls writers between taking their
+// insertion number and publishing, where an order taken by a plain
+// increment goes wrong.
+func TestOrderFollowsPublication(t *testing.T) {
+	var stalls atomic.Int64
+	cmap.SetPublishHook(func() {
+		if stalls.Add(1)%3 == 0 {
+			for range 3 {
+				runtime.Gosched()
+			}
+		}
+	})
+	defer cmap.SetPublishHook(nil)
+	const perWriter = 20000
+	m := cmap.New[uint64, uint64](cmap.WithInsertionOrder(), cmap.WithSegments(16))
+	key := func(w, j int64) uint64 { return uint64(2*j + w) }
+	var progress [2]atomic.Int64
+	var stop atomic.Bool
+	type pair struct{ before, after uint64 }
+	var seen []pair
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		rng := rand.New(rand.NewPCG(1, 2))
+		for !stop.Load() {
+			w := rng.Int64N(2)
+			x := key(w, progress[w].Load()+rng.Int64N(3)-1)
+			y := key(1-w, progress[1-w].Load()+rng.Int64N(3)-1)
+			_, xin := m.Load(x)
+			_, yin := m.Load(y)
+			if xin && !yin {
+				seen = append(seen, pair{x, y})
+			}
+		}
+	})
+	var writers sync.WaitGroup
+	for w := range int64(2) {
+		writers.Go(func() {
+			for j := range int64(perWriter) {
+				m.Store(key(w, j), 0)
+				progress[w].Store(j + 1)
+			}
+		})
+	}
+	writers.Wait()
+	stop.Store(true)
+	wg.Wait()
+	pos := make(map[uint64]int)
+	for k := range m.Snapshot().InOrder() {
+		pos[k] = len(pos)
+	}
+	bad, pairs := 0, 0
+	for _, p := range seen {
+		b, okb := pos[p.before]
+		a, oka := pos[p.after]
+		if !okb || !oka {
+			continue // a key next to a writer's range, never stored
+		}
+		pairs++
+		if b > a {
+			bad++
+		}
+	}
+	if bad > 0 {
+		t.Fatalf("%d of %d observed pairs are out of insertion order", bad, pairs)
+	}
+	if pairs < 1000 {
+		t.Logf("only %d observed pairs", pairs)
 	}
 	check(t, m)
 }

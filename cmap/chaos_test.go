@@ -108,7 +108,7 @@ func newChaosRun(t *testing.T, seed uint64, segs, max int, pol cmap.BoundPolicy,
 		if r.armed > 0 && r.calls == r.armed {
 			panic(chaosPanic{})
 		}
-		return uint64(k) * 0x9E3779B97F4A7C15
+		return goldenHash(k)
 	})}
 	if ord && pol == 0 || ord && pol == cmap.RejectNew {
 		opts = append(opts, cmap.WithInsertionOrder())

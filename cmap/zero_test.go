@@ -152,3 +152,21 @@ func TestZeroMapFirstUseRace(t *testing.T) {
 		check(t, &m)
 	}
 }
+
+func TestZeroValue(t *testing.T) {
+	var m cmap.Map[string, int]
+	if _, ok := m.Load("a"); ok {
+		t.Fatal("zero Map: Load found a key")
+	}
+	if n := m.Len(); n != 0 {
+		t.Fatalf("zero Map: Len = %d", n)
+	}
+	m.Delete("a")
+	m.Range(func(string, int) bool { t.Fatal("zero Map: Range visited a key"); return false })
+	m.Clear()
+	m.Store("a", 1)
+	if v, ok := m.Load("a"); !ok || v != 1 {
+		t.Fatalf("Load(a) = %v, %v after Store", v, ok)
+	}
+	check(t, &m)
+}
