@@ -11,7 +11,6 @@ import (
 )
 
 // TestConcurrentEveryLockTakers: writers (Store, Delete, a slow Compute,
-// LoadOrCompute,
 // LoadOrTryCompute with failures and panics), DeleteFunc, Range, Clear,
 // Snapshot, PopOldest and Oldest run at once on bounded maps, with an
 // OnEvict that re-enters; then, at rest, Len, Range, a Snapshot and (with
