@@ -48,9 +48,12 @@ func (m *Map[K, V]) DeleteFunc(del func(key K, value V) bool) int {
 	if st == nil {
 		return 0
 	}
-	var eq func(a, b *V) bool
+	var (
+		eq  func(a, b *V) bool
+		keq func(a, b *K) bool
+	)
 	if st.flat {
-		eq = bitsEqual[V]()
+		eq, keq = bitsEqual[V](), bitsEqual[K]()
 	}
 	var (
 		entries []*table.Entry[K, V] // an entry table's selected entries
@@ -66,7 +69,7 @@ func (m *Map[K, V]) DeleteFunc(del func(key K, value V) bool) int {
 			}
 		}
 		for j := range pairs {
-			if st.deleteFlat(&pairs[j], eq) {
+			if st.deleteFlat(&pairs[j], eq, keq) {
 				n++
 			}
 		}
@@ -125,10 +128,12 @@ func (st *state[K, V]) deleteEntry(e *table.Entry[K, V]) bool {
 	return true
 }
 
-// deleteFlat deletes p.key if it still holds p.value (bit for bit: eq),
-// and reports whether it did; as deleteEntry, it locks nothing if a
-// lock-free lookup finds another value or none.
-func (st *state[K, V]) deleteFlat(p *flatPair[K, V], eq func(a, b *V) bool) bool {
+// deleteFlat deletes p.key if its slot still holds p.key and p.value bit
+// for bit (keq, eq: an overwrite stores the written key's bits, so a key
+// equal to p.key with other bits, such as -0 over +0, was stored after del
+// saw p), and reports whether it did; as deleteEntry, it locks nothing if
+// a lock-free lookup finds another value or none.
+func (st *state[K, V]) deleteFlat(p *flatPair[K, V], eq func(a, b *V) bool, keq func(a, b *K) bool) bool {
 	h := st.hasher.Hash(p.key)
 	if v, ok, _ := st.lookup(h, p.key); !ok || !eq(&v, &p.value) {
 		return false
@@ -139,7 +144,7 @@ func (st *state[K, V]) deleteFlat(p *flatPair[K, V], eq func(a, b *V) bool) bool
 	if !w.found() {
 		return false
 	}
-	if v := w.value(); !eq(&v, &p.value) {
+	if k, v := w.t.Flat().At(w.pos); !keq(&k, &p.key) || !eq(&v, &p.value) {
 		return false
 	}
 	w.del()

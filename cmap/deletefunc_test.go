@@ -453,3 +453,31 @@ func BenchmarkDeleteFunc(b *testing.B) {
 		}
 	})
 }
+
+// TestDeleteFuncKeyBits: on the flat layout, "the value del was given"
+// means the same key and value bits (the godoc), and an overwrite stores
+// the written key's bits: -0 stored over the key +0 with the same value
+// while del runs is a new store, which DeleteFunc must not delete.
+func TestDeleteFuncKeyBits(t *testing.T) {
+	m := cmap.New[float64, int]()
+	if m.Stats().Layout != "flat" {
+		t.Skipf("layout %q, want flat", m.Stats().Layout)
+	}
+	negZero := math.Copysign(0, -1)
+	m.Store(0, 1)
+	n := m.DeleteFunc(func(k float64, v int) bool {
+		if !math.Signbit(k) {
+			m.Store(negZero, 1) // same value, other key bits
+		}
+		return true
+	})
+	if n != 0 || m.Len() != 1 {
+		t.Fatalf("DeleteFunc = %d, Len %d; want 0, 1: -0 was stored after del saw +0", n, m.Len())
+	}
+	m.Range(func(k float64, _ int) bool {
+		if !math.Signbit(k) {
+			t.Errorf("key %v, want -0", k)
+		}
+		return true
+	})
+}

@@ -191,6 +191,10 @@ func TestEqualKeysJSON(t *testing.T) {
 // and +0 with every store (rewriting the key's words in place, or moving
 // it within its group), readers always find it, under either form, with
 // a value it held: no reader ever misses a key that is never deleted.
+// Readers meet the writer between two of its word stores only by chance,
+// a window too small to catch a writer that briefly stores junk key
+// words; internal/table's TestFlatReplaceKeyBitsUnderReaders runs a
+// reader at each of those instants and catches it.
 func TestEqualKeysFlipUnderReaders(t *testing.T) {
 	t.Run("zeroPair→uint64", func(t *testing.T) {
 		flipUnderReaders(t, zeroPair{1, negZero}, zeroPair{1, 0}, func(n uint64) uint64 { return n }, func(v uint64) uint64 { return v })

@@ -26,7 +26,11 @@ import (
 // [json.Encoder.SetEscapeHTML]), exactly as they do for the plain map.
 // The error returned when json.Marshal calls it is the plain map's error
 // wrapped in a [json.MarshalerError] naming the Snapshot type.
-func (s *Snapshot[K, V]) MarshalJSON() ([]byte, error) {
+//
+// Its receiver is a value, so that a Snapshot copied by value (held in a
+// struct field of type Snapshot, say) is encoded by it too, not as the
+// struct's exported fields: there are none, and the result would be {}.
+func (s Snapshot[K, V]) MarshalJSON() ([]byte, error) {
 	plain := make(map[K]V, s.Len())
 	for k, v := range s.All() {
 		plain[k] = v

@@ -383,10 +383,16 @@ var brokenMaps = map[string]struct {
 	caught []string
 	// passes marks a peer with a known flaw: one of caught and mayFail
 	// must fail (in one of two runs), and no other scenario.
-	passes     bool
-	mayFail    []string // scenarios that catch the map in some runs only
-	full       bool     // run with Run's default Duration, not 150ms: the Clear checks need it
-	visualized bool     // a history that is not linearizable is reported, with its visualization
+	passes  bool
+	mayFail []string // scenarios that catch the map in some runs only
+	full    bool     // run with Run's default Duration, not 150ms: the Clear checks need it
+	// untilCaught: run with a budget of untilCaughtDuration, not 150ms.
+	// Each scenario of caught stops at its first failure, so the budget
+	// is spent only by a scenario that misses the flaw: one whose
+	// catch needs an unlucky interleaving, which a loaded machine may
+	// not give within a few rounds, keeps trying until it comes.
+	untilCaught bool
+	visualized  bool // a history that is not linearizable is reported, with its visualization
 }{
 	"racy-load-or-store": {
 		newMap:     func() Map { return racyLoadOrStore{newLockedMap()} },
@@ -399,15 +405,17 @@ var brokenMaps = map[string]struct {
 		visualized: true,
 	},
 	"check-then-act": {
-		newMap: func() Map { return checkThenAct{newLockedMap()} },
-		caught: []string{"load-or-store-race"},
+		newMap:      func() Map { return checkThenAct{newLockedMap()} },
+		caught:      []string{"load-or-store-race"},
+		untilCaught: true,
 	},
 	"sharded-check-then-act": {
 		newMap: func() Map {
 			m := newShardedMap()
 			return checkThenActClear{checkThenAct{m}, m}
 		},
-		caught: []string{"load-or-store-race"},
+		caught:      []string{"load-or-store-race"},
+		untilCaught: true,
 	},
 	"clear-shard-by-shard": {
 		full:   true,
@@ -492,6 +500,11 @@ const brokenEnv = "STRESS_BROKEN"
 // (0 is Run's default).
 const brokenDurationEnv = "STRESS_BROKEN_DURATION"
 
+// untilCaughtDuration is the budget of a broken map marked untilCaught: a
+// bound on a search that ends at the first catch, generous enough for a
+// loaded 2-core machine under -race.
+const untilCaughtDuration = 20 * time.Second
+
 // TestBroken runs Run on each broken map in a child process (so that a map
 // that crashes the process, or a failure, is observed rather than suffered)
 // and checks that the child fails, in the scenarios that must catch the
@@ -539,8 +552,11 @@ func runBrokenChild(t *testing.T, name string, byFlag bool) brokenRun {
 	}
 	args := []string{"-test.run=" + run, "-test.v", "-test.timeout=5m", "-stress.html=" + res.htmlDir}
 	env := append(os.Environ(), brokenEnv+"="+name, "TMPDIR="+res.tmp)
-	if b.full {
+	switch {
+	case b.full:
 		env = append(env, brokenDurationEnv+"=0")
+	case b.untilCaught:
+		env = append(env, brokenDurationEnv+"="+untilCaughtDuration.String())
 	}
 	if byFlag {
 		args = append(args, "-stress.seed="+strconv.FormatUint(res.seed, 10))

@@ -19,6 +19,11 @@ import (
 // must not stall any reader.
 var flatPublishHook func()
 
+// flatReplaceKeyHook, if set (by tests only, while no writer runs), is
+// called by an in-place Replace after each store into a key word and
+// before the value's store: a reader running there must find the key.
+var flatReplaceKeyHook func()
+
 // Locate finds key for a writer. It returns the slot holding key and true,
 // or, if key is absent, NoPos, false and the slot where it should be
 // inserted: the first free slot of the first group on its probe sequence
@@ -109,6 +114,9 @@ func (t *Flat[K, V]) Replace(p Pos, key K, value V) Pos {
 		for w := range t.kw {
 			if atomic.LoadUint64(&grp[s+w]) != kb[w] {
 				atomic.StoreUint64(&grp[s+w], kb[w])
+				if flatReplaceKeyHook != nil {
+					flatReplaceKeyHook()
+				}
 			}
 		}
 		if t.vw == 1 {
