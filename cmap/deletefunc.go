@@ -144,7 +144,7 @@ func (st *state[K, V]) deleteFlat(p *flatPair[K, V], eq func(a, b *V) bool, keq 
 	if !w.found() {
 		return false
 	}
-	if k, v := w.t.Flat().At(w.pos); !keq(&k, &p.key) || !eq(&v, &p.value) {
+	if k, v := w.cur.t.Flat().At(w.cur.pos); !keq(&k, &p.key) || !eq(&v, &p.value) {
 		return false
 	}
 	w.del()
