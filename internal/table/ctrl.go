@@ -8,8 +8,12 @@ import "math/bits"
 // matching slot i. Every probe and ctrl update of both layouts calls them
 // (entry: Find, probe, Locate, Range, copyEntries, insertFresh, Insert,
 // deleteEntry; flat: probe, Locate, Range, Copy, insertFresh, Insert,
-// Delete, Replace); they inline, also into cmap's instantiations of those probes (see
-// word). TestSWAR checks the formulas against byte-by-byte matching, and
+// Delete, Replace; the read path of flat_read.go), and they inline, also
+// into cmap's instantiations of those probes (see word). Two formulas are
+// written out where the helpers would take a read-path step over the
+// inliner's budget, with the cost beside them: FlatHome's tag word and
+// EntryGroup.Find's match (TestLoadInlines fails if a step stops
+// inlining). TestSWAR checks the formulas against byte-by-byte matching, and
 // the table tests and FuzzMap check the probes.
 
 // Control bytes. A tag has its high bit clear; EMPTY and TOMBSTONE have it
@@ -53,10 +57,12 @@ func tagWord[W word](tag uint8) W { return lsb * W(tag) }
 
 // matchWord is matchTag for tw = tagWord(tag), which a probe of several
 // groups computes once.
-func matchWord[W word](ctrl, tw W) W {
-	v := ctrl ^ tw
-	return (v - lsb) &^ v & msb
-}
+func matchWord[W word](ctrl, tw W) W { return matchZero(ctrl ^ tw) }
+
+// matchZero returns the bytes of x that may be zero, with matchTag's
+// false positives: for x = ctrl ^ tagWord(tag), the slots that may hold
+// tag. A read path that keeps x computes it once (FlatGroup).
+func matchZero[W word](x W) W { return (x - lsb) &^ x & msb }
 
 // slotOf returns the lowest slot reported by a match word m != 0.
 func slotOf[W word](m W) int { return bits.TrailingZeros64(uint64(m)) >> 3 }

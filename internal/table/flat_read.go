@@ -1,7 +1,6 @@
 package table
 
 import (
-	"math/bits"
 	"sync/atomic"
 	"unsafe"
 )
@@ -24,9 +23,10 @@ import (
 // g×stride of t.flat.words, which holds (mask+1) × stride words with
 // stride = flatHeader + SlotsPerGroup×(kw+vw) (NewFlat; kw and vw are
 // the words of K and V, constants of the instantiation); g = h & mask <=
-// mask, so the group's stride words lie inside words; a slot index comes
-// from a match masked to slotsMSB, so it is at most 6 < SlotsPerGroup,
-// and the slot's kw+vw words lie inside the group. Every pointer formed
+// mask, so the group's stride words lie inside words; and
+// the match helpers of ctrl.go never report byte 7: it is the
+// sentinel TOMBSTONE (high bit set, also XOR a 7-bit tag), so a slot index
+// is at most 6 < SlotsPerGroup (in the logical word, the stored one XOR flatCtrl), and the slot's kw+vw words lie inside the group. Every pointer formed
 // points into the one allocation of words (checkptr accepts it), at a
 // word boundary (8-byte aligned: see "Storage" in flat.go).
 
@@ -35,9 +35,9 @@ import (
 type FlatGroup[K comparable, V any] struct {
 	p   unsafe.Pointer
 	ver uint64
-	// x is the logical ctrl word (the stored one XOR msb: see "Ctrl
-	// encoding" in flat.go) XOR the tag of the hash in every byte: its
-	// zero bytes are the slots whose tag matches.
+	// x is the logical ctrl word (the stored one XOR flatCtrl: see
+	// loadCtrl) XOR the tag of the hash in every byte: its zero bytes are
+	// the slots whose tag matches (matchZero).
 	x uint64
 	// sb is the bytes of a slot, 8×(kw+vw): a constant, carried here so
 	// that the next steps fit the inliner's budget.
@@ -53,7 +53,10 @@ func FlatOneWord[K comparable, V any]() bool {
 }
 
 // FlatHome starts the probe of the home group of hash h in t, which must
-// be flat: version first, then ctrl.
+// be flat: version first, then ctrl. The tag word is written out
+// (tagWord(tagOf(h))): with the two helpers FlatHome costs 91 for the
+// inliner, over its budget of 80 (go1.26.8, -gcflags=-m=2), and Load
+// would call it (TestLoadInlines).
 func (t *Table[K, V]) FlatHome(h uint64) FlatGroup[K, V] {
 	if t.layout != flatLayout {
 		panic("table: internal error: FlatHome called on a table that is not flat")
@@ -62,7 +65,7 @@ func (t *Table[K, V]) FlatHome(h uint64) FlatGroup[K, V] {
 	var v V
 	sb := (unsafe.Sizeof(k)+7)&^7 + (unsafe.Sizeof(v)+7)&^7
 	p := unsafe.Add(unsafe.Pointer(unsafe.SliceData(t.flat.words)), uintptr(h&t.mask)*(flatHeader*8+SlotsPerGroup*sb))
-	return FlatGroup[K, V]{p, atomic.LoadUint64((*uint64)(unsafe.Add(p, 8))), atomic.LoadUint64((*uint64)(p)) ^ msb ^ lsb*(h>>32&0x7F), sb}
+	return FlatGroup[K, V]{p, atomic.LoadUint64((*uint64)(unsafe.Add(p, 8))), atomic.LoadUint64((*uint64)(p)) ^ flatCtrl ^ lsb*(h>>32&0x7F), sb}
 }
 
 // Find1 is Find and Value for a one-word K and a V of at most one word
@@ -74,8 +77,8 @@ func (t *Table[K, V]) FlatHome(h uint64) FlatGroup[K, V] {
 // of no words is "loaded" from the key's word, inside the slot, and
 // converted to nothing. The answer stands only if Settled says so.
 func (g FlatGroup[K, V]) Find1(key K) (v V, ok bool) {
-	for m := (g.x - lsb) &^ g.x & slotsMSB; m != 0; m &= m - 1 { // matchTag
-		s := unsafe.Add(g.p, flatHeader*8+uintptr(bits.TrailingZeros64(m)>>3)*g.sb)
+	for m := matchZero(g.x); m != 0; m &= m - 1 {
+		s := unsafe.Add(g.p, flatHeader*8+uintptr(slotOf(m))*g.sb)
 		if w := atomic.LoadUint64((*uint64)(s)); *(*K)(unsafe.Pointer(&w)) == key {
 			w = atomic.LoadUint64((*uint64)(unsafe.Add(s, g.sb-8))) // vb = sb-8: 8 or 0
 			return *(*V)(unsafe.Pointer(&w)), true
@@ -89,10 +92,10 @@ func (g FlatGroup[K, V]) Find1(key K) (v V, ok bool) {
 // i, only for slots 0..6. The loop is the caller's so that each step
 // fits the inliner's budget, keys of more than a word being read through
 // a buffer.
-func (g FlatGroup[K, V]) Matches() uint64 { return (g.x - lsb) &^ g.x & slotsMSB }
+func (g FlatGroup[K, V]) Matches() uint64 { return matchZero(g.x) }
 
 // Slot returns the lowest slot of a match word m != 0 of Matches (<= 6).
-func (g FlatGroup[K, V]) Slot(m uint64) uintptr { return uintptr(bits.TrailingZeros64(m) >> 3) }
+func (g FlatGroup[K, V]) Slot(m uint64) uintptr { return uintptr(slotOf(m)) }
 
 // Key returns the key in slot i <= 6 of the group, read word by word
 // through a buffer, as by Flat.probe.
@@ -118,9 +121,7 @@ func (g FlatGroup[K, V]) Settled(h uint64, ok bool) bool {
 	if unsafe.Sizeof(v) > 8 {
 		sp = 1
 	}
-	c := g.x ^ lsb*(h>>32&0x7F)
-	e := c &^ (c << 6) & slotsMSB // matchEmpty
-	return atomic.LoadUint64((*uint64)(unsafe.Add(g.p, 8))) == g.ver && (ok || e&(e-sp) != 0)
+	return atomic.LoadUint64((*uint64)(unsafe.Add(g.p, 8))) == g.ver && (ok || stops(matchEmpty(g.x^tagWord[uint64](tagOf(h))), sp))
 }
 
 // flatLoad returns the T stored in the words at p, loaded one by one
@@ -137,16 +138,16 @@ func flatLoad[T any](p unsafe.Pointer) T {
 // range1 is Flat.Range for a one-word K and a V of at most one word
 // (FlatOneWord): each key and value is converted from the word loaded, as
 // by Find1, with no buffer. The unsafe indexing is sound for the reasons
-// given above: g <= mask, and slot indexes come from a match masked to
-// slotsMSB.
+// given above: g <= mask, and slot indexes come from matchFull, which
+// reports slots 0..6 only.
 func (t *Flat[K, V]) range1(yield func(K, V) bool) bool {
 	var v V
 	sb := 8 + (unsafe.Sizeof(v)+7)&^7
 	base := unsafe.Pointer(unsafe.SliceData(t.words))
 	for g := range uintptr(t.mask + 1) {
 		p := unsafe.Add(base, g*(flatHeader*8+SlotsPerGroup*sb))
-		for m := atomic.LoadUint64((*uint64)(p)) & slotsMSB; m != 0; m &= m - 1 { // stored: a tag has its high bit set
-			s := unsafe.Add(p, flatHeader*8+uintptr(bits.TrailingZeros64(m)>>3)*sb)
+		for m := matchFull(atomic.LoadUint64((*uint64)(p)) ^ flatCtrl); m != 0; m &= m - 1 {
+			s := unsafe.Add(p, flatHeader*8+uintptr(slotOf(m))*sb)
 			k, w := atomic.LoadUint64((*uint64)(s)), atomic.LoadUint64((*uint64)(unsafe.Add(s, sb-8)))
 			if !yield(*(*K)(unsafe.Pointer(&k)), *(*V)(unsafe.Pointer(&w))) {
 				return false
