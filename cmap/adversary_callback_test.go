@@ -95,13 +95,16 @@ func TestCallbackSafeMethodsOnFullMap(t *testing.T) {
 					m.LoadOrTryCompute(12, func() (int, error) { safe(); return 12, nil })
 				})
 			} else {
-				for _, call := range []func(){
-					func() { m.LoadOrCompute(11, func() int { safe(); return 11 }) },
-					func() { m.LoadOrTryCompute(12, func() (int, error) { safe(); return 12, nil }) },
-				} {
-					if p := finishes(t, "LoadOr…Compute", call); p == nil || !errors.Is(p.(error), cmap.ErrFull) {
-						t.Fatalf("LoadOr…Compute on a full RejectNew map: %v, want ErrFull", p)
-					}
+				// LoadOrCompute, with no error to return, panics;
+				// LoadOrTryCompute returns the error.
+				if p := finishes(t, "LoadOrCompute", func() { m.LoadOrCompute(11, func() int { safe(); return 11 }) }); p == nil || !errors.Is(p.(error), cmap.ErrFull) {
+					t.Fatalf("LoadOrCompute on a full RejectNew map: panicked %v, want ErrFull", p)
+				}
+				var err error
+				if p := finishes(t, "LoadOrTryCompute", func() {
+					_, _, err = m.LoadOrTryCompute(12, func() (int, error) { safe(); return 12, nil })
+				}); p != nil || !errors.Is(err, cmap.ErrFull) {
+					t.Fatalf("LoadOrTryCompute on a full RejectNew map: panicked %v, returned %v; want an error wrapping ErrFull", p, err)
 				}
 			}
 			if l := m.LockedSegments(); len(l) != 0 {

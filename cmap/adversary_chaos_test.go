@@ -307,6 +307,11 @@ func (r *chaosRun) randomOp(k, v int) {
 			r.expect(o, got, [3]any{old, true, nil})
 		case cb == 1:
 			r.expect(o, got, [3]any{0, false, errChaos})
+		case cb != 0 && r.rejects(k):
+			// The error wrapping ErrFull is returned, not panicked.
+			if err, _ := got[2].(error); o == fullPanicked || o == returned && (got[0] != 0 || got[1] != false || !errors.Is(err, cmap.ErrFull)) {
+				r.fatalf("outcome %v, returned %v; want [0 false] and an error wrapping ErrFull", o, got)
+			}
 		case cb != 0:
 			r.expect(o, got, [3]any{v, false, nil})
 			if o == returned {

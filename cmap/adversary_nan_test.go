@@ -98,7 +98,16 @@ func nanEveryMethod(t *testing.T, m *cmap.Map[float64, int], max int, pol cmap.B
 			}
 		})
 		insert("LoadOrTryCompute", func() {
-			if a, l, err := m.LoadOrTryCompute(nan, func() (int, error) { return round, nil }); l || a != round || err != nil {
+			a, l, err := m.LoadOrTryCompute(nan, func() (int, error) { return round, nil })
+			if max > 0 && pol == cmap.RejectNew && inserted == max {
+				// A full RejectNew map: the error is returned, not
+				// panicked; insert's check expects the panic.
+				if a != 0 || l || !errors.Is(err, cmap.ErrFull) {
+					t.Fatalf("LoadOrTryCompute(NaN) into a full RejectNew map = %d, %v, %v; want an error wrapping ErrFull", a, l, err)
+				}
+				panic(err)
+			}
+			if l || a != round || err != nil {
 				t.Fatalf("LoadOrTryCompute(NaN) = %d, %v, %v", a, l, err)
 			}
 		})
