@@ -308,9 +308,9 @@ func (r *chaosRun) randomOp(k, v int) {
 		case cb == 1:
 			r.expect(o, got, [3]any{0, false, errChaos})
 		case cb != 0 && r.rejects(k):
-			// A refused insert is an error LoadOrTryCompute returns.
-			if err, _ := got[2].(error); o == returned && (!errors.Is(err, cmap.ErrFull) || got[0] != 0 || got[1] != false) {
-				r.fatalf("returned %v, want (0, false, an error wrapping ErrFull)", got)
+			// The error wrapping ErrFull is returned, not panicked.
+			if err, _ := got[2].(error); o == fullPanicked || o == returned && (got[0] != 0 || got[1] != false || !errors.Is(err, cmap.ErrFull)) {
+				r.fatalf("outcome %v, returned %v; want [0 false] and an error wrapping ErrFull", o, got)
 			}
 		case cb != 0:
 			r.expect(o, got, [3]any{v, false, nil})
