@@ -124,9 +124,9 @@ const (
 	// policy turns on) to make room for the new key: the map is a FIFO
 	// cache. See [WithOnEvict].
 	EvictOldest BoundPolicy = iota + 1
-	// RejectNew refuses the new key: [Map.TryStore] returns [ErrFull], and
-	// the other writes that would insert it panic with an error wrapping
-	// ErrFull. The map is laid out once for its maximum and does not grow.
+	// RejectNew refuses the new key: [Map.TryStore] and
+	// [Map.LoadOrTryCompute] return an error wrapping [ErrFull], and the
+	// other writes that would insert it panic with one. The map is laid out once for its maximum and does not grow.
 	RejectNew
 )
 
@@ -150,8 +150,9 @@ func (p BoundPolicy) String() string {
 //     entry first, calling the [WithOnEvict] function for it.
 //   - [RejectNew] lays the tables out once for n entries (like
 //     [WithCapacity](n), with a floor they never shrink below) and rejects
-//     the key: [Map.TryStore] returns [ErrFull]; Store, Swap, LoadOrStore,
-//     LoadOrCompute and Compute panic with an error wrapping ErrFull.
+//     the key: [Map.TryStore] and [Map.LoadOrTryCompute] return an error
+//     wrapping [ErrFull]; Store, Swap, LoadOrStore, LoadOrCompute and
+//     Compute panic with one.
 //
 // It panics if n < 1 or policy is not one of the two. With RejectNew,
 // [New] panics, naming WithMaxLen, if the tables for n entries cannot be
