@@ -38,13 +38,13 @@ var cached struct {
 	m    any
 }
 
-func prefilledMap[K comparable](b *testing.B, im *impl, keys []K, n int) benchMap[K] {
+func prefilledMap[K comparable](b *testing.B, im *impl, w *workload, keys []K, n int) benchMap[K] {
 	if cached.name == b.Name() {
 		return cached.m.(benchMap[K])
 	}
 	cached.name, cached.m = "", nil
 	runtime.GC()
-	m := newMapOf[K](im)
+	m := newMapFor[K](im, w)
 	prefill(m, keys, n)
 	cached.name, cached.m = b.Name(), m
 	return m
@@ -101,7 +101,7 @@ func oneOp[K comparable](m benchMap[K], keys []K, span, loadThr, storeThr uint64
 
 func benchMix[K comparable](b *testing.B, im *impl, w *workload, n int) {
 	keys := keysFor[K](2 * n)
-	m := prefilledMap(b, im, keys, n)
+	m := prefilledMap(b, im, w, keys, n)
 	span := uint64(w.span * n)
 	loadThr, storeThr := w.thresholds()
 	if im.floor {

@@ -52,6 +52,8 @@
 //	mix-90     90/5/5
 //	mix-75     75/12.5/12.5
 //	mix-50     50/25/25
+//	contend-1seg  mix-50 with cmap built WithSegments(1): its writers all contend for one
+//	           segment (the peers as usual); -full runs it at the smallest N only
 //	grow       Store N distinct keys into an empty map; per-Store latency percentiles
 //	memory     heap bytes per entry after N inserts, and after deleting 90%
 //	allocs     allocs/op and B/op of Load, Store of an existing key, Store of a new key, Delete of a missing key

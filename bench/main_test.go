@@ -484,3 +484,27 @@ func TestEndToEndOthers(t *testing.T) {
 		}
 	}
 }
+
+// TestContendOneSegment checks that contend-1seg builds cmap with one
+// segment, and only cmap: the other workloads and the peers are built as
+// usual.
+func TestContendOneSegment(t *testing.T) {
+	w, mix := lookupWorkload("contend-1seg"), lookupWorkload("mix-50")
+	if w == nil || !w.oneSegment || w.kind != kindThroughput || w.load != mix.load || w.store != mix.store || w.span != mix.span {
+		t.Fatalf("contend-1seg = %+v, want mix-50's operations with oneSegment", w)
+	}
+	segs := func(m benchMap[uint64]) int { return m.(cmapMap[uint64]).m.Stats().Segments }
+	im := lookupImpl("cmap")
+	if got := segs(newMapFor[uint64](im, w)); got != 1 {
+		t.Errorf("contend-1seg cmap: %d segments, want 1", got)
+	}
+	if got := segs(newMapFor[uint64](im, mix)); got == 1 {
+		t.Errorf("mix-50 cmap: %d segment, want the default", got)
+	}
+	if got := newMapFor[string](lookupImpl("cmapentries"), w).(cmapEntries[string]).m.Stats().Segments; got != 1 {
+		t.Errorf("contend-1seg cmapentries: %d segments, want 1", got)
+	}
+	if _, ok := newMapFor[uint64](lookupImpl("xsync4"), w).(oneSegmenter[uint64]); ok {
+		t.Error("xsync4 built as a one-segment map")
+	}
+}

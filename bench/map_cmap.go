@@ -39,6 +39,11 @@ func (c cmapEntries[K]) Load(k K) (uint64, bool) {
 func (c cmapEntries[K]) Store(k K, v uint64) { c.m.Store(k, entryValue{v: v}) }
 func (c cmapEntries[K]) Delete(k K)          { c.m.Delete(k) }
 
+// oneSegment implements oneSegmenter.
+func (c cmapEntries[K]) oneSegment() benchMap[K] {
+	return cmapEntries[K]{m: cmap.New[K, entryValue](cmap.WithSegments(1))}
+}
+
 // cmapMap is cmap.Map with its default options (no presize).
 type cmapMap[K comparable] struct{ m *cmap.Map[K, uint64] }
 
@@ -49,6 +54,11 @@ func newCmap[K comparable]() benchMap[K] {
 func (c cmapMap[K]) Load(k K) (uint64, bool) { return c.m.Load(k) }
 func (c cmapMap[K]) Store(k K, v uint64)     { c.m.Store(k, v) }
 func (c cmapMap[K]) Delete(k K)              { c.m.Delete(k) }
+
+// oneSegment implements oneSegmenter.
+func (c cmapMap[K]) oneSegment() benchMap[K] {
+	return cmapMap[K]{m: cmap.New[K, uint64](cmap.WithSegments(1))}
+}
 
 // snapshot implements snapshotter.
 func (c cmapMap[K]) snapshot() any { return c.m.Snapshot() }

@@ -19,6 +19,22 @@ type benchMap[K comparable] interface {
 	Delete(K)
 }
 
+// oneSegmenter is implemented by maps that can be built with a single
+// segment (cmap); the contend-1seg workload uses it.
+type oneSegmenter[K comparable] interface {
+	oneSegment() benchMap[K]
+}
+
+// newMapFor returns an empty map of im for workload w: with one segment
+// where w asks for it and im has segments.
+func newMapFor[K comparable](im *impl, w *workload) benchMap[K] {
+	m := newMapOf[K](im)
+	if s, ok := m.(oneSegmenter[K]); ok && w.oneSegment {
+		return s.oneSegment()
+	}
+	return m
+}
+
 // snapshotter is implemented by maps that can take a point-in-time
 // snapshot (cmap). The result is only kept alive, never inspected.
 type snapshotter interface {

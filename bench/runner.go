@@ -93,6 +93,9 @@ func (o *options) sizes(w *workload) []int {
 	if o.full && (w.kind == kindGrow || w.kind == kindMemory || w.kind == kindSnapshot || w.kind == kindCache) {
 		return o.ns[len(o.ns)-1:]
 	}
+	if o.full && w.oneSegment {
+		return o.ns[:1]
+	}
 	return o.ns
 }
 
@@ -205,7 +208,7 @@ func execGroup[K comparable](r *runner, g group) {
 	runtime.GC()
 	switch g.w.kind {
 	case kindThroughput:
-		m := newMapOf[K](g.im)
+		m := newMapFor[K](g.im, g.w)
 		prefill(m, keys, g.n)
 		for _, c := range g.cfgs {
 			r.progress(g, c)

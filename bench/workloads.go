@@ -29,6 +29,11 @@ type workload struct {
 	// probability load, Store with probability store, Delete otherwise.
 	span        int
 	load, store float64
+	// oneSegment: cmap is built WithSegments(1), so that every writer
+	// contends for the same segment; the peers are built as usual. It is
+	// the contention benchmark a 2-core machine can show, and -full runs
+	// it at the smallest N only.
+	oneSegment bool
 }
 
 var workloads = []*workload{
@@ -42,6 +47,8 @@ var workloads = []*workload{
 		desc: "Load/Store/Delete 75/12.5/12.5 over 2N keys (half the loads miss), pre-filled with N"},
 	{name: "mix-50", kind: kindThroughput, span: 2, load: 0.50, store: 0.25,
 		desc: "Load/Store/Delete 50/25/25 over 2N keys (half the loads miss), pre-filled with N"},
+	{name: "contend-1seg", kind: kindThroughput, span: 2, load: 0.50, store: 0.25, oneSegment: true,
+		desc: "mix-50 with cmap built WithSegments(1): every writer of cmap contends for one segment (the peers as usual)"},
 	{name: "grow", kind: kindGrow,
 		desc: "Store N distinct keys into an empty map (no presize), keys split between the goroutines"},
 	{name: "memory", kind: kindMemory,
