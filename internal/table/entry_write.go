@@ -86,9 +86,9 @@ func (t *Table[K, V]) deleteEntry(p Pos) (tombstone bool) {
 	return tombstone
 }
 
-// copyEntries is Copy for an entry table, in batches (see batch).
-func (t *Table[K, V]) copyEntries(n int, hash func(K) uint64) (*Table[K, V], int) {
-	nt := New[K, V](n)
+// copyEntries is CopyInto for entry tables t and nt, in batches (see
+// batch).
+func (t *Table[K, V]) copyEntries(nt *Table[K, V], hash func(K) uint64) int {
 	var b batch[struct {
 		e *Entry[K, V]
 		h uint64
@@ -113,7 +113,7 @@ func (t *Table[K, V]) copyEntries(n int, hash func(K) uint64) (*Table[K, V], int
 	for _, x := range b.take() {
 		nt.insertFresh(x.h, x.e)
 	}
-	return nt, b.total
+	return b.total
 }
 
 // cloneEntries is Clone for an entry table: it copies the groups

@@ -175,12 +175,24 @@ func (t *Flat[K, V]) empty(n int) *Flat[K, V] {
 // GroupsFor(live) or more.
 //
 // The new table is make([]uint64) and nothing more (a zeroed group is
-// empty), and Copy works in batches (see batch).
+// empty): Copy is empty and CopyInto.
 func (t *Flat[K, V]) Copy(n int, hash func(K) uint64) (*Flat[K, V], int) {
 	if n < 1 || n&(n-1) != 0 {
 		panic("table: group count is not a power of two")
 	}
 	nt := t.empty(n)
+	return nt, t.CopyInto(nt, hash)
+}
+
+// CopyInto copies the keys and values of t into nt, a flat table of t's
+// shape that no reader can see yet, holding nothing and large enough
+// (GroupsFor(live) groups or more), in batches (see batch), and returns
+// the number copied (see Table.CopyInto). It panics if nt has another
+// shape.
+func (t *Flat[K, V]) CopyInto(nt *Flat[K, V], hash func(K) uint64) int {
+	if nt.stride != t.stride || nt.sw != t.sw || len(nt.words) != nt.Groups()*nt.stride {
+		panic("table: internal error: Flat.CopyInto a table of another shape")
+	}
 	var b batch[struct {
 		h uint64
 		k K
@@ -199,7 +211,7 @@ func (t *Flat[K, V]) Copy(n int, hash func(K) uint64) (*Flat[K, V], int) {
 		}
 	}
 	nt.insertBatch(b.take())
-	return nt, b.total
+	return b.total
 }
 
 // insertBatch inserts the pairs of a batch with insertFresh.

@@ -13,7 +13,7 @@ import "fmt"
 // (docs/design.md: "The map" and "Flat layout")
 //
 // The methods that every layout has (Groups, Capacity, MaxUsed, ProbeLen:
-// header.go) and those that dispatch here (Delete, Copy, Clone,
+// header.go) and those that dispatch here (Delete, Copy, CopyInto, Clone,
 // CheckInvariants, and Get, ValueAt, RangeKV, PosOfKey for callers off
 // the hot paths) serve any table. The rest belong to one layout and check
 // it, as sync.Map's HashTrieMap checks a node's kind in entry() and
@@ -90,10 +90,14 @@ func (t *Table[K, V]) Delete(p Pos) (tombstone bool) {
 // copied. hash must return the hash each key was inserted with; if it
 // panics, the new table is simply dropped and t is untouched (t is only
 // read). n must be large enough: GroupsFor(live) or more.
+//
+// It is NewLayout and CopyInto (prepare.go), which a caller that prepared
+// the new table beforehand calls itself.
 func (t *Table[K, V]) Copy(n int, hash func(K) uint64) (*Table[K, V], int) {
 	switch t.layout {
 	case entryLayout:
-		return t.copyEntries(n, hash)
+		nt := New[K, V](n)
+		return nt, t.copyEntries(nt, hash)
 	case flatLayout:
 		nf, live := t.flat.Copy(n, hash)
 		return wrapFlat(nf), live

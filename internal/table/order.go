@@ -201,8 +201,23 @@ func (l *Log[K, V]) Records() []Record[K, V] {
 // with a new, compacted log (in a new array, so that a snapshot sharing
 // the old one is unaffected) and the number of entries. The old table and
 // log are only read; if hash panics, both are left as they were.
+//
+// It is New and CopyLogInto (for a table prepared beforehand: prepare.go).
 func (t *Table[K, V]) CopyLog(n int, hash func(K) uint64, l *Log[K, V]) (*Table[K, V], *Log[K, V], int) {
 	nt := New[K, V](n)
+	nl, live := t.CopyLogInto(nt, hash, l)
+	return nt, nl, live
+}
+
+// CopyLogInto is CopyInto for a segment with an insertion log: it
+// re-inserts the entries of t in log order into nt, an entry table that
+// no reader can see yet, holding nothing and large enough, and returns a
+// new, compacted log of nt and the number of entries. If hash panics, nt
+// is left partly filled, to be dropped, and t and l are as they were.
+func (t *Table[K, V]) CopyLogInto(nt *Table[K, V], hash func(K) uint64, l *Log[K, V]) (*Log[K, V], int) {
+	if nt == t || nt.layout != entryLayout {
+		panic("table: internal error: CopyLogInto a table that is the source or not an entry table")
+	}
 	live := 0
 	for i := l.head; i < len(l.recs); i++ {
 		if valid(t, &l.recs[i]) {
@@ -217,7 +232,7 @@ func (t *Table[K, V]) CopyLog(n int, hash func(K) uint64, l *Log[K, V]) (*Table[
 			nl.recs = append(nl.recs, Record[K, V]{Seq: r.Seq, Pos: p, Entry: r.Entry})
 		}
 	}
-	return nt, nl, live
+	return nl, live
 }
 
 // PosOf returns the slot of entry e in t, the segment's current table, by
