@@ -67,7 +67,8 @@ func (st *state[K, V]) checkSegmentLocked(i int, hash func(K) uint64) error {
 
 // checkLocked verifies what segment s alone guarantees between writes,
 // with its lock held: its table's invariants given its live and dead
-// counts, the table at or above the floor, and, with insertion order, its
+// counts, the table at or above the floor, the prepared table
+// (checkPrepLocked), and, with insertion order, its
 // log (internal/table's Log.Check: seqs increase, each live entry has
 // exactly one valid record) holding at most LogSlack stale records beyond
 // one per live entry.
@@ -79,6 +80,9 @@ func (s *segment[K, V]) checkLocked(hash func(K) uint64) error {
 	}
 	if t.Groups() < s.minGroups {
 		return fmt.Errorf("%d groups below the floor %d", t.Groups(), s.minGroups)
+	}
+	if err := s.checkPrepLocked(hash); err != nil {
+		return err
 	}
 	if s.log != nil {
 		if err := s.log.Check(t, live); err != nil {

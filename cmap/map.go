@@ -542,6 +542,7 @@ func (m *Map[K, V]) Clear() {
 		s := &st.segs[i]
 		cleared += int(old[i].live.Load())
 		rd[i].table.Store(table.NewLayout[K, V](s.minGroups, st.flat))
+		s.dropPreparedLocked()
 		s.attach(&rd[i])
 		s.dead, s.frozen, s.pins = 0, false, 0
 		if testHookClear != nil {

@@ -1,6 +1,10 @@
 package cmap
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/segmap/segmap/internal/table"
+)
 
 // Reserve makes room for n entries in all: afterwards, inserting keys until
 // the map holds n entries rebuilds no table, unless deletes in between
@@ -40,13 +44,22 @@ func (m *Map[K, V]) Reserve(n int) {
 }
 
 // reserveSegment gives segment i a table of at least g groups and sets its
-// floor to g. If the hasher panics during the rebuild, the segment keeps
-// its table and its floor, and its lock is released.
+// floor to g. The new table is made before the lock is taken (prepare.go),
+// so that the segment's writers wait only for the copy. If the hasher
+// panics during the rebuild, the segment keeps its table and its floor,
+// and its lock is released.
 func (st *state[K, V]) reserveSegment(i, g int) {
 	s := &st.segs[i]
+	var nt *table.Table[K, V]
+	if s.table.Load().Groups() < g { // an atomic load, as readers do
+		nt = table.Prepare[K, V](g, st.flat)
+	}
 	st.locks.Lock(i)
 	defer st.locks.Unlock(i)
 	if s.table.Load().Groups() < g {
+		if nt != nil {
+			s.parkLocked(nt) // used if g is still the size (the floor is below it)
+		}
 		s.rebuildLocked(&st.hasher, g) // clamps to the old floor, which is below g
 	}
 	s.minGroups = g

@@ -63,8 +63,11 @@ type segment[K comparable, V any] struct {
 	// replaced, with a new array, whenever table is; while frozen is set a
 	// snapshot shares its array, which is then only read.
 	log *table.Log[K, V]
+	// prep is the table prepared for the next rebuild, if any
+	// (prepare.go).
+	prep prep[K, V]
 	// The writers' line: 128 bytes, for the reason given on slot.
-	_ [64]byte
+	_ [32]byte
 }
 
 // attach makes sl the segment's slot: its writers reach its table and
@@ -82,6 +85,7 @@ func (s *segment[K, V]) sharedLocked() bool { return s.frozen || s.pins > 0 }
 // before any reader's load of the pointer. It does not count a resize:
 // its callers that rebuild do. The segment lock must be held.
 func (s *segment[K, V]) replaceLocked(nt *table.Table[K, V], live int) {
+	s.dropPreparedLocked()
 	s.table.Store(nt)
 	s.live.Store(int64(live))
 	s.dead = 0
@@ -97,6 +101,7 @@ func (s *segment[K, V]) replaceLocked(nt *table.Table[K, V], live int) {
 // Log). The segment lock must be held.
 func (s *segment[K, V]) cloneLocked(hasher *table.Hasher[K], t *table.Table[K, V]) *table.Table[K, V] {
 	nt := t.Clone()
+	s.dropPreparedLocked()
 	s.table.Store(nt)
 	s.frozen = false
 	s.pins = 0
@@ -108,37 +113,38 @@ func (s *segment[K, V]) cloneLocked(hasher *table.Hasher[K], t *table.Table[K, V
 }
 
 // rebuildLocked replaces the table by a copy of n groups (clamped to the
-// floor) and returns it. If hashing panics the segment is left exactly as
-// it was. The segment lock must be held.
+// floor), made into the prepared table if one is parked for it
+// (prepare.go), and returns it. If hashing panics the segment is left
+// exactly as it was, but for a parked table, dropped. The segment lock
+// must be held.
 func (s *segment[K, V]) rebuildLocked(hasher *table.Hasher[K], n int) *table.Table[K, V] {
 	n = max(n, s.minGroups)
-	if s.log != nil {
-		// Re-insert in log order: the new log is the old one compacted,
-		// in a new array (the old one may be a snapshot's).
-		nt, nl, live := s.table.Load().CopyLog(n, hasher.Hash, s.log)
-		s.replaceLocked(nt, live)
-		s.resizes.Add(1)
-		s.log = nl
-		if invariants {
-			s.mustCheckRebuilt(hasher, "rebuild")
-		}
-		return nt
-	}
-	nt, live := s.table.Load().Copy(n, hasher.Hash)
+	nt, nl, live, prepared := s.copyLocked(hasher.Hash, s.table.Load(), n)
 	s.replaceLocked(nt, live)
 	s.resizes.Add(1)
+	if prepared {
+		s.prep.used.Add(1)
+	}
+	if nl != nil {
+		s.log = nl
+	}
 	if invariants {
 		s.mustCheckRebuilt(hasher, "rebuild")
 	}
 	return nt
 }
 
-// growthGroups returns the table size for a segment about to hold live
-// entries after a rebuild: the smallest power of two at which they use at
-// most half the load bound, so that the next rebuild is far away. A fixed
-// segment keeps its fixed size while the entries fit in it.
+// growthGroups returns the table size for a segment that holds live
+// entries, to rebuild before it inserts one more or after it deleted
+// one: the smallest power of two at which they use at most half the load
+// bound, so that the next rebuild is far away. At a full table (live =
+// MaxUsed(g), no tombstones) that is 2g: MaxUsed(2g) >= 2·MaxUsed(g).
+// (Counting the entry about to be inserted would make it 4g, since
+// MaxUsed(g)+1 is just over half of MaxUsed(2g): TestGrowthDoubles.) A
+// fixed segment keeps its fixed size while the entries and one more fit
+// in it.
 func (s *segment[K, V]) growthGroups(live int) int {
-	if s.fixed && live <= table.MaxUsed(s.minGroups) {
+	if s.fixed && live < table.MaxUsed(s.minGroups) { // room for one more
 		return s.minGroups
 	}
 	return table.GroupsFor(2 * live)
@@ -157,7 +163,7 @@ func (s *segment[K, V]) writableLocked(hasher *table.Hasher[K], t *table.Table[K
 	if insertEmpty && live+s.dead+1 > t.MaxUsed() {
 		// Double if live entries need it, keep the size (dropping the
 		// tombstones) if they do not, shrink if they are few.
-		return s.rebuildLocked(hasher, s.growthGroups(live+1)), true
+		return s.rebuildLocked(hasher, s.growthGroups(live)), true
 	}
 	if s.sharedLocked() {
 		// Copy-on-write after a snapshot or during an iteration. If one
@@ -170,7 +176,7 @@ func (s *segment[K, V]) writableLocked(hasher *table.Hasher[K], t *table.Table[K
 		}
 		n := t.Groups()
 		if live+1 > t.MaxUsed() {
-			n = s.growthGroups(live + 1)
+			n = s.growthGroups(live)
 		}
 		return s.rebuildLocked(hasher, n), true
 	}

@@ -12,6 +12,14 @@ type Stats struct {
 	LoadFactor float64 // (Len+Tombstones)/Capacity
 	MaxProbe   int     // longest probe, in groups, of any live key (1: found in its home group)
 	Resizes    uint64  // table rebuilds since New (grow, clean, shrink, copy-on-write)
+	// Prepared counts the rebuilds, among Resizes, that copied into a
+	// table made beforehand: when a segment's table fills up, one writer
+	// allocates the next one after releasing the segment's lock, so that
+	// the rebuild under the lock only copies (docs/design.md, "Prepared
+	// tables"); Reserve, too, makes its tables before taking each lock.
+	// A growing map's Prepared stays close to its growths of tables of 64
+	// groups or more.
+	Prepared uint64
 	// Layout is "flat" if keys and values are stored in the tables
 	// themselves (K and V hold no pointers and are small, and the map
 	// keeps no insertion order), else "entries": the tables point to
@@ -56,6 +64,7 @@ func (st *state[K, V]) segmentStats(i int, s *Stats) {
 	s.Len += int(seg.live.Load())
 	s.Tombstones += seg.dead
 	s.Resizes += seg.resizes.Load()
+	s.Prepared += seg.prep.used.Load()
 	t.RangeKV(func(k K, _ V) bool {
 		h := st.hasher.Hash(k)
 		if pos := t.PosOfKey(h, k); pos != table.NoPos {

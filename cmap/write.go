@@ -73,6 +73,9 @@ type writer[K comparable, V any] struct {
 	adm admission
 	// evicted is the entry an insert evicted, for OnEvict after close.
 	evicted *table.Entry[K, V]
+	// prep: the preparation of the segment's next table that the write
+	// claimed, for close to make (prepare.go).
+	prep prepClaim[K, V]
 }
 
 // cursor is where a write stands in its segment's current table.
@@ -191,6 +194,9 @@ func (w *writer[K, V]) close() {
 	x := w.st.extra
 	if x == nil && !invariants { // the whole of close for a map without options
 		w.st.mus[w.i].Unlock()
+		if w.prep.of != nil {
+			w.prepare() // holding no lock
+		}
 		return
 	}
 	if x != nil && w.adm == admitReserved {
@@ -206,6 +212,9 @@ func (w *writer[K, V]) close() {
 		w.st.mus[w.i].Unlock()
 	}
 	w.held = heldNone
+	if w.prep.of != nil {
+		w.prepare() // holding no lock
+	}
 	if err != nil {
 		panic(fmt.Sprintf("cmap: %s: invariant broken: %v", w.fn, err))
 	}
@@ -301,8 +310,11 @@ func (w *writer[K, V]) put(v V, ne *table.Entry[K, V]) error {
 		if !c.freeEmpty {
 			w.s.dead--
 		}
-		w.s.live.Add(1)
+		live := w.s.live.Add(1)
 		w.adm = admitNone // the entry holds the reservation now
+		if w.s.prepDue(c.t, int(live)) {
+			w.claimPrep() // the table is filling up: see prepare.go
+		}
 	}
 	if ordered {
 		x.publishedLocked(w.s, seq, p, ne) // after the count: compaction checks it
