@@ -113,3 +113,25 @@ func SetClearHook(f func(i int)) { testHookClear = f }
 
 // SlotSize is the size of a slot of the readers' array in bytes.
 const SlotSize = unsafe.Sizeof(slot[uint64, uint64]{})
+
+// SetPrepareHook makes every preparation of a segment's next table call
+// f(i) first, holding no lock; nil removes it.
+func SetPrepareHook(f func(i int)) { testHookPrepare = f }
+
+// NoPrepare stops writes from preparing tables while on.
+func NoPrepare(on bool) { testHookNoPrepare.Store(on) }
+
+// Parked returns the groups of each segment's parked table, 0 where none
+// is parked, taking each segment's lock in turn.
+func (m *Map[K, V]) Parked() []int {
+	st := m.state()
+	g := make([]int, len(st.segs))
+	for i := range st.segs {
+		st.locks.Lock(i)
+		if t := st.segs[i].prep.t; t != nil {
+			g[i] = t.Groups()
+		}
+		st.locks.Unlock(i)
+	}
+	return g
+}
