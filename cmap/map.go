@@ -296,6 +296,20 @@ func (m *Map[K, V]) Load(key K) (value V, ok bool) {
 	}
 	t := st.slotOf(rd, h).table.Load()
 	if st.arena { // immutable, as flat
+		// (keys of 0x80 bytes or more take Arena.Find: see arena_read.go)
+		if s := *(*string)(unsafe.Pointer(&key)); len(s) < 0x80 {
+			g := t.ArenaHome(h)
+			for m := g.Matches(); m != 0; m &= m - 1 {
+				if r := g.Ref(g.Slot(m)); g.Check(r, h) && g.Is(g.Chunk(r), r, s) {
+					i := g.Slot(m)
+					value, ok = g.Value(i), true
+					break
+				}
+			}
+			if g.Settled(h, ok) {
+				return value, ok
+			}
+		}
 		return t.Arena().Find(h, key)
 	}
 	if st.flat { // immutable: the same branch for every call

@@ -103,15 +103,18 @@ type Arena[K comparable, V any] struct {
 	// (vw >= 2), else 0, with Flat's meaning.
 	vw, sw, stride int
 	sp             uint64
-	// dir is the directory readers load: it holds every chunk that a
-	// published ref names. Stored (atomically) by the writer before any
-	// ref to a new chunk; never nil.
-	dir atomic.Pointer[arenaDir]
+	// dir is the *arenaDir readers load: it holds every chunk that a
+	// published ref names. Stored (atomically, loadDir and storeDir) by
+	// the writer before any ref to a new chunk; never nil. An
+	// unsafe.Pointer, not an atomic.Pointer, so that the read path's
+	// load is an intrinsic wherever the map is instantiated (see
+	// flat_read.go).
+	dir unsafe.Pointer
 
 	// The writer's fields, read and written by the writer only (under
 	// the segment lock), never by readers.
 
-	// chunks == dir.Load().chunks, as the writer appends to it.
+	// chunks == loadDir().chunks, as the writer appends to it.
 	chunks [][]byte
 	// tail is the index of the chunk that records are appended to, or -1
 	// (none yet, or given away to a clone); used is its bytes in use.
@@ -139,15 +142,22 @@ func NewArena[K comparable, V any](n int) *Arena[K, V] {
 		t.sp = 1
 	}
 	t.words = make([]uint64, n*t.stride) // zeroed: empty groups
-	t.dir.Store(&arenaDir{})
+	t.storeDir(&arenaDir{})
 	return t
 }
+
+// loadDir returns the published directory.
+func (t *Arena[K, V]) loadDir() *arenaDir { return (*arenaDir)(atomic.LoadPointer(&t.dir)) }
+
+// storeDir publishes d.
+func (t *Arena[K, V]) storeDir(d *arenaDir) { atomic.StorePointer(&t.dir, unsafe.Pointer(d)) }
 
 // Spare reports whether t keeps a spare slot in every group (vw >= 2).
 func (t *Arena[K, V]) Spare() bool { return t.sp != 0 }
 
 // checkOf returns the check bits of hash h, as they sit in a ref.
-func checkOf(h uint64) uint64 { return h >> 40 << 48 }
+// (Generic to inline: see word in ctrl.go.)
+func checkOf[W word](h W) W { return h >> 40 << 48 }
 
 // refCheck masks a ref's check bits.
 const refCheck = 0xFFFF << 48
@@ -235,7 +245,7 @@ func bytesString(b []byte) string {
 // directory after ref was loaded (see "Memory ordering of the arena
 // bytes"): the length first, then the bytes.
 func (t *Arena[K, V]) keyEq(ref uint64, s string) bool {
-	b, ok := record(t.dir.Load().chunks, ref)
+	b, ok := record(t.loadDir().chunks, ref)
 	return ok && len(b) == len(s) && string(b) == s
 }
 
@@ -308,7 +318,7 @@ func (t *Arena[K, V]) probe(h uint64, key string, stale *[2]uint64) (V, bool) {
 // keyAt returns the key of the slot at word s of grp as a string over its
 // record. Only the writer, or a reader of a frozen table, can rely on it.
 func (t *Arena[K, V]) keyAt(grp []uint64, s int) string {
-	b, ok := record(t.dir.Load().chunks, atomic.LoadUint64(&grp[s]))
+	b, ok := record(t.loadDir().chunks, atomic.LoadUint64(&grp[s]))
 	if !ok {
 		panic("table: internal error: arena ref names no record")
 	}

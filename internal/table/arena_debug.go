@@ -29,7 +29,7 @@ func (t *Arena[K, V]) CheckInvariants(hash func(K) uint64, live, dead int) error
 	if t.vw != wordsOf[V]() || t.sw != 1+t.vw || t.stride != flatHeader+SlotsPerGroup*t.sw || (t.sp == 1) != (t.vw >= 2) || t.sp > 1 {
 		return fmt.Errorf("table: arena: vw %d, sw %d, stride %d, sp %d", t.vw, t.sw, t.stride, t.sp)
 	}
-	d := t.dir.Load()
+	d := t.loadDir()
 	if d == nil || len(d.chunks) != len(t.chunks) || (len(d.chunks) > 0 && &d.chunks[0] != &t.chunks[0]) {
 		return fmt.Errorf("table: arena: the published directory is not the writer's")
 	}

@@ -84,7 +84,7 @@ func (t *Arena[K, V]) addChunk(ch []byte) int {
 		panic("table: arena table holds 2^24 chunks: too many key bytes in one segment")
 	}
 	t.chunks = append(t.chunks, ch)
-	t.dir.Store(&arenaDir{chunks: t.chunks})
+	t.storeDir(&arenaDir{chunks: t.chunks})
 	return len(t.chunks) - 1
 }
 
@@ -199,7 +199,7 @@ func (t *Arena[K, V]) NeedsCompact(p Pos) bool {
 func (t *Arena[K, V]) empty(n, live int) *Arena[K, V] {
 	nt := &Arena[K, V]{header: header{mask: uint64(n - 1)}, vw: t.vw, sw: t.sw, stride: t.stride, sp: t.sp, tail: -1}
 	nt.words = make([]uint64, n*t.stride)
-	nt.dir.Store(&arenaDir{})
+	nt.storeDir(&arenaDir{})
 	if live > 0 {
 		nt.tail = nt.addChunk(make([]byte, min(live, arenaMaxOffset)))
 	}
@@ -284,7 +284,7 @@ func (t *Arena[K, V]) Clone() *Arena[K, V] {
 	nt.words = make([]uint64, len(t.words))
 	copy(nt.words, t.words)
 	nt.chunks = slices.Clip(slices.Clone(t.chunks)) // nt's appends never write t's array
-	nt.dir.Store(&arenaDir{chunks: nt.chunks})
+	nt.storeDir(&arenaDir{chunks: nt.chunks})
 	t.tail = -1
 	return nt
 }
