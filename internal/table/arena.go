@@ -121,10 +121,13 @@ type Arena[K comparable, V any] struct {
 	tail, used int
 	// liveBytes is the bytes of the records of the live slots; garbage
 	// the bytes of records written in this table's arena (or inherited
-	// by Clone) that no live slot names. garbage <= max(liveBytes,
+	// by Clone) that no live slot names; last the bytes of the record
+	// deleted last, 0 if none since the arena was built (last <=
+	// garbage). The garbage bound: garbage - last <= max(liveBytes,
 	// arenaMinGarbage) between writes (cmap compacts before a delete
-	// would break it: NeedsCompact).
-	liveBytes, garbage int
+	// would break it: NeedsCompact). The last record is left out
+	// because a compaction before its delete cannot reclaim it.
+	liveBytes, garbage, last int
 }
 
 // NewArena returns an empty arena table of n groups; n must be a power of

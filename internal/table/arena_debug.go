@@ -19,8 +19,9 @@ import (
 //     tail (if any) is a chunk with used <= its length;
 //   - every live slot's ref names a complete record, and carries the
 //     check bits of its key's hash;
-//   - liveBytes is the sum of the live records' bytes, and garbage <=
-//     max(liveBytes, arenaMinGarbage) (the bound NeedsCompact keeps).
+//   - liveBytes is the sum of the live records' bytes, and the garbage
+//     bound holds: 0 <= last <= garbage, garbage - last <=
+//     max(liveBytes, arenaMinGarbage) (NeedsCompact keeps it).
 func (t *Arena[K, V]) CheckInvariants(hash func(K) uint64, live, dead int) error {
 	n := t.Groups()
 	if n&(n-1) != 0 || len(t.words) != n*t.stride {
@@ -92,8 +93,8 @@ func (t *Arena[K, V]) CheckInvariants(hash func(K) uint64, live, dead int) error
 	if bytes != t.liveBytes {
 		return fmt.Errorf("table: arena: live records hold %d bytes; liveBytes says %d", bytes, t.liveBytes)
 	}
-	if t.garbage < 0 || t.garbage > max(t.liveBytes, arenaMinGarbage) {
-		return fmt.Errorf("table: arena: %d bytes of garbage for %d live bytes: over the bound", t.garbage, t.liveBytes)
+	if t.last < 0 || t.last > t.garbage || t.garbage-t.last > max(t.liveBytes, arenaMinGarbage) {
+		return fmt.Errorf("table: arena: %d bytes of garbage (%d the last record) for %d live bytes: over the bound", t.garbage, t.last, t.liveBytes)
 	}
 	return nil
 }

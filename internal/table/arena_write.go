@@ -173,6 +173,7 @@ func (t *Arena[K, V]) Delete(p Pos) (tombstone bool) {
 	n := t.recLen(atomic.LoadUint64(&grp[flatHeader+int(p&7)*t.sw]))
 	t.liveBytes -= n
 	t.garbage += n
+	t.last = n
 	ctrl := loadCtrl(grp)
 	b := uint8(ctrlEmpty)
 	if !stops(matchEmpty(ctrl), t.sp) {
@@ -183,14 +184,17 @@ func (t *Arena[K, V]) Delete(p Pos) (tombstone bool) {
 	return tombstone
 }
 
-// NeedsCompact reports whether deleting the key in slot p would leave
-// more garbage in the arena than max(live bytes, arenaMinGarbage): the
-// bound that a compaction (a Copy to the same size, before the delete)
-// restores. It is the arena's counterpart of the tombstone bound.
+// NeedsCompact reports whether deleting the key in slot p would break
+// the garbage bound (garbage, less the record deleted last, at most
+// max(live bytes, arenaMinGarbage)): whether the garbage already there is
+// over max(the live bytes after the delete, arenaMinGarbage). A
+// compaction (a Copy to the same size, before the delete) restores it.
+// It is the arena's counterpart of the tombstone bound: the arena holds
+// at most twice its live bytes, plus arenaMinGarbage and one record.
 func (t *Arena[K, V]) NeedsCompact(p Pos) bool {
 	grp := t.group(uint64(p) >> 3)
 	n := t.recLen(atomic.LoadUint64(&grp[flatHeader+int(p&7)*t.sw]))
-	return t.garbage+n > max(t.liveBytes-n, arenaMinGarbage)
+	return t.garbage > max(t.liveBytes-n, arenaMinGarbage)
 }
 
 // empty returns a new empty table of n groups shaped like t, with an
@@ -280,7 +284,7 @@ func (t *Arena[K, V]) insertFresh(h uint64, key K, value V) Pos {
 // the reasons given at Table.Clone.
 func (t *Arena[K, V]) Clone() *Arena[K, V] {
 	nt := &Arena[K, V]{header: t.header, vw: t.vw, sw: t.sw, stride: t.stride, sp: t.sp,
-		tail: t.tail, used: t.used, liveBytes: t.liveBytes, garbage: t.garbage}
+		tail: t.tail, used: t.used, liveBytes: t.liveBytes, garbage: t.garbage, last: t.last}
 	nt.words = make([]uint64, len(t.words))
 	copy(nt.words, t.words)
 	nt.chunks = slices.Clip(slices.Clone(t.chunks)) // nt's appends never write t's array
