@@ -122,7 +122,7 @@ func fuzzMap(t *testing.T, ops []byte, mode uint8) {
 // that force entries, is layout.
 func fuzzMapOf[K comparable](t *testing.T, ops []byte, mode uint8, layout string, key func(uint16) K) {
 	md := newFuzzModel(mode)
-	var evicted [][2]int // OnEvict's calls, in order
+	var evicted [][2]int        // OnEvict's calls, in order
 	unkey := make(map[K]uint16) // key's inverse, on the keys used
 	for k := range 256 {
 		unkey[key(uint16(k))] = uint16(k)
