@@ -138,7 +138,7 @@ func writeWorkload(w io.Writer, wl *workload, results []*result, timerNs time.Du
 	for _, k := range order {
 		fmt.Fprintf(w, "### %s · keys=%s · N=%s\n\n", wl.name, k.keys, fmtN(k.n))
 		switch wl.kind {
-		case kindThroughput:
+		case kindThroughput, kindWordcount:
 			writeThroughput(w, by[k])
 		case kindGrow:
 			writeGrow(w, by[k], timerNs)

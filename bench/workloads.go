@@ -19,6 +19,7 @@ const (
 	kindAllocs                         // allocations per single operation
 	kindSnapshot                       // cmap.Map.Snapshot under writers
 	kindCache                          // a cache in front of a slow backend (cache.go)
+	kindWordcount                      // counting words of a Zipf stream (wordcount.go)
 )
 
 type workload struct {
@@ -59,6 +60,8 @@ var workloads = []*workload{
 		desc: "Snapshot() of a pre-filled map under writers (Store of present keys); writes/s in the 10ms after vs the 10ms before"},
 	{name: "cache", kind: kindCache,
 		desc: "A cache of N keys in front of a 1ms backend: 1 request in 64 asks for a new key (4 requests in a row for the same one), each map with its own idiom (cmap and xsync v4: LoadOrCompute; sync.Map: Load, backend, LoadOrStore)"},
+	{name: "wordcount", kind: kindWordcount,
+		desc: "Count the words of a Zipf stream (s=1.1) over N/5 distinct words into an empty map, one read-modify-write per word (cmap and xsync v4: Compute(word, n+1); sync.Map: Load and CompareAndSwap/LoadOrStore; map+RWMutex: m[word]++ under the write lock)"},
 }
 
 func lookupWorkload(name string) *workload {
