@@ -306,6 +306,9 @@ func timerOverhead() time.Duration {
 // memResult is the memory workload for one map.
 type memResult struct {
 	before, full, afterDelete uint64 // HeapAlloc after runtime.GC
+	// objects is the growth of HeapObjects from before the map was made
+	// to the full map (after runtime.GC): the objects the GC tracks for it.
+	objects int64
 	n, deleted                int
 	// gc is the median time of a forced runtime.GC() with the full map
 	// live: what every GC cycle of a program holding the map pays to mark
@@ -318,19 +321,23 @@ type memResult struct {
 // memoryRun fills a new map of im with keys [0, n), then deletes the first
 // 90% of them, reading the live heap after a GC at each step.
 func memoryRun[K comparable](im *impl, keys []K, n int) memResult {
+	var objs uint64
 	heap := func() uint64 {
 		runtime.GC()
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
+		objs = ms.HeapObjects
 		return ms.HeapAlloc
 	}
 	keys = keys[:n]
 	r := memResult{n: n, deleted: n * 9 / 10}
 	r.before = heap()
+	objs0 := objs
 	m := newMapOf[K](im)
 	prefill(m, keys, n)
 	r.full = heap()
+	r.objects = int64(objs) - int64(objs0)
 	r.gc = gcTime()
 	d, _ := m.(describer)
 	if d != nil {
