@@ -308,8 +308,8 @@ type memResult struct {
 	before, full, afterDelete uint64 // HeapAlloc after runtime.GC
 	// objects is the growth of HeapObjects from before the map was made
 	// to the full map (after runtime.GC): the objects the GC tracks for it.
-	objects int64
-	n, deleted                int
+	objects    int64
+	n, deleted int
 	// gc is the median time of a forced runtime.GC() with the full map
 	// live: what every GC cycle of a program holding the map pays to mark
 	// it (nothing for pointer-free memory, which is never scanned).
