@@ -34,8 +34,14 @@ import (
 // structs of them) and are at most 32 bytes each, and the map keeps no
 // insertion order, keys and values are stored in the tables themselves: a
 // Load touches one group of one table, writes allocate nothing, and the
-// garbage collector never scans the map. Other maps store pointers to
-// entries. New chooses; [Stats].Layout reports it.
+// garbage collector never scans the map. When K is a string type (or a
+// defined type of string), V is such a value, and the map keeps no
+// insertion order, the keys' bytes are stored in append-only byte arenas
+// of the tables and the values inline: updates of present keys allocate
+// nothing, and the map holds no heap object per key; the keys that Range,
+// All, Keys and snapshots hand out point into those arenas (no copy) and
+// stay valid and unchanged for as long as they are used. Other maps store
+// pointers to entries. New chooses; [Stats].Layout reports it.
 //
 // The zero Map is empty and ready for use. A Map must not be copied after
 // first use.
