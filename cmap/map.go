@@ -303,6 +303,9 @@ func (m *Map[K, V]) Load(key K) (value V, ok bool) {
 	t := st.slotOf(rd, h).table.Load()
 	if st.arena { // immutable, as flat
 		// (keys of 0x80 bytes or more take Arena.Find: see arena_read.go)
+		// The view of key as a string is sound: st.arena is set only if
+		// K's underlying type is string (table.ArenaFits), so K and string
+		// share one representation; other instantiations never run it.
 		if s := *(*string)(unsafe.Pointer(&key)); len(s) < 0x80 {
 			g := t.ArenaHome(h)
 			for m := g.Matches(); m != 0; m &= m - 1 {
