@@ -16,6 +16,11 @@ func init() {
 		u64: newCmapEntries[uint64], str: newCmapEntries[string]})
 }
 
+// The Compute op names of cmap, for wordcount.go.
+type cmapComputeOp = cmap.ComputeOp
+
+const cmapUpdate = cmap.UpdateOp
+
 // entryValue is a uint64 in a type that holds a pointer (always nil), so
 // that a cmap.Map of it keeps the entry layout: uint64 values would make
 // it flat.

@@ -138,7 +138,7 @@ func writeWorkload(w io.Writer, wl *workload, results []*result, timerNs time.Du
 	for _, k := range order {
 		fmt.Fprintf(w, "### %s · keys=%s · N=%s\n\n", wl.name, k.keys, fmtN(k.n))
 		switch wl.kind {
-		case kindThroughput:
+		case kindThroughput, kindWordcount:
 			writeThroughput(w, by[k])
 		case kindGrow:
 			writeGrow(w, by[k], timerNs)
@@ -355,6 +355,11 @@ func writeMemory(w io.Writer, rs []*result) {
 		fmt.Fprintf(w, "cmap ÷ best peer (time of runtime.GC() with the full map live, lower is better): **%s** (best peer %s).\n",
 			fmtRatio(cm.get("gc_ns")/bp.get("gc_ns")), bp.im.label)
 	}
+	var objs []string
+	for _, r := range rs {
+		objs = append(objs, fmt.Sprintf("%s %.0f", r.im.label, r.get("heap_objects")))
+	}
+	fmt.Fprintf(w, "Heap objects added by the full map (HeapObjects after runtime.GC): %s.\n", strings.Join(objs, ", "))
 	for _, r := range rs {
 		if r.layout[0] != "" {
 			fmt.Fprintf(w, "%s layout: full: %s; after deleting 90%%: %s.\n", r.im.label, r.layout[0], r.layout[1])

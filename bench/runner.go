@@ -113,6 +113,8 @@ func (r *runner) makePlan() [][]group {
 						continue
 					case w.kind == kindCache && !im.caches():
 						continue
+					case w.kind == kindWordcount && !im.counts():
+						continue
 					case w.kind == kindMemory:
 						g.cfgs = []cfg{{procs: r.baseProcs, goroutines: 1}}
 					case w.kind == kindAllocs || im.floor:
@@ -271,6 +273,7 @@ func execGroup[K comparable](r *runner, g group) {
 		res.set("returned_bytes", float64(mr.returned()))
 		res.set("returned_fraction", mr.returnedFraction())
 		res.set("gc_ns", float64(mr.gc.Nanoseconds()))
+		res.set("heap_objects", float64(mr.objects))
 		res.layout = [2]string{mr.layoutFull, mr.layoutAfter}
 		r.done("%.1f B/entry, %.0f%% of freed given back, GC %s", mr.bytesPerEntry(), 100*mr.returnedFraction(), fmtDur(float64(mr.gc.Nanoseconds())))
 	case kindAllocs:
@@ -301,6 +304,20 @@ func execGroup[K comparable](r *runner, g group) {
 			res.set("after/before", sr.ratio)
 			res.set("iterations", float64(sr.iterations))
 			r.done("%s per snapshot, writes after/before %.2f", fmtDur(sr.nsPerSnapshot), sr.ratio)
+		}
+	case kindWordcount:
+		for _, c := range g.cfgs {
+			r.progress(g, c)
+			runtime.GOMAXPROCS(c.procs)
+			runtime.GC()
+			rr := wordcountRun(g.im, keys, g.n, c.goroutines, o)
+			runtime.GOMAXPROCS(r.baseProcs)
+			res := r.add(g, c)
+			res.set("ops/s", rr.opsPerSec())
+			res.set("ns/op", 1e9/rr.opsPerSec())
+			res.set("allocs/op", rr.allocsPerOp())
+			res.set("B/op", float64(rr.bytes)/float64(rr.ops))
+			r.done("%s words/s, %.1f ns/word", fmtRate(rr.opsPerSec()), 1e9/rr.opsPerSec())
 		}
 	case kindCache:
 		m := newMapOf[K](g.im)

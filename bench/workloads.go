@@ -19,6 +19,7 @@ const (
 	kindAllocs                         // allocations per single operation
 	kindSnapshot                       // cmap.Map.Snapshot under writers
 	kindCache                          // a cache in front of a slow backend (cache.go)
+	kindWordcount                      // counting words of a Zipf stream (wordcount.go)
 )
 
 type workload struct {
@@ -59,6 +60,8 @@ var workloads = []*workload{
 		desc: "Snapshot() of a pre-filled map under writers (Store of present keys); writes/s in the 10ms after vs the 10ms before"},
 	{name: "cache", kind: kindCache,
 		desc: "A cache of N keys in front of a 1ms backend: 1 request in 64 asks for a new key (4 requests in a row for the same one), each map with its own idiom (cmap and xsync v4: LoadOrCompute; sync.Map: Load, backend, LoadOrStore)"},
+	{name: "wordcount", kind: kindWordcount,
+		desc: "Count the words of a Zipf stream (s=1.1) over N/5 distinct words into an empty map, one read-modify-write per word (cmap and xsync v4: Compute(word, n+1); sync.Map: Load and CompareAndSwap/LoadOrStore; map+RWMutex: m[word]++ under the write lock)"},
 }
 
 func lookupWorkload(name string) *workload {
@@ -303,7 +306,10 @@ func timerOverhead() time.Duration {
 // memResult is the memory workload for one map.
 type memResult struct {
 	before, full, afterDelete uint64 // HeapAlloc after runtime.GC
-	n, deleted                int
+	// objects is the growth of HeapObjects from before the map was made
+	// to the full map (after runtime.GC): the objects the GC tracks for it.
+	objects    int64
+	n, deleted int
 	// gc is the median time of a forced runtime.GC() with the full map
 	// live: what every GC cycle of a program holding the map pays to mark
 	// it (nothing for pointer-free memory, which is never scanned).
@@ -315,19 +321,23 @@ type memResult struct {
 // memoryRun fills a new map of im with keys [0, n), then deletes the first
 // 90% of them, reading the live heap after a GC at each step.
 func memoryRun[K comparable](im *impl, keys []K, n int) memResult {
+	var objs uint64
 	heap := func() uint64 {
 		runtime.GC()
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
+		objs = ms.HeapObjects
 		return ms.HeapAlloc
 	}
 	keys = keys[:n]
 	r := memResult{n: n, deleted: n * 9 / 10}
 	r.before = heap()
+	objs0 := objs
 	m := newMapOf[K](im)
 	prefill(m, keys, n)
 	r.full = heap()
+	r.objects = int64(objs) - int64(objs0)
 	r.gc = gcTime()
 	d, _ := m.(describer)
 	if d != nil {

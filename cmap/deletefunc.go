@@ -55,6 +55,11 @@ func (m *Map[K, V]) DeleteFunc(del func(key K, value V) bool) int {
 	if st.flat {
 		eq, keq = bitsEqual[V](), bitsEqual[K]()
 	}
+	if st.arena {
+		// Strings: equal keys have equal bytes (and a key's string
+		// points into whichever table's arena it was read from).
+		eq, keq = bitsEqual[V](), func(a, b *K) bool { return *a == *b }
+	}
 	var (
 		entries []*table.Entry[K, V] // an entry table's selected entries
 		pairs   []flatPair[K, V]     // a flat table's selected keys and values
@@ -92,8 +97,8 @@ func (st *state[K, V]) selectSegment(i int, del func(K, V) bool, entries *[]*tab
 		return
 	}
 	defer st.unpin(i, t)
-	if t.IsFlat() {
-		t.Flat().Range(func(k K, v V) bool {
+	if t.IsInline() {
+		t.RangeKV(func(k K, v V) bool {
 			if del(k, v) {
 				*pairs = append(*pairs, flatPair[K, V]{k, v})
 			}
@@ -144,7 +149,7 @@ func (st *state[K, V]) deleteFlat(p *flatPair[K, V], eq func(a, b *V) bool, keq 
 	if !w.found() {
 		return false
 	}
-	if k, v := w.cur.t.Flat().At(w.cur.pos); !keq(&k, &p.key) || !eq(&v, &p.value) {
+	if k, v := w.cur.t.AtInline(w.cur.pos); !keq(&k, &p.key) || !eq(&v, &p.value) {
 		return false
 	}
 	w.del()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/segmap/segmap/cmap"
@@ -51,6 +52,58 @@ func FuzzMap(f *testing.F) {
 	f.Fuzz(fuzzMap)
 }
 
+// FuzzMapStrings is FuzzMap with string keys (fuzzKey): the arena layout
+// where FuzzMap's maps are flat, with keys of lengths 0, 1, around 0x80
+// (the limit of Load's inline path) and of several KiB, with NUL bytes
+// and invalid UTF-8.
+//
+//	go test ./cmap -fuzz FuzzMapStrings -fuzztime 1m
+func FuzzMapStrings(f *testing.F) {
+	seq := make([]byte, 0, 400)
+	for i := range 200 {
+		seq = append(seq, byte(i%3*7), byte(i))
+	}
+	mixed := make([]byte, 0, 600)
+	for i := range 300 {
+		mixed = append(mixed, byte(i*7%17), byte(i*5%11))
+	}
+	// Stores of many keys, then deletes and stores: garbage, compaction.
+	churn := make([]byte, 0, 2000)
+	for i := range 1000 {
+		churn = append(churn, byte(i%4*3), byte(i*37))
+	}
+	for _, mode := range []uint8{0, 1, 2, 4 | 2, modeReject, modeEntries | 1} {
+		f.Add(seq, mode)
+		f.Add(mixed, mode)
+		f.Add(churn, mode)
+	}
+	f.Add(mixed, uint8(modeEvict))
+	f.Add(mixed, uint8(modeOrderOps|4|2))
+	f.Fuzz(func(t *testing.T, ops []byte, mode uint8) { fuzzMapOf(t, ops, mode, "arena", fuzzKey) })
+}
+
+// fuzzKey is the string key of FuzzMapStrings for k < 256: distinct for
+// distinct k.
+func fuzzKey(k uint16) string {
+	b := string([]byte{byte(k)})
+	switch k % 8 {
+	case 0:
+		if k == 0 {
+			return ""
+		}
+		return b
+	case 1:
+		return "\x00" + b + "\x00"
+	case 2:
+		return "\xff\xc0" + b
+	case 3:
+		return strings.Repeat(b, 0x7E+int(k%5)) // 126..130 bytes
+	case 4:
+		return strings.Repeat(b+"-", 1000+int(k)*8) // several KiB
+	}
+	return fmt.Sprintf("key %d", k)
+}
+
 // Mode bits of FuzzMap beyond the low four.
 const (
 	modeEvict    = 1 << 4 // WithMaxLen(fuzzBound, EvictOldest)
@@ -61,11 +114,22 @@ const (
 )
 
 func fuzzMap(t *testing.T, ops []byte, mode uint8) {
+	fuzzMapOf(t, ops, mode, "flat", func(k uint16) uint16 { return k })
+}
+
+// fuzzMapOf is fuzzMap for keys of type K: the model's key k is key(k) in
+// the map (key must be one-to-one), whose layout, without the options
+// that force entries, is layout.
+func fuzzMapOf[K comparable](t *testing.T, ops []byte, mode uint8, layout string, key func(uint16) K) {
 	md := newFuzzModel(mode)
-	var evicted [][2]int // OnEvict's calls, in order
+	var evicted [][2]int        // OnEvict's calls, in order
+	unkey := make(map[K]uint16) // key's inverse, on the keys used
+	for k := range 256 {
+		unkey[key(uint16(k))] = uint16(k)
+	}
 	opts := []cmap.Option{cmap.WithSegments(1 << (mode % 3))}
 	if mode&4 != 0 {
-		opts = append(opts, cmap.WithHasher(func(_ uint64, k uint16) uint64 { return uint64(k % 5) }))
+		opts = append(opts, cmap.WithHasher(func(_ uint64, k K) uint64 { return uint64(unkey[k] % 5) }))
 	}
 	if mode&8 != 0 || mode&modeOrderOps != 0 {
 		opts = append(opts, cmap.WithInsertionOrder())
@@ -73,16 +137,16 @@ func fuzzMap(t *testing.T, ops []byte, mode uint8) {
 	switch md.policy {
 	case cmap.EvictOldest:
 		opts = append(opts, cmap.WithMaxLen(fuzzBound, cmap.EvictOldest),
-			cmap.WithOnEvict(func(k uint16, v int) { evicted = append(evicted, [2]int{int(k), v}) }))
+			cmap.WithOnEvict(func(k K, v int) { evicted = append(evicted, [2]int{int(unkey[k]), v}) }))
 	case cmap.RejectNew:
 		opts = append(opts, cmap.WithMaxLen(fuzzBound, cmap.RejectNew))
 	}
 	if mode&modeEntries != 0 {
 		cmap.ForceEntryLayout(true)
 	}
-	m := cmap.New[uint16, int](opts...)
+	m := cmap.New[K, int](opts...)
 	cmap.ForceEntryLayout(false)
-	layout := "flat" // int values, unless ordered or forced
+	// int values: layout, unless ordered or forced
 	if mode&(8|modeOrderOps|modeEntries) != 0 || md.policy == cmap.EvictOldest {
 		layout = "entries"
 	}
@@ -91,7 +155,7 @@ func fuzzMap(t *testing.T, ops []byte, mode uint8) {
 	}
 	var snap map[uint16]int
 	var s interface {
-		Load(uint16) (int, bool)
+		Load(K) (int, bool)
 		Len() int
 	}
 	nops := byte(14) // op 14 (TryStore) with a bound, ops 15-17 with the order operations
@@ -103,22 +167,23 @@ func fuzzMap(t *testing.T, ops []byte, mode uint8) {
 	}
 	for i := 0; i+1 < len(ops); i += 2 {
 		op, k := ops[i]%nops, uint16(ops[i+1])
+		kk := key(k)
 		v := i
 		step := fmt.Sprintf("step %d (op %d, key %d)", i, op, k)
 		switch op {
 		case 0, 1:
 			if md.full(k) && md.policy == cmap.RejectNew {
-				mustPanicFull(t, step+": Store", func() { m.Store(k, v) })
+				mustPanicFull(t, step+": Store", func() { m.Store(kk, v) })
 			} else {
-				m.Store(k, v)
+				m.Store(kk, v)
 				md.put(k, v)
 			}
 		case 2:
 			if md.full(k) && md.policy == cmap.RejectNew {
-				mustPanicFull(t, step+": LoadOrStore", func() { m.LoadOrStore(k, v) })
+				mustPanicFull(t, step+": LoadOrStore", func() { m.LoadOrStore(kk, v) })
 				break
 			}
-			act, loaded := m.LoadOrStore(k, v)
+			act, loaded := m.LoadOrStore(kk, v)
 			mv, ok := md.m[k]
 			if loaded != ok || (ok && act != mv) || (!ok && act != v) {
 				t.Fatalf("%s: LoadOrStore = %d, %v; model %d, %v", step, act, loaded, mv, ok)
@@ -128,10 +193,10 @@ func fuzzMap(t *testing.T, ops []byte, mode uint8) {
 			}
 		case 3:
 			if md.full(k) && md.policy == cmap.RejectNew {
-				mustPanicFull(t, step+": Swap", func() { m.Swap(k, v) })
+				mustPanicFull(t, step+": Swap", func() { m.Swap(kk, v) })
 				break
 			}
-			prev, loaded := m.Swap(k, v)
+			prev, loaded := m.Swap(kk, v)
 			mv, ok := md.m[k]
 			if loaded != ok || prev != mv {
 				t.Fatalf("%s: Swap = %d, %v; model %d, %v", step, prev, loaded, mv, ok)
@@ -139,7 +204,7 @@ func fuzzMap(t *testing.T, ops []byte, mode uint8) {
 			md.put(k, v)
 		case 4:
 			mv, ok := md.m[k]
-			if m.CompareAndSwap(k, mv, v) != ok {
+			if m.CompareAndSwap(kk, mv, v) != ok {
 				t.Fatalf("%s: CompareAndSwap disagrees with the model", step)
 			}
 			if ok {
@@ -147,22 +212,22 @@ func fuzzMap(t *testing.T, ops []byte, mode uint8) {
 			}
 		case 5:
 			mv, ok := md.m[k]
-			if m.CompareAndDelete(k, mv) != ok {
+			if m.CompareAndDelete(kk, mv) != ok {
 				t.Fatalf("%s: CompareAndDelete disagrees with the model", step)
 			}
 			md.del(k)
 		case 6, 7:
-			prev, loaded := m.LoadAndDelete(k)
+			prev, loaded := m.LoadAndDelete(kk)
 			mv, ok := md.m[k]
 			if loaded != ok || prev != mv {
 				t.Fatalf("%s: LoadAndDelete = %d, %v; model %d, %v", step, prev, loaded, mv, ok)
 			}
 			md.del(k)
 		case 8:
-			m.Delete(k)
+			m.Delete(kk)
 			md.del(k)
 		case 9:
-			act, ok := m.Compute(k, func(old int, loaded bool) (int, cmap.ComputeOp) {
+			act, ok := m.Compute(kk, func(old int, loaded bool) (int, cmap.ComputeOp) {
 				if loaded {
 					return old + 1, cmap.UpdateOp
 				}
@@ -177,10 +242,10 @@ func fuzzMap(t *testing.T, ops []byte, mode uint8) {
 			}
 		case 10:
 			if md.full(k) && md.policy == cmap.RejectNew {
-				mustPanicFull(t, step+": LoadOrCompute", func() { m.LoadOrCompute(k, func() int { return v }) })
+				mustPanicFull(t, step+": LoadOrCompute", func() { m.LoadOrCompute(kk, func() int { return v }) })
 				break
 			}
-			if _, loaded := m.LoadOrCompute(k, func() int { return v }); !loaded {
+			if _, loaded := m.LoadOrCompute(kk, func() int { return v }); !loaded {
 				md.put(k, v)
 			}
 		case 11:
@@ -197,7 +262,7 @@ func fuzzMap(t *testing.T, ops []byte, mode uint8) {
 				m.Reserve(int(k))
 			}
 		case 14:
-			err := m.TryStore(k, v)
+			err := m.TryStore(kk, v)
 			switch full := md.full(k) && md.policy == cmap.RejectNew; {
 			case full && !errors.Is(err, cmap.ErrFull):
 				t.Fatalf("%s: TryStore on a full RejectNew map = %v, want ErrFull", step, err)
@@ -207,7 +272,8 @@ func fuzzMap(t *testing.T, ops []byte, mode uint8) {
 				md.put(k, v)
 			}
 		case 15:
-			gk, gv, ok := m.PopOldest()
+			gkk, gv, ok := m.PopOldest()
+			gk := unkey[gkk]
 			wk, wv, wok := md.oldest()
 			if gk != wk || gv != wv || ok != wok {
 				t.Fatalf("%s: PopOldest = %d, %d, %v; model %d, %d, %v", step, gk, gv, ok, wk, wv, wok)
@@ -216,12 +282,14 @@ func fuzzMap(t *testing.T, ops []byte, mode uint8) {
 				md.del(gk)
 			}
 		case 16:
-			gk, gv, ok := m.Oldest()
+			gkk, gv, ok := m.Oldest()
+			gk := unkey[gkk]
 			if wk, wv, wok := md.oldest(); gk != wk || gv != wv || ok != wok {
 				t.Fatalf("%s: Oldest = %d, %d, %v; model %d, %d, %v", step, gk, gv, ok, wk, wv, wok)
 			}
 		case 17:
-			gk, gv, ok := m.Newest()
+			gkk, gv, ok := m.Newest()
+			gk := unkey[gkk]
 			if wk, wv, wok := md.newest(); gk != wk || gv != wv || ok != wok {
 				t.Fatalf("%s: Newest = %d, %d, %v; model %d, %d, %v", step, gk, gv, ok, wk, wv, wok)
 			}
@@ -229,7 +297,7 @@ func fuzzMap(t *testing.T, ops []byte, mode uint8) {
 		if !slices.Equal(evicted, md.evicted) {
 			t.Fatalf("%s: OnEvict calls %v, model's evictions %v", step, evicted, md.evicted)
 		}
-		got, ok := m.Load(k)
+		got, ok := m.Load(kk)
 		if mv, mok := md.m[k]; ok != mok || got != mv {
 			t.Fatalf("%s: Load = %d, %v; model %d, %v", step, got, ok, mv, mok)
 		}
@@ -240,7 +308,11 @@ func fuzzMap(t *testing.T, ops []byte, mode uint8) {
 			t.Fatalf("%s: %v", step, err)
 		}
 	}
-	if got := contents(m); !maps.Equal(got, md.m) {
+	got := make(map[uint16]int)
+	for k, v := range contents(m) {
+		got[unkey[k]] = v
+	}
+	if !maps.Equal(got, md.m) {
 		t.Fatalf("contents %v, model %v", got, md.m)
 	}
 	if s != nil {
@@ -248,7 +320,7 @@ func fuzzMap(t *testing.T, ops []byte, mode uint8) {
 			t.Fatalf("snapshot Len %d, want %d", s.Len(), len(snap))
 		}
 		for k, v := range snap {
-			if got, ok := s.Load(k); !ok || got != v {
+			if got, ok := s.Load(key(k)); !ok || got != v {
 				t.Fatalf("snapshot Load(%d) = %d, %v; want %d", k, got, ok, v)
 			}
 		}

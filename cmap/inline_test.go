@@ -23,7 +23,8 @@ func goCommand(t *testing.T) string {
 // instantiated, in a program that does not import sync/atomic
 // (testdata/inlineload): the steps of the home-group probes inline into
 // Load for one-word flat keys (uint64), flat keys of more than a word
-// ([2]uint64) and entry-layout keys (string), and Load calls nothing
+// ([2]uint64), entry-layout keys (string to *int) and arena keys (string
+// to int), and Load calls nothing
 // else than the hasher, the longer probes, a zero Map's path, string
 // comparison, stack growth and the explicit panics of the layout tag
 // checks (runtime.gopanic, on branches never taken): no sync/atomic
@@ -44,7 +45,8 @@ func TestLoadInlines(t *testing.T) {
 	const (
 		u64 = `go\.shape\.uint64,go\.shape\.uint64`
 		arr = `go\.shape\.\[2\]uint64,go\.shape\.uint64`
-		str = `go\.shape\.string,go\.shape\.int`
+		str = `go\.shape\.string,go\.shape\.\*uint8`
+		ars = `go\.shape\.string,go\.shape\.int`
 	)
 	for _, want := range []string{
 		`table\.\(\*Table\[` + u64 + `\]\)\.FlatHome`,
@@ -59,13 +61,22 @@ func TestLoadInlines(t *testing.T) {
 		`table\.\(\*Table\[` + str + `\]\)\.EntryHome`,
 		`table\.EntryGroup\[` + str + `\]\.Find`,
 		`table\.EntryGroup\[` + str + `\]\.Stops`,
+		`table\.\(\*Table\[` + ars + `\]\)\.ArenaHome`,
+		`table\.ArenaGroup\[` + ars + `\]\.Matches`,
+		`table\.ArenaGroup\[` + ars + `\]\.Slot`,
+		`table\.ArenaGroup\[` + ars + `\]\.Ref`,
+		`table\.ArenaGroup\[` + ars + `\]\.Check`,
+		`table\.ArenaGroup\[` + ars + `\]\.Chunk`,
+		`table\.ArenaGroup\[` + ars + `\]\.Is`,
+		`table\.ArenaGroup\[` + ars + `\]\.Value`,
+		`table\.ArenaGroup\[` + ars + `\]\.Settled`,
 	} {
 		if !regexp.MustCompile(`map\.go:\d+:\d+: inlining call to ` + want).Match(out) {
 			t.Errorf("Load does not inline %s", want)
 		}
 	}
-	allowed := regexp.MustCompile(`\.\(\*Hasher\[.*\]\)\.Hash\(SB\)|\.loadZero\(SB\)|\.\(\*Table\[.*\]\)\.Find\(SB\)|\.\(\*Flat\[.*\]\)\.probe\(SB\)|runtime\.memequal\(SB\)|runtime\.morestack_noctxt|runtime\.gopanic\(SB\)`)
-	for _, shape := range []string{u64, arr, str} {
+	allowed := regexp.MustCompile(`\.\(\*Hasher\[.*\]\)\.Hash\(SB\)|\.loadZero\(SB\)|\.\(\*Table\[.*\]\)\.Find\(SB\)|\.\(\*Flat\[.*\]\)\.probe\(SB\)|\.\(\*Arena\[.*\]\)\.Find\(SB\)|runtime\.memequal\(SB\)|runtime\.morestack_noctxt|runtime\.gopanic\(SB\)`)
+	for _, shape := range []string{u64, arr, str, ars} {
 		dis, err := exec.Command(goCmd, "tool", "objdump", "-s", `cmap\.\(\*Map\[`+shape+`\]\)\.Load$`, bin).CombinedOutput()
 		if err != nil {
 			t.Fatalf("go tool objdump: %v\n%s", err, dis)

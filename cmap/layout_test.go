@@ -7,13 +7,16 @@ import (
 )
 
 // TestLayoutChoice: New picks the flat layout for small pointer-free keys
-// and values without insertion order, the entry layout otherwise.
+// and values without insertion order, the arena layout for string keys
+// (or a defined type of them) and small pointer-free values without
+// insertion order, the entry layout otherwise.
 func TestLayoutChoice(t *testing.T) {
 	type small struct {
 		a uint8
 		b float64
 	}
 	_ = small{a: 1, b: 2} // fields that pad the type; only its layout matters
+	type name string
 	for _, c := range []struct {
 		name, got, want string
 	}{
@@ -22,7 +25,14 @@ func TestLayoutChoice(t *testing.T) {
 		{"struct → bool", cmap.New[small, bool]().Stats().Layout, "flat"},
 		{"zero Map", new(cmap.Map[int, int]).Stats().Layout, "flat"},
 		{"RejectNew", cmap.New[int, int](cmap.WithMaxLen(10, cmap.RejectNew)).Stats().Layout, "flat"},
-		{"string key", cmap.New[string, int]().Stats().Layout, "entries"},
+		{"string key", cmap.New[string, int]().Stats().Layout, "arena"},
+		{"named string key", cmap.New[name, [4]uint64]().Stats().Layout, "arena"},
+		{"string key, zero Map", new(cmap.Map[string, small]).Stats().Layout, "arena"},
+		{"string key, RejectNew", cmap.New[string, int](cmap.WithMaxLen(10, cmap.RejectNew)).Stats().Layout, "arena"},
+		{"string key, pointer value", cmap.New[string, string]().Stats().Layout, "entries"},
+		{"string key, 40-byte value", cmap.New[string, [5]uint64]().Stats().Layout, "entries"},
+		{"string key, insertion order", cmap.New[string, int](cmap.WithInsertionOrder()).Stats().Layout, "entries"},
+		{"[1]string key", cmap.New[[1]string, int]().Stats().Layout, "entries"},
 		{"pointer value", cmap.New[int, *int]().Stats().Layout, "entries"},
 		{"40-byte value", cmap.New[int, [5]uint64]().Stats().Layout, "entries"},
 		{"insertion order", cmap.New[int, int](cmap.WithInsertionOrder()).Stats().Layout, "entries"},

@@ -34,7 +34,7 @@ func shareGroups(fn string, n, segs int, spare bool, groupBytes int) int {
 // shareGroups is shareGroups for st's segments and layout (st.flat must
 // be set).
 func (st *state[K, V]) shareGroups(fn string, n int, spare bool) int {
-	return shareGroups(fn, n, len(st.segs), spare, table.LayoutGroupBytes[K, V](st.flat))
+	return shareGroups(fn, n, len(st.segs), spare, table.LayoutGroupBytes[K, V](st.flat || st.arena))
 }
 
 // segmentShare returns how many of n keys one of segs segments must hold

@@ -34,8 +34,14 @@ import (
 // structs of them) and are at most 32 bytes each, and the map keeps no
 // insertion order, keys and values are stored in the tables themselves: a
 // Load touches one group of one table, writes allocate nothing, and the
-// garbage collector never scans the map. Other maps store pointers to
-// entries. New chooses; [Stats].Layout reports it.
+// garbage collector never scans the map. When K is a string type (or a
+// defined type of string), V is such a value, and the map keeps no
+// insertion order, the keys' bytes are stored in append-only byte arenas
+// of the tables and the values inline: updates of present keys allocate
+// nothing, and the map holds no heap object per key; the keys that Range,
+// All, Keys and snapshots hand out point into those arenas (no copy) and
+// stay valid and unchanged for as long as they are used. Other maps store
+// pointers to entries. New chooses; [Stats].Layout reports it.
 //
 // The zero Map is empty and ready for use. A Map must not be copied after
 // first use.
@@ -97,6 +103,11 @@ type state[K comparable, V any] struct {
 	// identifies entries by pointer. Else they hold pointers to entries.
 	// Immutable.
 	flat bool
+	// arena: the tables are arena tables (internal/table's Arena): K is
+	// a string type, V holds no pointers and is small
+	// (table.ArenaFits), and the map keeps no insertion order. Never set
+	// with flat. Immutable.
+	arena bool
 	// extra is nil unless the map keeps insertion order or is bounded
 	// (WithInsertionOrder, WithMaxLen); the write engine (write.go) calls
 	// its hooks (extra.go) if it is set. Load never reads it.
@@ -171,6 +182,7 @@ func (st *state[K, V]) init(opts []Option) {
 		st.extra = newExtra[K, V](&c)
 	}
 	st.flat = table.FlatFits[K, V]() && (st.extra == nil || !st.extra.ordered) && !testHookEntryLayout.Load()
+	st.arena = table.ArenaFits[K, V]() && (st.extra == nil || !st.extra.ordered) && !testHookEntryLayout.Load()
 	if x := st.extra; x != nil && x.policy == RejectNew {
 		// Each segment's share of maxLen keys (mean + 7σ + 1, as for
 		// Reserve), with an eighth of the load bound to spare for
@@ -191,9 +203,17 @@ func (st *state[K, V]) init(opts []Option) {
 				s.log = table.NewLog[K, V](x.single)
 			}
 		}
-		s.table.Store(table.NewLayout[K, V](s.minGroups, st.flat))
+		s.table.Store(st.newTable(s.minGroups))
 	}
 	st.rd.Store(&rd[0])
+}
+
+// newTable returns an empty table of n groups in the map's layout.
+func (st *state[K, V]) newTable(n int) *table.Table[K, V] {
+	if st.arena {
+		return table.NewArenaTable[K, V](n)
+	}
+	return table.NewLayout[K, V](n, st.flat)
 }
 
 // state returns the map's state, initializing a zero Map on first use.
@@ -246,10 +266,10 @@ func (st *state[K, V]) slotOf(rd *slot[K, V], h uint64) *slot[K, V] {
 }
 
 // entry returns a new entry of key and value for a map of the entry
-// layout, allocated before the writer takes its lock; nil for a flat map,
-// which stores key and value themselves.
+// layout, allocated before the writer takes its lock; nil for a flat or
+// arena map, which stores key and value themselves.
 func (st *state[K, V]) entry(key K, value V) *table.Entry[K, V] {
-	if st.flat {
+	if st.flat || st.arena {
 		return nil
 	}
 	return &table.Entry[K, V]{Key: key, Value: value}
@@ -281,6 +301,26 @@ func (m *Map[K, V]) Load(key K) (value V, ok bool) {
 		h = st.hasher.Hash(key)
 	}
 	t := st.slotOf(rd, h).table.Load()
+	if st.arena { // immutable, as flat
+		// (keys of 0x80 bytes or more take Arena.Find: see arena_read.go)
+		// The view of key as a string is sound: st.arena is set only if
+		// K's underlying type is string (table.ArenaFits), so K and string
+		// share one representation; other instantiations never run it.
+		if s := *(*string)(unsafe.Pointer(&key)); len(s) < 0x80 {
+			g := t.ArenaHome(h)
+			for m := g.Matches(); m != 0; m &= m - 1 {
+				if r := g.Ref(g.Slot(m)); g.Check(r, h) && g.Is(g.Chunk(r), r, s) {
+					i := g.Slot(m)
+					value, ok = g.Value(i), true
+					break
+				}
+			}
+			if g.Settled(h, ok) {
+				return value, ok
+			}
+		}
+		return t.Arena().Find(h, key)
+	}
 	if st.flat { // immutable: the same branch for every call
 		g := t.FlatHome(h)
 		if table.FlatOneWord[K, V]() { // a constant
@@ -337,8 +377,8 @@ func (st *state[K, V]) get(h uint64, key K) (value V, ok bool) {
 // map before or after that instant, never of a map cleared in part.
 func (st *state[K, V]) lookup(h uint64, key K) (v V, ok bool, hn hint[K, V]) {
 	t := st.table(h)
-	if t.IsFlat() {
-		v, ok = t.Flat().Find(h, key)
+	if t.IsInline() {
+		v, ok = t.Get(h, key)
 		return v, ok, hint[K, V]{}
 	}
 	if pos, e := t.Lookup(h, key); e != nil {
@@ -541,7 +581,7 @@ func (m *Map[K, V]) Clear() {
 		// locked out): its slot there holds an empty table and count 0.
 		s := &st.segs[i]
 		cleared += int(old[i].live.Load())
-		rd[i].table.Store(table.NewLayout[K, V](s.minGroups, st.flat))
+		rd[i].table.Store(st.newTable(s.minGroups))
 		s.dropPreparedLocked()
 		s.attach(&rd[i])
 		s.dead, s.frozen, s.pins = 0, false, 0

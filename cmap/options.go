@@ -110,7 +110,7 @@ func StringXXHash(seed uint64, key string) uint64 {
 // (docs/guarantees.md). Maps built without the option pay none of this
 // (docs/design.md, "Insertion order"). The log identifies entries by
 // pointer, so an ordered map always uses the entry layout, even for keys
-// and values that would otherwise be stored flat (see [Stats]).
+// and values that would otherwise be stored flat or in arenas (see [Stats]).
 func WithInsertionOrder() Option {
 	return func(c *config) { c.ordered = true }
 }

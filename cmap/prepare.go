@@ -21,7 +21,7 @@ import (
 //     segment is in flight), noting the table it prepares for and the
 //     size the next rebuild would choose (prepGroups).
 //  2. Prepare. That writer, after it released every lock (close), makes
-//     the table with table.Prepare, holding no lock.
+//     the table with Table.Prepare, holding no lock.
 //  3. Park. It takes the segment lock again and parks the table on the
 //     segment (prepDone) if the segment's table is still the one it
 //     prepared for; otherwise, or if the preparation panicked, it drops
@@ -133,7 +133,7 @@ func (w *writer[K, V]) prepare() {
 	if testHookPrepare != nil {
 		testHookPrepare(i)
 	}
-	nt := table.Prepare[K, V](c.n, c.of.IsFlat())
+	nt := c.of.Prepare(c.n)
 	st.locks.Lock(i)
 	defer st.locks.Unlock(i)
 	if s.table.Load() == c.of {
@@ -169,7 +169,7 @@ func (s *segment[K, V]) dropPreparedLocked() {
 	}
 }
 
-// parkLocked parks nt, an empty table made by table.Prepare, for the
+// parkLocked parks nt, an empty table made by Table.Prepare, for the
 // segment's current table, in place of any parked one, unless a
 // preparation is in flight; it reports whether it did. The segment lock
 // must be held. (Reserve: it prepares its tables before taking the lock.)
@@ -192,7 +192,7 @@ func (s *segment[K, V]) copyLocked(hash func(K) uint64, t *table.Table[K, V], n 
 	nt = s.takePreparedLocked(n)
 	prepared = nt != nil
 	if !prepared {
-		nt = table.NewLayout[K, V](n, t.IsFlat())
+		nt = t.Empty(n)
 	}
 	if s.log != nil {
 		// Re-insert in log order: the new log is the old one compacted,
@@ -218,7 +218,7 @@ func (s *segment[K, V]) checkPrepLocked(hash func(K) uint64) error {
 		if p.of != t {
 			return fmt.Errorf("parked table prepared for a table that is not the segment's")
 		}
-		if p.t == t || p.t.IsFlat() != t.IsFlat() {
+		if p.t == t || p.t.IsFlat() != t.IsFlat() || p.t.IsArena() != t.IsArena() {
 			return fmt.Errorf("parked table is the current table or in another layout")
 		}
 		if err := p.t.CheckInvariants(hash, 0, 0); err != nil {

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -78,6 +79,71 @@ func TestPreparedGrowth(t *testing.T) {
 			check(t, m)
 		})
 	}
+}
+
+// TestPreparedGrowthArena is TestPreparedGrowth for the arena layout
+// (string keys), with a reader loading the keys already stored while the
+// map grows, and a Reserve, whose table is prepared too, at the end: the
+// prepared tables are arena tables, every growth from 64 groups uses
+// one, and the keys, values and arena bytes survive each copy.
+func TestPreparedGrowthArena(t *testing.T) {
+	m := cmap.New[string, int](cmap.WithSegments(1))
+	if l := m.Stats().Layout; l != "arena" {
+		t.Fatalf("Layout = %q, want arena", l)
+	}
+	key := func(k int) string { return fmt.Sprintf("key %d %s", k, strings.Repeat("·", k%9)) }
+	const n = 40_000
+	var stored atomic.Int64
+	var bad atomic.Value
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			top := int(stored.Load())
+			if top == n {
+				return
+			}
+			if top == 0 {
+				continue
+			}
+			k := (i * 7919) % top
+			if v, ok := m.Load(key(k)); !ok || v != -k {
+				bad.Store(fmt.Sprintf("Load(%q) = %d, %v while growing", key(k), v, ok))
+			}
+		}
+	}()
+	want := 0
+	g := m.TableGroups()[0]
+	for k := range n {
+		m.Store(key(k), -k)
+		stored.Store(int64(k + 1))
+		if ng := m.TableGroups()[0]; ng != g {
+			if ng != 2*g {
+				t.Fatalf("at %d entries the table grew from %d groups to %d, want %d", k+1, g, ng, 2*g)
+			}
+			if g >= 64 {
+				want++
+			}
+			g = ng
+		}
+	}
+	<-done
+	if e := bad.Load(); e != nil {
+		t.Fatal(e)
+	}
+	if got := m.Stats().Prepared; want < 5 || got != uint64(want) {
+		t.Fatalf("Stats.Prepared = %d after %d growths from 64 groups or more", got, want)
+	}
+	m.Reserve(4 * n)
+	if got := m.Stats().Prepared; got != uint64(want+1) {
+		t.Fatalf("Stats.Prepared = %d after Reserve, want %d", got, want+1)
+	}
+	for k := range n {
+		if v, ok := m.Load(key(k)); !ok || v != -k {
+			t.Fatalf("Load(%q) = %d, %v", key(k), v, ok)
+		}
+	}
+	check(t, m)
 }
 
 // TestGrowthDoubles: a segment that fills its table with inserts only

@@ -51,8 +51,8 @@ func (m *Map[K, V]) Reserve(n int) {
 func (st *state[K, V]) reserveSegment(i, g int) {
 	s := &st.segs[i]
 	var nt *table.Table[K, V]
-	if s.table.Load().Groups() < g { // an atomic load, as readers do
-		nt = table.Prepare[K, V](g, st.flat)
+	if t := s.table.Load(); t.Groups() < g { // an atomic load, as readers do
+		nt = t.Prepare(g) // reads only t's layout
 	}
 	st.locks.Lock(i)
 	defer st.locks.Unlock(i)

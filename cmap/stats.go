@@ -23,7 +23,10 @@ type Stats struct {
 	// Layout is "flat" if keys and values are stored in the tables
 	// themselves (K and V hold no pointers and are small, and the map
 	// keeps no insertion order), else "entries": the tables point to
-	// entries on the heap. Chosen once, by New.
+	// entries on the heap; "arena" if K is a string type, V holds no
+	// pointers and is small, and the map keeps no insertion order: the
+	// keys' bytes are stored in byte arenas of the tables, the values in
+	// the tables. Chosen once, by New.
 	Layout string
 }
 
@@ -37,6 +40,9 @@ func (m *Map[K, V]) Stats() Stats {
 	s := Stats{Segments: len(st.segs), Layout: "entries"}
 	if st.flat {
 		s.Layout = "flat"
+	}
+	if st.arena {
+		s.Layout = "arena"
 	}
 	for i := range st.segs {
 		st.segmentStats(i, &s)

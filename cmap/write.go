@@ -227,8 +227,8 @@ func (w *writer[K, V]) close() {
 // layout of the engine's lookups.
 func (w *writer[K, V]) locateKey() {
 	c := &w.cur
-	if w.st.flat {
-		c.pos, _, c.free, c.freeEmpty = c.t.Flat().Locate(w.h, w.key)
+	if w.st.flat || w.st.arena {
+		c.pos, c.free, c.freeEmpty = c.t.LocateInline(w.h, w.key)
 	} else {
 		c.pos, c.e, c.free, c.freeEmpty = c.t.Locate(w.h, w.key)
 	}
@@ -295,9 +295,9 @@ func (w *writer[K, V]) put(v V, ne *table.Entry[K, V]) error {
 	}
 	switch {
 	case ne == nil && insert:
-		c.t.Flat().Insert(p, w.h, w.key, v)
+		c.t.InsertInline(p, w.h, w.key, v)
 	case ne == nil:
-		p = c.t.Flat().Replace(p, w.key, v) // the key may move within its group
+		p = c.t.ReplaceInline(p, w.key, v) // the key may move within its group
 	case insert:
 		c.t.Insert(p, w.h, ne)
 	default:
@@ -340,6 +340,11 @@ func (w *writer[K, V]) remove(shrink bool) {
 			w.cur.t = s.rebuildLocked(&w.st.hasher, n) // before the delete: see the file comment
 			w.locate()
 		}
+	}
+	if !w.byRecord && w.cur.t.NeedsCompact(w.cur.pos) {
+		// An arena's garbage bound: compact before the delete, as above.
+		w.cur.t = s.rebuildLocked(&w.st.hasher, w.cur.t.Groups())
+		w.locate()
 	}
 	if s.sharedLocked() {
 		w.writable(false)

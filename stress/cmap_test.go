@@ -110,6 +110,12 @@ func TestCmap(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) { runCmap(t, i, ciOptions(i), true) })
 	}
 	t.Run("boxed", func(t *testing.T) { Run(t, newBoxedCmap, Options{Duration: cmapShortDuration}) })
+	t.Run("string-keys", func(t *testing.T) {
+		if l := newStringCmap().(stringCmap).m.Stats().Layout; l != "arena" {
+			t.Fatalf("layout %q, want arena", l)
+		}
+		Run(t, newStringCmap, Options{Duration: cmapShortDuration})
+	})
 }
 
 // ciOptions are the Options of TestCmap and TestCmapOnly for

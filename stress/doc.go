@@ -153,10 +153,11 @@
 //	go test -race -run Soak -timeout 0 ./stress -stress.duration=30m
 //	STRESS_DURATION=30m go test -race -run 'Soak/cmap-default' -timeout 0 ./stress
 //
-// TestSoak runs 107 scenarios in all, 14 per cmap configuration
+// TestSoak runs 117 scenarios in all, 14 per cmap configuration
 // (cmap-default, cmap-one-segment, cmap-low-bits-hash,
 // cmap-insertion-order, cmap-evict-oldest-unreached,
-// cmap-reject-new-unreached), 10 for cmap-boxed and for sync.Map, and 3 for
+// cmap-reject-new-unreached), 10 for cmap-boxed, cmap-string-keys (the
+// arena layout) and sync.Map, and 3 for
 // cmap-bounded: pick some with -run. Pass -timeout 0 (or a -timeout above
 // the total), since go test stops a test binary after 10 minutes by
 // default.

@@ -29,7 +29,8 @@ func soakBudget(t *testing.T) time.Duration {
 }
 
 // TestSoak puts cmap under each of cmapConfigs (Run and the cmap
-// scenarios), cmap with boxed values (Run), cmap's bounded scenarios and
+// scenarios), cmap with boxed values and with string keys (Run), cmap's
+// bounded scenarios and
 // sync.Map (Run) through the harness for as long per scenario as
 // -stress.duration or STRESS_DURATION asks: soakScenarios() times that long
 // in all, or less for the subtests picked with -run (such as -run
@@ -51,6 +52,7 @@ func TestSoak(t *testing.T) {
 		})
 	}
 	t.Run("cmap-boxed", func(t *testing.T) { Run(t, newBoxedCmap, opts) })
+	t.Run("cmap-string-keys", func(t *testing.T) { Run(t, newStringCmap, opts) })
 	t.Run("cmap-bounded", func(t *testing.T) { runCmapBounded(t, opts) })
 	t.Run("sync.Map", func(t *testing.T) {
 		Run(t, func() Map { return new(SyncMap) }, opts)
@@ -59,12 +61,12 @@ func TestSoak(t *testing.T) {
 
 // soakScenarios is the number of scenarios TestSoak runs.
 func soakScenarios() int {
-	return len(cmapConfigs)*(len(scenarios)+len(cmapScenarios)) + 2*len(scenarios) + len(boundScenarios)
+	return len(cmapConfigs)*(len(scenarios)+len(cmapScenarios)) + 3*len(scenarios) + len(boundScenarios)
 }
 
 // TestSoakScenarios keeps the count that doc.go gives for TestSoak true.
 func TestSoakScenarios(t *testing.T) {
-	if n := soakScenarios(); n != 107 {
-		t.Errorf("TestSoak runs %d scenarios; doc.go says 107", n)
+	if n := soakScenarios(); n != 117 {
+		t.Errorf("TestSoak runs %d scenarios; doc.go says 117", n)
 	}
 }

@@ -25,9 +25,11 @@ dispatch on the layout, and the accessors that check it), hash.go,
 limits.go, frozen.go and order.go (the insertion log, whose records point
 to entries). Each layout is a set of files named after it: entry.go,
 entry_write.go and entry_debug.go (slots point to immutable entries), and
-flat.go, flat_write.go and flat_debug.go (keys and values inline).
+flat.go, flat_write.go and flat_debug.go (keys and values inline), and
+arena.go, arena_read.go, arena_write.go and arena_debug.go (string keys
+in byte arenas, values inline).
 
-How to add a layout. Say strings in byte arenas, "arena":
+How to add a layout (as the arena layout was added):
   - arena.go: its type, as Flat is (embedding header, so that Groups,
     Capacity, MaxUsed and ProbeLen come for free), its lock-free Find,
     and the argument for its memory ordering, which docs/design.md gets

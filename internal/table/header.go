@@ -12,13 +12,16 @@ type Table[K comparable, V any] struct {
 	// flat is the table if layout == flatLayout (flat.go), with flat.mask
 	// == mask. It is the zero Flat in other layouts.
 	flat Flat[K, V]
+	// arena is the table if layout == arenaLayout (arena.go), with
+	// arena.mask == mask. It is nil in other layouts.
+	arena *Arena[K, V]
 	// layout says which of the fields above holds the table. It is set at
 	// creation and never changes; the accessors check it (layout.go).
 	layout layout
 	// The header is read by every probe: padding it to 128 bytes keeps it
 	// in cache lines (and an allocation size class) of its own, away from
 	// small objects that other goroutines write.
-	_ [128 - 8 - 24 - 72 - 1]byte
+	_ [128 - 8 - 24 - 72 - 8 - 1]byte
 }
 
 // header is the part of a table that every layout has: its size.

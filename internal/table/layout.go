@@ -9,6 +9,7 @@ import "fmt"
 //
 //	entry*.go  groups of pointers to immutable entries
 //	flat*.go   keys and values inline, for pointer-free K and V
+//	arena*.go  string keys in byte arenas, values inline
 //
 // (docs/design.md: "The map" and "Flat layout")
 //
@@ -30,6 +31,7 @@ type layout uint8
 const (
 	entryLayout layout = 1 + iota // Table.groups: entry*.go
 	flatLayout                    // Table.flat: flat*.go
+	arenaLayout                   // Table.arena: arena*.go
 )
 
 // NewLayout returns an empty table of n groups (a power of two >= 1),
@@ -39,6 +41,26 @@ func NewLayout[K comparable, V any](n int, flat bool) *Table[K, V] {
 		return wrapFlat(NewFlat[K, V](n))
 	}
 	return New[K, V](n)
+}
+
+// NewArenaTable returns an empty arena table of n groups (a power of two
+// >= 1); ArenaFits[K, V]() must hold.
+func NewArenaTable[K comparable, V any](n int) *Table[K, V] { return wrapArena(NewArena[K, V](n)) }
+
+// wrapArena returns the Table of arena table a.
+func wrapArena[K comparable, V any](a *Arena[K, V]) *Table[K, V] {
+	return &Table[K, V]{header: a.header, arena: a, layout: arenaLayout}
+}
+
+// IsArena reports whether t is an arena table.
+func (t *Table[K, V]) IsArena() bool { return t.layout == arenaLayout }
+
+// Arena returns t's arena table. It panics if t is not an arena table.
+func (t *Table[K, V]) Arena() *Arena[K, V] {
+	if t.layout != arenaLayout {
+		panic("table: internal error: Arena called on a table that is not an arena table")
+	}
+	return t.arena
 }
 
 // wrapFlat returns the Table of flat table f.
@@ -81,6 +103,8 @@ func (t *Table[K, V]) Delete(p Pos) (tombstone bool) {
 		return t.deleteEntry(p)
 	case flatLayout:
 		return t.flat.Delete(p)
+	case arenaLayout:
+		return t.arena.Delete(p)
 	}
 	panic(t.badLayout())
 }
@@ -101,6 +125,9 @@ func (t *Table[K, V]) Copy(n int, hash func(K) uint64) (*Table[K, V], int) {
 	case flatLayout:
 		nf, live := t.flat.Copy(n, hash)
 		return wrapFlat(nf), live
+	case arenaLayout:
+		na, live := t.arena.Copy(n, hash)
+		return wrapArena(na), live
 	}
 	panic(t.badLayout())
 }
@@ -120,6 +147,8 @@ func (t *Table[K, V]) Clone() *Table[K, V] {
 		return t.cloneEntries()
 	case flatLayout:
 		return wrapFlat(t.flat.Clone())
+	case arenaLayout:
+		return wrapArena(t.arena.Clone())
 	}
 	panic(t.badLayout())
 }
@@ -141,6 +170,11 @@ func (t *Table[K, V]) CheckInvariants(hash func(K) uint64, live, dead int) error
 			return fmt.Errorf("table: flat table with %d entry groups, mask %#x (flat %#x)", len(t.groups), t.mask, t.flat.mask)
 		}
 		return t.flat.CheckInvariants(hash, live, dead)
+	case arenaLayout:
+		if t.groups != nil || t.flat.words != nil || t.mask != t.arena.mask {
+			return fmt.Errorf("table: arena table with %d entry groups, %d flat words, mask %#x (arena %#x)", len(t.groups), len(t.flat.words), t.mask, t.arena.mask)
+		}
+		return t.arena.CheckInvariants(hash, live, dead)
 	}
 	return fmt.Errorf("table: layout %d", t.layout)
 }
@@ -148,8 +182,11 @@ func (t *Table[K, V]) CheckInvariants(hash func(K) uint64, live, dead int) error
 // Get returns the value of key, for readers of either layout (see Find
 // and Flat.Find).
 func (t *Table[K, V]) Get(h uint64, key K) (V, bool) {
-	if t.layout == flatLayout {
+	switch t.layout {
+	case flatLayout:
 		return t.flat.Find(h, key)
+	case arenaLayout:
+		return t.arena.Find(h, key)
 	}
 	if e := t.Find(h, key); e != nil {
 		return e.Value, true
@@ -161,9 +198,13 @@ func (t *Table[K, V]) Get(h uint64, key K) (V, bool) {
 // ValueAt returns the value in slot p, which holds a key. Only the writer,
 // or a reader of a frozen table, can rely on the answer.
 func (t *Table[K, V]) ValueAt(p Pos) V {
-	if t.layout == flatLayout {
+	switch t.layout {
+	case flatLayout:
 		_, v := t.flat.At(p)
 		return v
+	case arenaLayout:
+		grp := t.arena.group(uint64(p) >> 3)
+		return t.arena.loadValue(grp, flatHeader+int(p&7)*t.arena.sw)
 	}
 	return t.At(p).Value
 }
@@ -172,8 +213,11 @@ func (t *Table[K, V]) ValueAt(p Pos) V {
 // yield returns false, and reports whether it ran to the end (see Range
 // and Flat.Range). Callers iterate frozen (or pinned) tables only.
 func (t *Table[K, V]) RangeKV(yield func(K, V) bool) bool {
-	if t.layout == flatLayout {
+	switch t.layout {
+	case flatLayout:
 		return t.flat.Range(yield)
+	case arenaLayout:
+		return t.arena.Range(yield)
 	}
 	return t.Range(func(e *Entry[K, V]) bool { return yield(e.Key, e.Value) })
 }
@@ -181,10 +225,77 @@ func (t *Table[K, V]) RangeKV(yield func(K, V) bool) bool {
 // PosOfKey returns the slot of key, hashed h, or NoPos, for callers off
 // the hot paths (Stats).
 func (t *Table[K, V]) PosOfKey(h uint64, key K) Pos {
-	if t.layout == flatLayout {
+	switch t.layout {
+	case flatLayout:
 		pos, _, _, _ := t.flat.Locate(h, key)
+		return pos
+	case arenaLayout:
+		pos, _, _, _ := t.arena.Locate(h, key)
 		return pos
 	}
 	pos, _, _, _ := t.Locate(h, key)
 	return pos
+}
+
+// The inline layouts (flat and arena: keys and values in the table, no
+// entries) share the writer's steps below, which cmap's write engine
+// calls for a map of either.
+
+// IsInline reports whether t stores values inline (flat or arena).
+func (t *Table[K, V]) IsInline() bool { return t.layout == flatLayout || t.layout == arenaLayout }
+
+// LocateInline is Flat.Locate or Arena.Locate.
+func (t *Table[K, V]) LocateInline(h uint64, key K) (pos Pos, free Pos, freeIsEmpty bool) {
+	switch t.layout {
+	case flatLayout:
+		pos, _, free, freeIsEmpty = t.flat.Locate(h, key)
+		return pos, free, freeIsEmpty
+	case arenaLayout:
+		pos, _, free, freeIsEmpty = t.arena.Locate(h, key)
+		return pos, free, freeIsEmpty
+	}
+	panic(t.badLayout())
+}
+
+// InsertInline is Flat.Insert or Arena.Insert.
+func (t *Table[K, V]) InsertInline(p Pos, h uint64, key K, value V) {
+	switch t.layout {
+	case flatLayout:
+		t.flat.Insert(p, h, key, value)
+		return
+	case arenaLayout:
+		t.arena.Insert(p, h, key, value)
+		return
+	}
+	panic(t.badLayout())
+}
+
+// ReplaceInline is Flat.Replace or Arena.Replace.
+func (t *Table[K, V]) ReplaceInline(p Pos, key K, value V) Pos {
+	switch t.layout {
+	case flatLayout:
+		return t.flat.Replace(p, key, value)
+	case arenaLayout:
+		return t.arena.Replace(p, key, value)
+	}
+	panic(t.badLayout())
+}
+
+// AtInline returns the key and value in slot p of a flat or arena table
+// (see Flat.At, Arena.At).
+func (t *Table[K, V]) AtInline(p Pos) (K, V) {
+	switch t.layout {
+	case flatLayout:
+		return t.flat.At(p)
+	case arenaLayout:
+		return t.arena.At(p)
+	}
+	panic(t.badLayout())
+}
+
+// NeedsCompact reports whether deleting the key in slot p must be
+// preceded by a rebuild to the same size that compacts the arena (see
+// Arena.NeedsCompact); never for the other layouts.
+func (t *Table[K, V]) NeedsCompact(p Pos) bool {
+	return t.layout == arenaLayout && t.arena.NeedsCompact(p)
 }

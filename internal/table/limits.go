@@ -39,10 +39,14 @@ const (
 // a map of K and V: GroupBytes for entry tables, and for flat ones (flat
 // set; FlatFits[K, V]() must hold) the ctrl and version words and
 // SlotsPerGroup keys and values, each rounded up to whole words (464 bytes
-// for [4]uint64 keys and values, 128 for uint64 ones).
+// for [4]uint64 keys and values, 128 for uint64 ones); for arena ones
+// (flat set and ArenaFits[K, V]()), the same with a ref word for each key.
 func LayoutGroupBytes[K comparable, V any](flat bool) int {
 	if !flat {
 		return GroupBytes
+	}
+	if ArenaFits[K, V]() {
+		return 8 * (flatHeader + SlotsPerGroup*(1+wordsOf[V]()))
 	}
 	return 8 * (flatHeader + SlotsPerGroup*(wordsOf[K]()+wordsOf[V]()))
 }

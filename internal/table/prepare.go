@@ -3,9 +3,9 @@ package table
 // Prepared tables: a rebuild in two steps, so that the first can run
 // outside the segment lock (cmap's prepare.go).
 //
-//	Prepare(n, flat)   allocate an empty table of n groups and write every
-//	                   page of it once, so that the memory is faulted in
-//	                   and owned by the process
+//	t.Prepare(n)       allocate an empty table of n groups in t's layout
+//	                   and write every page of it once, so that the memory
+//	                   is faulted in and owned by the process
 //	t.CopyInto(dst)    copy t's pairs into dst, which must be empty
 //
 // Copy (and CopyLog) is NewLayout followed by CopyInto (CopyLogInto). A
@@ -18,23 +18,43 @@ package table
 // Go runs on (4 KiB).
 const pageWords = 4096 / 8
 
-// Prepare returns an empty table of n groups (a power of two >= 1), flat
-// if flat is set (FlatFits[K, V]() must then hold), with every page of its
-// memory written once, for a CopyInto later.
+// Prepare returns an empty table of n groups (a power of two >= 1) in t's
+// layout, with every page of its slots written once, for a CopyInto later.
+// It reads nothing of t but its layout, which never changes, so it may run
+// while t's writers write.
 //
 // An entry table is prepared by New itself: it stores the empty ctrl word
-// (which is not zero) into every group, one store per 64 bytes. A flat
-// table is zeroed memory (a zeroed group is empty), which the runtime
-// hands out without writing it when it comes fresh from the operating
-// system; Prepare writes one zero per page into it. The stores cannot be
-// dropped by the compiler: they are to heap memory that the returned
-// table reaches.
-func Prepare[K comparable, V any](n int, flat bool) *Table[K, V] {
-	t := NewLayout[K, V](n, flat)
-	if flat {
-		touch(t.flat.words)
+// (which is not zero) into every group, one store per 64 bytes. A flat or
+// arena table's slots are zeroed memory (a zeroed group is empty), which
+// the runtime hands out without writing it when it comes fresh from the
+// operating system; Prepare writes one zero per page into it. The stores
+// cannot be dropped by the compiler: they are to heap memory that the
+// returned table reaches. (An arena table's key bytes are not prepared:
+// their size is known only under the segment lock, and CopyInto allocates
+// them, one chunk of the live keys' bytes.)
+func (t *Table[K, V]) Prepare(n int) *Table[K, V] {
+	nt := t.Empty(n)
+	switch nt.layout {
+	case flatLayout:
+		touch(nt.flat.words)
+	case arenaLayout:
+		touch(nt.arena.words)
 	}
-	return t
+	return nt
+}
+
+// Empty returns an empty table of n groups (a power of two >= 1) in t's
+// layout. Like Prepare, it reads only t's layout.
+func (t *Table[K, V]) Empty(n int) *Table[K, V] {
+	switch t.layout {
+	case entryLayout:
+		return New[K, V](n)
+	case flatLayout:
+		return wrapFlat(NewFlat[K, V](n))
+	case arenaLayout:
+		return NewArenaTable[K, V](n)
+	}
+	panic(t.badLayout())
 }
 
 // touch writes a zero into every page of w, which is all zeros, to fault
@@ -63,6 +83,8 @@ func (t *Table[K, V]) CopyInto(dst *Table[K, V], hash func(K) uint64) int {
 		return t.copyEntries(dst, hash)
 	case flatLayout:
 		return t.flat.CopyInto(&dst.flat, hash)
+	case arenaLayout:
+		return t.arena.CopyInto(dst.arena, hash)
 	}
 	panic(t.badLayout())
 }

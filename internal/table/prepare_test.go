@@ -36,7 +36,7 @@ func TestPrepareCopyInto(t *testing.T) {
 				src, hash = scattered(n)
 			}
 			for _, g := range []int{GroupsFor(n), 4 * GroupsFor(n)} {
-				dst := Prepare[uint64, uint64](g, flat)
+				dst := src.Prepare(g)
 				if dst.Groups() != g || dst.IsFlat() != flat {
 					t.Fatalf("Prepare(%d, %v): %d groups, flat %v", g, flat, dst.Groups(), dst.IsFlat())
 				}
@@ -60,6 +60,70 @@ func TestPrepareCopyInto(t *testing.T) {
 	}
 }
 
+// TestPrepareCopyIntoArena is TestPrepareCopyInto for an arena table,
+// whose CopyInto also allocates the prepared table's first chunk: the
+// copy holds every key and value, and its arena holds the live keys'
+// bytes and no garbage.
+func TestPrepareCopyIntoArena(t *testing.T) {
+	const n = 3000
+	hash := arenaHash()
+	src := NewArena[string, uint64](GroupsFor(n))
+	for i := range uint64(n) {
+		k := fmt.Sprintf("key-%d-%s", i, strings.Repeat("x", int(i%40)))
+		_, _, free, _ := src.Locate(hash(k), k)
+		src.Insert(free, hash(k), k, i)
+	}
+	// Some garbage in the source, which the copy must not carry.
+	for i := uint64(0); i < n; i += 3 {
+		k := fmt.Sprintf("key-%d-%s", i, strings.Repeat("x", int(i%40)))
+		p, found, _, _ := src.Locate(hash(k), k)
+		if !found {
+			t.Fatalf("key %q not found", k)
+		}
+		src.Delete(p)
+	}
+	srcT := wrapArena(src)
+	live, garbage := src.ArenaBytes()
+	if garbage == 0 {
+		t.Fatal("no garbage in the source after deletes")
+	}
+	for _, g := range []int{GroupsFor(n), 4 * GroupsFor(n)} {
+		dst := srcT.Prepare(g)
+		if dst.Groups() != g || !dst.IsArena() {
+			t.Fatalf("Prepare(%d): %d groups, arena %v", g, dst.Groups(), dst.IsArena())
+		}
+		if err := dst.CheckInvariants(hash, 0, 0); err != nil {
+			t.Fatalf("prepared table: %v", err)
+		}
+		want := n - (n+2)/3
+		if got := srcT.CopyInto(dst, hash); got != want {
+			t.Fatalf("CopyInto copied %d pairs, want %d", got, want)
+		}
+		if err := dst.CheckInvariants(hash, want, 0); err != nil {
+			t.Fatalf("after CopyInto: %v", err)
+		}
+		if l, gb := dst.Arena().ArenaBytes(); l != live || gb != 0 {
+			t.Fatalf("copy's arena: %d live bytes, %d garbage; want %d, 0", l, gb, live)
+		}
+		for i := uint64(0); i < n; i++ {
+			k := fmt.Sprintf("key-%d-%s", i, strings.Repeat("x", int(i%40)))
+			v, ok := dst.Arena().Find(hash(k), k)
+			if ok != (i%3 != 0) || (ok && v != i) {
+				t.Fatalf("key %q: got %d, %v", k, v, ok)
+			}
+		}
+		// A second copy into the now full table is refused.
+		func() {
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "CopyInto") {
+					t.Fatalf("CopyInto a full table: recovered %v, want a CopyInto panic", r)
+				}
+			}()
+			srcT.CopyInto(dst, hash)
+		}()
+	}
+}
+
 // TestCopyLogInto checks that CopyLogInto re-inserts in log order into a
 // prepared table and returns a log valid for it.
 func TestCopyLogInto(t *testing.T) {
@@ -72,7 +136,7 @@ func TestCopyLogInto(t *testing.T) {
 		src.Insert(free, hash(k), e)
 		l.Append(uint64(k+1), free, e)
 	}
-	dst := Prepare[int, int](4*GroupsFor(100), false)
+	dst := src.Prepare(4 * GroupsFor(100))
 	nl, live := src.CopyLogInto(dst, hash, l)
 	if live != 100 {
 		t.Fatalf("CopyLogInto copied %d, want 100", live)
@@ -91,7 +155,7 @@ func TestCopyIntoRefuses(t *testing.T) {
 	src, hash := scattered(10)
 	for name, dst := range map[string]*Table[uint64, uint64]{
 		"self": src,
-		"flat": Prepare[uint64, uint64](16, true),
+		"flat": NewLayout[uint64, uint64](16, true).Prepare(16),
 	} {
 		t.Run(name, func(t *testing.T) {
 			defer func() {
@@ -137,7 +201,7 @@ func BenchmarkPreparedCopy(b *testing.B) {
 					debug.FreeOSMemory()
 					var dst *Table[uint64, uint64]
 					if op == "copyinto" {
-						dst = Prepare[uint64, uint64](g, flat)
+						dst = src.Prepare(g)
 					}
 					b.StartTimer()
 					c0 := clock()
@@ -147,7 +211,7 @@ func BenchmarkPreparedCopy(b *testing.B) {
 							b.Fatal("bad copy")
 						}
 					case "prepare":
-						dst = Prepare[uint64, uint64](g, flat)
+						dst = src.Prepare(g)
 					case "copyinto":
 						if src.CopyInto(dst, hash) != n {
 							b.Fatal("bad copy")

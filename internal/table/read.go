@@ -24,6 +24,9 @@ func (t *Table[K, V]) Read(h uint64, key K) (value V, ok bool) {
 		}
 		return t.flat.Find(h, key)
 	}
+	if t.arena != nil {
+		return t.arena.Find(h, key)
+	}
 	g := t.EntryHome(h)
 	e := g.Find(h, key)
 	if e == nil && !g.Stops() {

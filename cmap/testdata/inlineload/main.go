@@ -13,11 +13,14 @@ import (
 func main() {
 	a := cmap.New[uint64, uint64]()
 	a.Store(1, 2)
-	b := cmap.New[string, int]()
-	b.Store("a", 1)
+	b := cmap.New[string, *int]()
+	b.Store("a", new(int))
 	c := cmap.New[[2]uint64, uint64]()
 	c.Store([2]uint64{1, 2}, 3)
 	fmt.Println(a.Load(1))
 	fmt.Println(b.Load("a"))
 	fmt.Println(c.Load([2]uint64{1, 2}))
+	d := cmap.New[string, int]()
+	d.Store("a", 1)
+	fmt.Println(d.Load("a"))
 }

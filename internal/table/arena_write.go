@@ -1,0 +1,310 @@
+package table
+
+import (
+	"slices"
+	"sync/atomic"
+)
+
+// The writer's side of an arena table, with the rules of flat_write.go:
+// every method here must be called by the single writer of the table (in
+// cmap: with the segment lock held), on a table that is not frozen,
+// except Copy and Clone, which only read their source's slots. A record's
+// bytes are written before the ref that names it is stored (see "Memory
+// ordering of the arena bytes" in arena.go).
+
+// arenaPublishHook, if set (by tests only, while no writer runs), is
+// called by Insert and by a spare-slot Replace between the stores of the
+// slot's words and the ctrl store that publishes them.
+var arenaPublishHook func()
+
+// Locate finds key for a writer, as Flat.Locate does: the slot holding
+// key and true, or NoPos, false, the slot an insert should use and
+// whether it is EMPTY.
+func (t *Arena[K, V]) Locate(h uint64, key K) (pos Pos, found bool, free Pos, freeIsEmpty bool) {
+	s := keyString(&key)
+	tw := tagWord[uint64](tagOf(h))
+	chk := checkOf(h)
+	g := h & t.mask
+	free = NoPos
+	for range t.Groups() {
+		grp := t.group(g)
+		ctrl := loadCtrl(grp)
+		for m := matchWord(ctrl, tw); m != 0; m &= m - 1 {
+			i := slotOf(m)
+			if ref := atomic.LoadUint64(&grp[flatHeader+i*t.sw]); ref&refCheck == chk && t.keyEq(ref, s) {
+				return Pos(g<<3) + Pos(i), true, NoPos, false
+			}
+		}
+		if f := matchFree(ctrl); free == NoPos && stops(f, t.sp) {
+			i := slotOf(f)
+			free, freeIsEmpty = Pos(g<<3)+Pos(i), byteAt(ctrl, i) == ctrlEmpty
+		}
+		if stops(matchEmpty(ctrl), t.sp) {
+			return NoPos, false, free, freeIsEmpty
+		}
+		g = (g + 1) & t.mask
+	}
+	panic("table: arena probe found no stopping group: load bound broken")
+}
+
+// appendRecord writes s as a record at the end of the arena and returns
+// its ref (without check bits). It allocates only when the tail chunk is
+// full: a new chunk, twice the arena's bytes so far between
+// arenaFirstChunk and arenaChunkBytes, or a chunk of its own for a record
+// larger than arenaChunkBytes. The directory holding a new chunk is
+// stored before the caller stores the ref.
+func (t *Arena[K, V]) appendRecord(s string) uint64 {
+	n := len(s)
+	need := uvarintLen(n) + n
+	var ch []byte
+	var idx, off int
+	switch {
+	case t.tail >= 0 && t.used+need <= len(t.chunks[t.tail]):
+		idx, off = t.tail, t.used
+		ch = t.chunks[idx]
+		t.used += need
+	case need > arenaChunkBytes:
+		ch = make([]byte, need)
+		idx = t.addChunk(ch)
+	default:
+		ch = make([]byte, min(max(arenaFirstChunk, 2*(t.liveBytes+t.garbage), need), arenaChunkBytes))
+		idx = t.addChunk(ch)
+		t.tail, t.used = idx, need
+	}
+	w := putUvarint(ch[off:], n)
+	copy(ch[off+w:], s)
+	t.liveBytes += need
+	return uint64(idx)<<24 | uint64(off)
+}
+
+// addChunk appends ch to the directory and publishes it, and returns its
+// index. It panics before changing anything if the directory is full.
+func (t *Arena[K, V]) addChunk(ch []byte) int {
+	if len(t.chunks) >= arenaMaxChunks {
+		panic("table: arena table holds 2^24 chunks: too many key bytes in one segment")
+	}
+	t.chunks = append(t.chunks, ch)
+	t.storeDir(&arenaDir{chunks: t.chunks})
+	return len(t.chunks) - 1
+}
+
+// putUvarint writes n as a uvarint into b and returns its length.
+func putUvarint(b []byte, n int) int {
+	i := 0
+	for n >= 0x80 {
+		b[i] = byte(n) | 0x80
+		n >>= 7
+		i++
+	}
+	b[i] = byte(n)
+	return i + 1
+}
+
+// recLen returns the bytes of the record that ref names (length prefix
+// included), for the writer's counts.
+func (t *Arena[K, V]) recLen(ref uint64) int {
+	b, ok := record(t.chunks, ref)
+	if !ok {
+		panic("table: internal error: arena ref names no record")
+	}
+	return uvarintLen(len(b)) + len(b)
+}
+
+// storeSlot writes ref and value into the slot at word s of grp, with
+// atomic stores, the value first.
+func (t *Arena[K, V]) storeSlot(grp []uint64, s int, ref uint64, vb *[flatMaxWords]uint64) {
+	for w := range t.vw {
+		atomic.StoreUint64(&grp[s+1+w], vb[w])
+	}
+	atomic.StoreUint64(&grp[s], ref)
+}
+
+// Insert publishes key and value in the free slot p that Locate returned
+// for key: the record first, then the slot's words, then the tag with one
+// ctrl store (the linearization point), as Flat.Insert.
+func (t *Arena[K, V]) Insert(p Pos, h uint64, key K, value V) {
+	grp := t.group(uint64(p) >> 3)
+	s := flatHeader + int(p&7)*t.sw
+	ref := t.appendRecord(keyString(&key)) | checkOf(h)
+	vb := putWords(value)
+	t.storeSlot(grp, s, ref, &vb)
+	if arenaPublishHook != nil {
+		arenaPublishHook()
+	}
+	storeCtrl(grp, setByte(loadCtrl(grp), int(p&7), tagOf(h)))
+}
+
+// Replace sets the value in slot p, which holds a key equal to key, and
+// returns the key's slot afterwards. The record stays: equal strings have
+// equal bytes, so nothing is written to the arena and nothing allocated.
+// A value of at most one word is stored in place (one atomic store, the
+// linearization point); a larger one goes with the ref into a free slot
+// of the same group, published by one ctrl store and followed by a
+// version bump, exactly as in Flat.Replace.
+func (t *Arena[K, V]) Replace(p Pos, key K, value V) Pos {
+	grp := t.group(uint64(p) >> 3)
+	s := flatHeader + int(p&7)*t.sw
+	vb := putWords(value)
+	if t.vw <= 1 {
+		if t.vw == 1 {
+			atomic.StoreUint64(&grp[s+1], vb[0])
+		}
+		return p
+	}
+	c := loadCtrl(grp)
+	f := matchFree(c)
+	if f == 0 {
+		panic("table: spare table group has no free slot")
+	}
+	i, j := int(p&7), slotOf(f)
+	t.storeSlot(grp, flatHeader+j*t.sw, atomic.LoadUint64(&grp[s]), &vb)
+	if arenaPublishHook != nil {
+		arenaPublishHook()
+	}
+	storeCtrl(grp, setByte(setByte(c, j, byteAt(c, i)), i, byteAt(c, j)))
+	atomic.AddUint64(&grp[1], 1)
+	return p&^7 + Pos(j)
+}
+
+// Delete removes the key in slot p, as Flat.Delete does, and counts its
+// record as garbage. It reports whether the slot became a TOMBSTONE.
+func (t *Arena[K, V]) Delete(p Pos) (tombstone bool) {
+	grp := t.group(uint64(p) >> 3)
+	n := t.recLen(atomic.LoadUint64(&grp[flatHeader+int(p&7)*t.sw]))
+	t.liveBytes -= n
+	t.garbage += n
+	t.last = n
+	ctrl := loadCtrl(grp)
+	b := uint8(ctrlEmpty)
+	if !stops(matchEmpty(ctrl), t.sp) {
+		b, tombstone = ctrlTombstone, true
+	}
+	storeCtrl(grp, setByte(ctrl, int(p&7), b))
+	atomic.AddUint64(&grp[1], 1)
+	return tombstone
+}
+
+// NeedsCompact reports whether deleting the key in slot p would break
+// the garbage bound (garbage, less the record deleted last, at most
+// max(live bytes, arenaMinGarbage)): whether the garbage already there is
+// over max(the live bytes after the delete, arenaMinGarbage). A
+// compaction (a Copy to the same size, before the delete) restores it.
+// It is the arena's counterpart of the tombstone bound: the arena holds
+// at most twice its live bytes, plus arenaMinGarbage and one record.
+func (t *Arena[K, V]) NeedsCompact(p Pos) bool {
+	grp := t.group(uint64(p) >> 3)
+	n := t.recLen(atomic.LoadUint64(&grp[flatHeader+int(p&7)*t.sw]))
+	return t.garbage > max(t.liveBytes-n, arenaMinGarbage)
+}
+
+// empty returns a new empty table of n groups shaped like t, with an
+// empty arena whose first chunk has room for live bytes of records (at
+// most arenaMaxOffset, the largest offset a ref holds).
+func (t *Arena[K, V]) empty(n, live int) *Arena[K, V] {
+	nt := &Arena[K, V]{header: header{mask: uint64(n - 1)}, vw: t.vw, sw: t.sw, stride: t.stride, sp: t.sp, tail: -1}
+	nt.words = make([]uint64, n*t.stride)
+	nt.storeDir(&arenaDir{})
+	if live > 0 {
+		nt.tail = nt.addChunk(make([]byte, min(live, arenaMaxOffset)))
+	}
+	return nt
+}
+
+// Copy returns a new table of n groups (a power of two) holding the keys
+// and values of t and no tombstones, and the number copied: the
+// compaction of the arena too, since only the live keys' records are
+// written into the new table's arena. hash must return the hash each key
+// was inserted with; if it panics, the new table is dropped and t is
+// untouched. n must be GroupsFor(live) or more.
+func (t *Arena[K, V]) Copy(n int, hash func(K) uint64) (*Arena[K, V], int) {
+	if n < 1 || n&(n-1) != 0 {
+		panic("table: group count is not a power of two")
+	}
+	nt := t.empty(n, t.liveBytes)
+	return nt, t.CopyInto(nt, hash)
+}
+
+// CopyInto copies the keys and values of t into nt, an empty arena table
+// of t's shape that no reader can see yet and large enough (GroupsFor(live)
+// groups or more), and returns the number copied (see Table.CopyInto). If
+// nt has no chunk yet (NewArena, Table.Prepare), its first chunk is
+// allocated here, holding t's live bytes. It panics if nt has another
+// shape or holds keys.
+func (t *Arena[K, V]) CopyInto(nt *Arena[K, V], hash func(K) uint64) int {
+	if nt.stride != t.stride || nt.sw != t.sw || nt.sp != t.sp || len(nt.words) != nt.Groups()*nt.stride || nt.liveBytes != 0 || nt.garbage != 0 {
+		panic("table: internal error: Arena.CopyInto a table of another shape, or not empty")
+	}
+	if nt.tail < 0 && t.liveBytes > 0 {
+		nt.tail = nt.addChunk(make([]byte, min(t.liveBytes, arenaMaxOffset)))
+	}
+	var b batch[struct {
+		h uint64
+		k K
+		v V
+	}]
+	for g := range uint64(t.Groups()) {
+		grp := t.group(g)
+		for m := matchFull(loadCtrl(grp)); m != 0; m &= m - 1 {
+			s := flatHeader + slotOf(m)*t.sw
+			x := b.next()
+			x.k, x.v = stringKey[K](t.keyAt(grp, s)), t.loadValue(grp, s)
+			x.h = hash(x.k)
+			if b.push() {
+				nt.insertBatch(b.take())
+			}
+		}
+	}
+	nt.insertBatch(b.take())
+	return b.total
+}
+
+// insertBatch inserts the pairs of a batch with insertFresh.
+func (t *Arena[K, V]) insertBatch(b []struct {
+	h uint64
+	k K
+	v V
+}) {
+	for i := range b {
+		t.insertFresh(b[i].h, b[i].k, b[i].v)
+	}
+}
+
+// insertFresh puts key and value in the first group of their probe
+// sequence with more than sp free slots, in a table that no reader can see
+// yet (plain stores) and that holds no tombstone and not key.
+func (t *Arena[K, V]) insertFresh(h uint64, key K, value V) Pos {
+	ref := t.appendRecord(keyString(&key)) | checkOf(h)
+	vb := putWords(value)
+	g := h & t.mask
+	for {
+		grp := t.group(g)
+		ctrl := grp[0] ^ flatCtrl
+		if f := matchFree(ctrl); stops(f, t.sp) {
+			i := slotOf(f)
+			s := flatHeader + i*t.sw
+			grp[s] = ref
+			copy(grp[s+1:s+t.sw], vb[:t.vw])
+			grp[0] = setByte(ctrl, i, tagOf(h)) ^ flatCtrl
+			return Pos(g<<3) + Pos(i)
+		}
+		g = (g + 1) & t.mask
+	}
+}
+
+// Clone returns a copy of t with the same slots, made by copying its
+// words, sharing its arena: the records are immutable, so both tables
+// may name them. The clone takes over t's tail chunk (it appends past
+// t's records, which t's readers never read), and t gives it up: t must
+// not be written again (cmap clones a table shared with a snapshot or an
+// iterator, and writes only the clone). The plain copy is race-free for
+// the reasons given at Table.Clone.
+func (t *Arena[K, V]) Clone() *Arena[K, V] {
+	nt := &Arena[K, V]{header: t.header, vw: t.vw, sw: t.sw, stride: t.stride, sp: t.sp,
+		tail: t.tail, used: t.used, liveBytes: t.liveBytes, garbage: t.garbage, last: t.last}
+	nt.words = make([]uint64, len(t.words))
+	copy(nt.words, t.words)
+	nt.chunks = slices.Clip(slices.Clone(t.chunks)) // nt's appends never write t's array
+	nt.storeDir(&arenaDir{chunks: nt.chunks})
+	t.tail = -1
+	return nt
+}
