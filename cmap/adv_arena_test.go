@@ -96,6 +96,33 @@ func TestAdvArenaBigKeyDelete(t *testing.T) {
 	}
 }
 
+// TestAdvArenaEmptyKeyAtChunkEnd: the empty key's record (its one length
+// byte) placed last in an arena chunk — here the first chunk of 256
+// bytes, after a 253-byte key's 255-byte record — is loaded by Load,
+// which must form no pointer past the chunk (under -race, checkptr
+// crashes the process: "found bad pointer in Go heap" or "pointer
+// arithmetic result points to invalid allocation"; without it, such a
+// pointer seen by the garbage collector can do the same).
+func TestAdvArenaEmptyKeyAtChunkEnd(t *testing.T) {
+	for _, fill := range []int{253, 125, 0} {
+		m := cmap.New[string, uint64](cmap.WithSegments(1))
+		if fill > 0 {
+			m.Store(strings.Repeat("f", fill), 1)
+		}
+		m.Store("", 2)
+		for range 100 {
+			if v, ok := m.Load(""); !ok || v != 2 {
+				t.Fatalf("Load(\"\") = %d %v", v, ok)
+			}
+			if _, ok := m.Load("x"); ok {
+				t.Fatal(`Load("x") found`)
+			}
+		}
+		runtime.GC()
+		check(t, m)
+	}
+}
+
 // advSameAs fails unless m holds exactly model: Len, Load of each key,
 // and the keys Range yields byte for byte.
 func advSameAs[V comparable](t *testing.T, m *cmap.Map[string, V], model map[string]V) {
