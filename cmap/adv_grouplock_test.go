@@ -559,3 +559,62 @@ func TestAdvLenExactAfterChurn(t *testing.T) {
 		})
 	}
 }
+
+// TestAdvCallbackWritesOtherSegmentVsWholeMap: a Compute callback may
+// write a key of another segment (Compute's doc: it waits for that
+// segment's writers only), while Snapshot, Clear, Range, Stats and Reserve
+// — which take every segment, or one after another — run in another
+// goroutine. Nothing may deadlock: a whole-map operation waiting for the
+// callback's group or segment must not hold the segment the callback
+// writes to while it waits.
+func TestAdvCallbackWritesOtherSegmentVsWholeMap(t *testing.T) {
+	m := cmap.New[uint64, uint64](cmap.WithSegments(2))
+	var srcs, dsts []uint64 // keys of segment 0, and of segment 1
+	for k := uint64(0); len(srcs) < 4 || len(dsts) < 8; k++ {
+		if m.SegmentOf(k) == 0 {
+			srcs = append(srcs, k)
+		} else {
+			dsts = append(dsts, k)
+		}
+	}
+	rounds := 300
+	if testing.Short() {
+		rounds = 120
+	}
+	stop := watchdog("Compute callbacks writing another segment vs whole-map operations")
+	defer stop()
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range rounds {
+				m.Compute(srcs[(w+i)%len(srcs)], func(old uint64, _ bool) (uint64, cmap.ComputeOp) {
+					m.Store(dsts[i%len(dsts)], uint64(i))
+					runtime.Gosched()
+					return old + 1, cmap.UpdateOp
+				})
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := range rounds / 2 {
+			switch i % 5 {
+			case 0:
+				m.Snapshot()
+			case 1:
+				m.Range(func(uint64, uint64) bool { return true })
+			case 2:
+				m.Stats()
+			case 3:
+				m.Reserve(i * 10)
+			case 4:
+				m.Clear()
+			}
+		}
+	}()
+	wg.Wait()
+	check(t, m)
+}
