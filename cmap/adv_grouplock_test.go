@@ -618,3 +618,67 @@ func TestAdvCallbackWritesOtherSegmentVsWholeMap(t *testing.T) {
 	wg.Wait()
 	check(t, m)
 }
+
+// TestAdvSealedTableBounce: snapshots taken back to back keep the table
+// sealed (frozen) most of the time, so writers alternate between the
+// segment-lock path (which copies the table and writes the copy, still
+// sealed) and the group-lock path, whose writers, finding the table
+// sealed, take and drop a group's lock at once — racing the version-word
+// bumps of the segment-lock writer in the same group. A bump or an unlock
+// that is not one atomic operation there loses the other: a lock bit
+// stuck (every later writer of the group hangs: the watchdog) or a lost
+// bump (a reader accepts a torn value: the checksum).
+func TestAdvSealedTableBounce(t *testing.T) {
+	const writers, keysPer = 4, 6
+	rounds := 4000
+	if testing.Short() {
+		rounds = 1500
+	}
+	m := cmap.New[uint64, advVal](cmap.WithSegments(1), advClassHash(1))
+	stop := watchdog("writers of a group bouncing off a sealed table")
+	defer stop()
+	var done atomic.Bool
+	var wg, side sync.WaitGroup
+	errs := make(chan error, 4)
+	side.Add(2)
+	go func() {
+		defer side.Done()
+		for !done.Load() {
+			m.Snapshot()
+		}
+	}()
+	go func() {
+		defer side.Done()
+		for i := uint64(0); !done.Load(); i++ {
+			k := i % (writers * keysPer)
+			if v, ok := m.Load(k); ok {
+				if _, err := advCheck(k, v); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}
+	}()
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range rounds {
+				k := uint64(w + writers*(i%keysPer))
+				if i%3 == 2 {
+					m.Delete(k)
+				} else {
+					m.Store(k, advMk(k, uint64(i)))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	done.Store(true)
+	side.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	advQuiescent(t, m)
+}
