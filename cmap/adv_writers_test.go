@@ -1,6 +1,7 @@
 package cmap_test
 
-// Adversarial tests aimed at per-group write locking of flat tables: many
+// Adversarial tests of concurrent writers of flat tables, written against
+// per-group write locking and kept for any locking scheme: many
 // writers inside one group and the groups after it, readers checking each
 // value they read for tearing and for going back in time, whole-map
 // operations racing writers stalled inside a group, panics and re-entrant
@@ -620,14 +621,14 @@ func TestAdvCallbackWritesOtherSegmentVsWholeMap(t *testing.T) {
 }
 
 // TestAdvSealedTableBounce: snapshots taken back to back keep the table
-// sealed (frozen) most of the time, so writers alternate between the
-// segment-lock path (which copies the table and writes the copy, still
-// sealed) and the group-lock path, whose writers, finding the table
-// sealed, take and drop a group's lock at once — racing the version-word
-// bumps of the segment-lock writer in the same group. A bump or an unlock
-// that is not one atomic operation there loses the other: a lock bit
-// stuck (every later writer of the group hangs: the watchdog) or a lost
-// bump (a reader accepts a torn value: the checksum).
+// shared (frozen) most of the time, so writers of one group alternate
+// between copying the table before they write and writing in place,
+// while readers check every value. A version bump lost between the two
+// paths lets a reader accept a torn value (the checksum); a writer left
+// waiting on the other hangs (the watchdog). Under per-group write locks
+// (a lock bit in the version word, which a sealed table makes writers
+// drop at once) it races those unlocks against the segment-lock writer's
+// bumps in the same group.
 func TestAdvSealedTableBounce(t *testing.T) {
 	const writers, keysPer = 4, 6
 	rounds := 4000
