@@ -422,10 +422,13 @@ func testLinearizableAtInsert[K comparable, V comparable](t *testing.T, lc layou
 			m := cmap.New[K, V]()
 			k := lc.key(1)
 			release := make(chan struct{})
-			results := make(chan result, 3)
+			// The leader (the call that runs f) reports on its own
+			// channel: its waiters may return before it does.
+			leaderResult := make(chan result, 1)
+			results := make(chan result, 2)
 			go func() {
 				v, l := m.LoadOrCompute(k, func() V { <-release; return lc.val(1) })
-				results <- result{v, l}
+				leaderResult <- result{v, l}
 			}()
 			waitFor(t, "the call to start", func() bool { return m.CallWaiters(k) == 0 })
 			for range 2 {
@@ -443,7 +446,7 @@ func testLinearizableAtInsert[K comparable, V comparable](t *testing.T, lc layou
 			if w.stored {
 				want = result{lc.val(9), true}
 			}
-			leader := <-results
+			leader := <-leaderResult
 			if leader != want {
 				t.Errorf("LoadOrCompute after a concurrent %s: %v, want %v", w.name, leader, want)
 			}
