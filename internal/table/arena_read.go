@@ -105,9 +105,14 @@ type strHeader struct {
 }
 
 // Value returns the value in slot i <= 6, read word by word through a
-// buffer; the value's words follow the ref.
+// buffer; the value's words follow the ref. A zero-size V is returned
+// without forming a pointer, as in FlatGroup.Value: its address would be
+// one past the table's allocation for slot 6 of the last group.
 func (g ArenaGroup[K, V]) Value(i uintptr) V {
 	var v V
+	if unsafe.Sizeof(v) == 0 {
+		return v
+	}
 	return flatLoad[V](unsafe.Add(g.p, flatHeader*8+8+i*(8+(unsafe.Sizeof(v)+7)&^7)))
 }
 

@@ -104,9 +104,17 @@ func (g FlatGroup[K, V]) Key(i uintptr) K {
 }
 
 // Value returns the value in slot i <= 6 of the group, read word by word
-// through a buffer; the value's words are the last of the slot's.
+// through a buffer; the value's words are the last of the slot's. A
+// zero-size V (a set: struct{} values) is returned without forming a
+// pointer: its address would be the slot's end, which for slot 6 of the
+// last group is one past the table's allocation, and checkptr rejects
+// that even though nothing is read there. (The test is a constant of the
+// instantiation, so the branch costs nothing.)
 func (g FlatGroup[K, V]) Value(i uintptr) V {
 	var v V
+	if unsafe.Sizeof(v) == 0 {
+		return v
+	}
 	return flatLoad[V](unsafe.Add(g.p, flatHeader*8+i*g.sb+g.sb-(unsafe.Sizeof(v)+7)&^7))
 }
 
