@@ -74,7 +74,7 @@ func (st *state[K, V]) checkSegmentLocked(i int, hash func(K) uint64) error {
 func (s *segment[K, V]) checkLocked(hash func(K) uint64) error {
 	t := s.table.Load()
 	live := int(s.live.Load())
-	if err := t.CheckInvariants(hash, live, s.dead); err != nil {
+	if err := t.CheckInvariants(hash, live, s.dead()); err != nil {
 		return err
 	}
 	if t.Groups() < s.minGroups {
@@ -205,8 +205,8 @@ const checkSlots = 128
 func (st *state[K, V]) checkSegmentSampled(i int, hash func(K) uint64) error {
 	s := &st.segs[i]
 	t := s.table.Load()
-	if live := int(s.live.Load()); live < 0 || s.dead < 0 || live+s.dead > t.MaxUsed() {
-		return fmt.Errorf("segment %d: %d live + %d dead, beyond [0, %d]", i, live, s.dead, t.MaxUsed())
+	if live := int(s.live.Load()); live < 0 || s.dead() < 0 || live+s.dead() > t.MaxUsed() {
+		return fmt.Errorf("segment %d: %d live + %d dead, beyond [0, %d]", i, live, s.dead(), t.MaxUsed())
 	}
 	if c := t.Capacity(); c > checkSlots && rand.IntN(c) >= checkSlots {
 		return nil

@@ -543,7 +543,7 @@ func (m *Map[K, V]) Clear() {
 		cleared += int(old[i].live.Load())
 		rd[i].table.Store(table.NewLayout[K, V](s.minGroups, st.flat))
 		s.attach(&rd[i])
-		s.dead, s.frozen, s.pins = 0, false, 0
+		s.frozen, s.pins = false, 0
 		if testHookClear != nil {
 			testHookClear(i)
 		}

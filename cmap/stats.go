@@ -54,7 +54,7 @@ func (st *state[K, V]) segmentStats(i int, s *Stats) {
 	t := seg.table.Load()
 	s.Capacity += t.Capacity()
 	s.Len += int(seg.live.Load())
-	s.Tombstones += seg.dead
+	s.Tombstones += seg.dead()
 	s.Resizes += seg.resizes.Load()
 	t.RangeKV(func(k K, _ V) bool {
 		h := st.hasher.Hash(k)

@@ -269,7 +269,7 @@ func (w *writer[K, V]) put(v V, ne *table.Entry[K, V]) error {
 	if insert && w.adm == admitFull && x.policy == RejectNew {
 		return x.errFull(w.fn)
 	}
-	if s := w.s; s.sharedLocked() || insert && c.freeEmpty && int(s.live.Load())+s.dead+1 > c.t.MaxUsed() {
+	if s := w.s; s.sharedLocked() || insert && c.freeEmpty && int(s.live.Load())+s.dead()+1 > c.t.MaxUsed() {
 		w.writable(insert && c.freeEmpty) // checked here first: the call is rare
 	}
 	if insert && w.adm == admitFull {
@@ -298,8 +298,8 @@ func (w *writer[K, V]) put(v V, ne *table.Entry[K, V]) error {
 		x.unlockSeq(seq)
 	}
 	if insert {
-		if !c.freeEmpty {
-			w.s.dead--
+		if c.freeEmpty {
+			w.s.used.Add(1)
 		}
 		w.s.live.Add(1)
 		w.adm = admitNone // the entry holds the reservation now
@@ -332,8 +332,8 @@ func (w *writer[K, V]) remove(shrink bool) {
 	if s.sharedLocked() {
 		w.writable(false)
 	}
-	if w.cur.t.Delete(w.cur.pos) {
-		s.dead++
+	if !w.cur.t.Delete(w.cur.pos) {
+		s.used.Add(-1) // the slot became EMPTY
 	}
 	s.live.Add(-1)
 	if x := w.st.extra; x != nil {
