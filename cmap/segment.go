@@ -77,7 +77,9 @@ type segment[K comparable, V any] struct {
 // attach makes sl the segment's slot: its writers reach its table and
 // count through it from now on. Called by init, and by Clear with every
 // segment lock held.
-func (s *segment[K, V]) attach(sl *slot[K, V]) { s.table, s.live, s.used = &sl.table, &sl.live, &sl.used }
+func (s *segment[K, V]) attach(sl *slot[K, V]) {
+	s.table, s.live, s.used = &sl.table, &sl.live, &sl.used
+}
 
 // dead returns the number of tombstones in the table (used - live): exact
 // with the segment lock held and the table sealed.
