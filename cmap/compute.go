@@ -80,6 +80,11 @@ func (m *Map[K, V]) Compute(key K, f func(old V, loaded bool) (newValue V, op Co
 	}
 	st := m.state()
 	h := st.hasher.Hash(key)
+	if st.glock {
+		if actual, ok, done := st.gcompute(key, h, f); done {
+			return actual, ok
+		}
+	}
 	var w writer[K, V]
 	defer w.close()
 	st.open(&w, "Compute", key, h, hint[K, V]{})

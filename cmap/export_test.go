@@ -63,6 +63,18 @@ func (m *Map[K, V]) SegmentLocked(key K) bool {
 	return true
 }
 
+// KeyLocked reports whether a writer holds the lock that owns key: its
+// segment's lock, or, in a group-lock map, its home group's lock.
+func (m *Map[K, V]) KeyLocked(key K) bool {
+	st := m.state()
+	h := st.hasher.Hash(key)
+	if st.glock {
+		t := st.table(h).Flat()
+		return t.GroupLocked(t.Home(h))
+	}
+	return m.SegmentLocked(key)
+}
+
 // SegmentOf returns the index of key's segment.
 func (m *Map[K, V]) SegmentOf(key K) int {
 	st := m.state()

@@ -148,8 +148,8 @@ func (st *state[K, V]) checkCountsLocked() error {
 // and no pin left by a finished iterator. It takes the segment's lock,
 // which it releases even if the hasher panics.
 func (st *state[K, V]) checkSegment(i int) error {
-	st.locks.Lock(i)
-	defer st.locks.Unlock(i)
+	st.lockSeg(i)
+	defer st.unlockSeg(i)
 	if err := st.checkSegmentLocked(i, st.hasher.Hash); err != nil {
 		return err
 	}
@@ -258,4 +258,17 @@ func guarded[K comparable](hasher *table.Hasher[K], check func(hash func(K) uint
 		}()
 		return hasher.Hash(k)
 	})
+}
+
+// mustCheckSealed is the continuous check of segment i after a group-lock
+// write (grouplock.go), which holds no lock by then: it takes the segment
+// lock, sealing the table, checks the segment (sampled), and panics on a
+// violation after releasing the lock.
+func (st *state[K, V]) mustCheckSealed(fn string, i int) {
+	st.lockSeg(i)
+	err := guarded(&st.hasher, func(hash func(K) uint64) error { return st.checkSegmentSampled(i, hash) })
+	st.unlockSeg(i)
+	if err != nil {
+		panic(fmt.Sprintf("cmap: %s: invariant broken: %v", fn, err))
+	}
 }

@@ -44,8 +44,8 @@ func (m *Map[K, V]) Reserve(n int) {
 // its table and its floor, and its lock is released.
 func (st *state[K, V]) reserveSegment(i, g int) {
 	s := &st.segs[i]
-	st.locks.Lock(i)
-	defer st.locks.Unlock(i)
+	st.lockSeg(i)
+	defer st.unlockSeg(i)
 	if s.table.Load().Groups() < g {
 		s.rebuildLocked(&st.hasher, g) // clamps to the old floor, which is below g
 	}

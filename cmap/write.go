@@ -144,7 +144,7 @@ type hint[K comparable, V any] struct {
 func (st *state[K, V]) open(w *writer[K, V], fn string, key K, h uint64, hn hint[K, V]) {
 	w.st, w.fn, w.key, w.h = st, fn, key, h
 	w.s, w.i = st.seg(h)
-	st.mus[w.i].Lock()
+	st.lockSeg(w.i)
 	w.held = heldSegment
 	if w.cur.t = w.s.table.Load(); hn.e != nil && w.cur.t == hn.t && hn.t.At(hn.pos) == hn.e {
 		w.cur.pos, w.cur.e, w.cur.free = hn.pos, hn.e, table.NoPos
@@ -168,7 +168,7 @@ func (w *writer[K, V]) admit() {
 	}
 	// Every lock, taken by lockAll, which waits holding none: drop the
 	// segment's first.
-	w.st.mus[w.i].Unlock()
+	w.st.unlockSeg(w.i)
 	w.held = heldNone
 	w.st.lockAll()
 	w.held = heldAll
@@ -190,7 +190,7 @@ func (w *writer[K, V]) close() {
 	}
 	x := w.st.extra
 	if x == nil && !invariants { // the whole of close for a map without options
-		w.st.mus[w.i].Unlock()
+		w.st.unlockSeg(w.i)
 		return
 	}
 	if x != nil && w.adm == admitReserved {
@@ -203,7 +203,7 @@ func (w *writer[K, V]) close() {
 	if w.held == heldAll {
 		w.st.unlockAll()
 	} else {
-		w.st.mus[w.i].Unlock()
+		w.st.unlockSeg(w.i)
 	}
 	w.held = heldNone
 	if err != nil {

@@ -209,3 +209,6 @@ func (t *Flat[K, V]) FreeIn(g uint64) (Pos, bool) {
 
 // GroupOf returns the group of slot p.
 func GroupOf(p Pos) uint64 { return uint64(p) >> 3 }
+
+// Home returns the home group of hash h.
+func (t *Flat[K, V]) Home(h uint64) uint64 { return h & t.mask }
