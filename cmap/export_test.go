@@ -32,14 +32,16 @@ func (m *Map[K, V]) CheckInvariants() error {
 // every write (the build tag segmap_invariants).
 const Invariants = invariants
 
-// CorruptLive adds one to the live count of key's segment, without an
-// entry: the corruption that a delete forgetting to count itself leaves.
+// CorruptLive adds one to the live and used counts of key's segment,
+// without an entry: the corruption that a delete into an EMPTY slot
+// forgetting to count itself leaves.
 func (m *Map[K, V]) CorruptLive(key K) {
 	st := m.state()
 	s, i := st.seg(st.hasher.Hash(key))
-	st.locks.Lock(i)
-	defer st.locks.Unlock(i)
+	st.lockSeg(i)
+	defer st.unlockSeg(i)
 	s.live.Add(1)
+	s.used.Add(1)
 }
 
 // TableGroups returns the number of groups of each segment's table.

@@ -328,3 +328,38 @@ func (st *state[K, V]) gcompute(key K, h uint64, f func(old V, loaded bool) (V, 
 	}
 	panic(fmt.Sprintf("cmap: Compute: invalid ComputeOp %d", int(op)))
 }
+
+// ginsertComputed is insertComputed as a group-lock write, done with
+// segment i's lock held (plainly, not sealing), as the registry's changes
+// must be: so that the call's outcome is set and the call forgotten at
+// once with the insert, for callers that join it (join takes that lock).
+// ok is false if the write must take the engine's path (nothing done).
+// Holding the segment lock while it waits for a group lock is safe: no
+// holder of a group lock waits for a segment lock, but a Compute callback
+// that calls LoadOrCompute of an absent key of its own segment, which the
+// rules of Compute forbid.
+func (st *state[K, V]) ginsertComputed(fn string, key K, h uint64, v V, c *call[V]) (value V, loaded, ok bool) {
+	_, i := st.seg(h)
+	st.mus[i].Lock()
+	var g gwrite[K, V]
+	// A sealed table, with the segment lock held here, is one that stays
+	// sealed (no sealer can hold the lock): the engine copies it.
+	if st.gopen(&g, h, key, true, false) != gOK {
+		st.mus[i].Unlock()
+		return value, false, false
+	}
+	if g.found() {
+		value, loaded = g.value(), true
+	} else {
+		g.put(v)
+		value = v
+	}
+	c.outcome, c.value = callLoaded, value
+	g.unlock()
+	st.forgetLocked(i, key, c)
+	st.mus[i].Unlock()
+	if invariants {
+		st.mustCheckSealed(fn, i)
+	}
+	return value, loaded, true
+}
