@@ -127,3 +127,39 @@ func SetClearHook(f func(i int)) { testHookClear = f }
 
 // SlotSize is the size of a slot of the readers' array in bytes.
 const SlotSize = unsafe.Sizeof(slot[uint64, uint64]{})
+
+// SetGroupLockedHook makes every group-lock write call f(key) once it
+// holds its group locks, before it writes; nil removes it. For tests
+// that run no other writer meanwhile.
+func SetGroupLockedHook(f func(key any)) { testHookGroupLocked = f }
+
+// SetSealWaitHook makes a sealer call f when it finds a group locked
+// and waits for it; nil removes it.
+func SetSealWaitHook(f func()) {
+	if f == nil {
+		table.SetGroupLockWaitHook(nil)
+		return
+	}
+	table.SetGroupLockWaitHook(func(uint64) { f() })
+}
+
+// GroupLocks reports whether the map writes with group locks, and the
+// groups of each segment's table whose lock is held now.
+func (m *Map[K, V]) GroupLocks() (bool, [][]int) {
+	st := m.state()
+	if !st.glock {
+		return false, nil
+	}
+	var out [][]int
+	for i := range st.segs {
+		t := st.segs[i].table.Load().Flat()
+		var l []int
+		for g := range t.Groups() {
+			if t.GroupLocked(uint64(g)) {
+				l = append(l, g)
+			}
+		}
+		out = append(out, l)
+	}
+	return true, out
+}
