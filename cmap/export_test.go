@@ -163,3 +163,6 @@ func (m *Map[K, V]) GroupLocks() (bool, [][]int) {
 	}
 	return true, out
 }
+
+// HashOf returns the map's hash of key.
+func (m *Map[K, V]) HashOf(key K) uint64 { return m.state().hasher.Hash(key) }

@@ -15,11 +15,6 @@ import (
 // write under the lock of the groups they change, and whole-table
 // operations seal the table and wait for those locks.
 
-// identity is a hasher that makes a key's hash itself: with one segment,
-// a key's home group is key & (groups-1), so tests can aim keys at
-// groups.
-func identity(_ uint64, k uint64) uint64 { return k }
-
 // noGroupLocks fails unless m writes with group locks and none is held.
 func noGroupLocks(t *testing.T, m *cmap.Map[uint64, uint64]) {
 	t.Helper()
@@ -151,17 +146,27 @@ func TestGroupLockStalledWriter(t *testing.T) {
 // writer stalls holding its locks; the second runs meanwhile; both keys
 // must be there afterwards.
 func TestGroupLockInsertPastHome(t *testing.T) {
-	m := cmap.New[uint64, uint64](cmap.WithSegments(1), cmap.WithHasher(identity), cmap.WithCapacity(40))
+	m := cmap.New[uint64, uint64](cmap.WithSegments(1), cmap.WithCapacity(40))
 	groups := uint64(m.TableGroups()[0])
 	if groups < 2 {
 		t.Fatalf("%d groups", groups)
 	}
-	for j := range uint64(7) { // fill group 0 (7 slots)
-		m.Store((j+1)*groups, j)
+	// Keys by home group (with one segment: hash & (groups-1)).
+	var home0 []uint64
+	y := uint64(0)
+	for k := uint64(1); len(home0) < 8 || y == 0; k++ {
+		switch m.HashOf(k) & (groups - 1) {
+		case 0:
+			home0 = append(home0, k)
+		case 1:
+			y = k
+		}
 	}
-	x := 8 * groups // home group 0: goes into group 1
+	for _, k := range home0[:7] { // fill group 0 (7 slots)
+		m.Store(k, k)
+	}
+	x := home0[7] // home group 0: goes into group 1
 	release, stalled := stallWriter(m, x, 1)
-	y := uint64(1) // home group 1
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -239,7 +244,8 @@ func TestGroupLockWritersVsModel(t *testing.T) {
 		ops = 1500
 	}
 	const workers = 4
-	m := cmap.New[uint64, uint64](cmap.WithSegments(1), cmap.WithHasher(func(_ uint64, k uint64) uint64 { return k * 0x9E3779B97F4A7C15 & 0xFFFFFFFF00000007 }))
+	// Few distinct hashes: long probes across groups, inserts past home.
+	m := cmap.New[uint64, uint64](cmap.WithSegments(1), cmap.WithHasher(func(_ uint64, k uint64) uint64 { return k % 11 }))
 	models := make([]map[uint64]uint64, workers)
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
