@@ -47,7 +47,10 @@ func (op ComputeOp) String() string {
 //
 // f runs with the lock of key's segment held (every segment lock instead,
 // for an absent key on a full map bounded by [WithMaxLen]: the map must
-// evict or refuse atomically with f's decision). So:
+// evict or refuse atomically with f's decision); in a flat map with no
+// options, with the lock of key's group instead (and of the group of its
+// slot or free slot), where the rules below hold as written, "deadlocks"
+// meaning "may deadlock, depending on the hash". So:
 //   - A slow f stalls, for as long as it runs, exactly: the writers of
 //     key's segment (all writers, on that full-map path), Range, Stats and
 //     Reserve when they reach that segment, and Snapshot, Clear, Oldest,

@@ -28,7 +28,11 @@ import (
 // wait for each other, and a segment that grows, drops tombstones or shrinks
 // does so by building a new table and swapping it in, which makes that
 // segment's writers alone wait, for time proportional to its size. The
-// whole map is never stopped.
+// whole map is never stopped. In a map of the flat layout with no options,
+// an ordinary write takes no segment lock either, only the locks of the
+// one or two groups of its table that it changes, so writers of one
+// segment run in parallel too; its rebuilds, and Snapshot, Clear, Range,
+// Stats and Reserve, still exclude them (docs/design.md, "Group locks").
 //
 // Layout: when K and V hold no pointers (booleans, numbers, and arrays and
 // structs of them) and are at most 32 bytes each, and the map keeps no
