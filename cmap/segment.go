@@ -35,11 +35,12 @@ type slot[K comparable, V any] struct {
 
 // segment is the part of a Map whose keys have the same top hash bits. Its
 // writers hold its lock, stripe i of state.locks (i = its index, also
-// state.mus[i]); its readers hold nothing and read its slot of the
-// readers' array only. This file manages its table: copy-on-write, grow,
+// state.mus[i]), or, in a group-lock map, the locks of the groups they
+// write (grouplock.go), while its table is not sealed; its readers hold
+// nothing and read its slot of the readers' array only. This file manages its table: copy-on-write, grow,
 // clean and shrink, each by building a new table and swapping it in.
 type segment[K comparable, V any] struct {
-	// table and live are the fields of the segment's slot in the current
+	// table, live and used are the fields of the segment's slot in the current
 	// readers' array (see attach), through which its writers reach them.
 	// Set by init, and by Clear with every lock held; read under the
 	// segment lock.

@@ -6,7 +6,9 @@ import (
 	"github.com/segmap/segmap/internal/table"
 )
 
-// The write engine. Every write method of Map (Store, Swap, TryStore,
+// The write engine. (In a flat map without options, most writes take the
+// group-lock path of grouplock.go instead, and come here only when they
+// need the segment lock: a rebuild, a copy, a sealed table.) Every write method of Map (Store, Swap, TryStore,
 // LoadOrStore, LoadAndDelete, Delete, CompareAndSwap, CompareAndDelete,
 // Compute, LoadOrCompute, LoadOrTryCompute) and the evictions and
 // PopOldest reach a table through it, in these steps:
