@@ -47,7 +47,10 @@ func (op ComputeOp) String() string {
 //
 // f runs with the lock of key's segment held (every segment lock instead,
 // for an absent key on a full map bounded by [WithMaxLen]: the map must
-// evict or refuse atomically with f's decision). So:
+// evict or refuse atomically with f's decision); in a flat map with no
+// options, with the lock of key's group instead (and of the group of its
+// slot or free slot), where the rules below hold as written, "deadlocks"
+// meaning "may deadlock, depending on the hash". So:
 //   - A slow f stalls, for as long as it runs, exactly: the writers of
 //     key's segment (all writers, on that full-map path), Range, Stats and
 //     Reserve when they reach that segment, and Snapshot, Clear, Oldest,
@@ -80,6 +83,11 @@ func (m *Map[K, V]) Compute(key K, f func(old V, loaded bool) (newValue V, op Co
 	}
 	st := m.state()
 	h := st.hasher.Hash(key)
+	if st.glock {
+		if actual, ok, done := st.gcompute(key, h, f); done {
+			return actual, ok
+		}
+	}
 	var w writer[K, V]
 	defer w.close()
 	st.open(&w, "Compute", key, h, hint[K, V]{})

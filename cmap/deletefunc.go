@@ -143,6 +143,20 @@ func (st *state[K, V]) deleteFlat(p *flatPair[K, V], eq func(a, b *V) bool, keq 
 	if v, ok, _ := st.lookup(h, p.key); !ok || !eq(&v, &p.value) {
 		return false
 	}
+	if st.glock {
+		var g gwrite[K, V]
+		if st.gbegin(&g, h, p.key, false, true) {
+			ok := false
+			if g.found() {
+				if k, v := g.t.At(g.pos); keq(&k, &p.key) && eq(&v, &p.value) {
+					g.del()
+					ok = true
+				}
+			}
+			g.close("DeleteFunc")
+			return ok
+		}
+	}
 	var w writer[K, V]
 	defer w.close()
 	st.open(&w, "DeleteFunc", p.key, h, hint[K, V]{})

@@ -32,14 +32,16 @@ func (m *Map[K, V]) CheckInvariants() error {
 // every write (the build tag segmap_invariants).
 const Invariants = invariants
 
-// CorruptLive adds one to the live count of key's segment, without an
-// entry: the corruption that a delete forgetting to count itself leaves.
+// CorruptLive adds one to the live and used counts of key's segment,
+// without an entry: the corruption that a delete into an EMPTY slot
+// forgetting to count itself leaves.
 func (m *Map[K, V]) CorruptLive(key K) {
 	st := m.state()
 	s, i := st.seg(st.hasher.Hash(key))
-	st.locks.Lock(i)
-	defer st.locks.Unlock(i)
+	st.lockSeg(i)
+	defer st.unlockSeg(i)
 	s.live.Add(1)
+	s.used.Add(1)
 }
 
 // TableGroups returns the number of groups of each segment's table.
@@ -61,6 +63,18 @@ func (m *Map[K, V]) SegmentLocked(key K) bool {
 		return false
 	}
 	return true
+}
+
+// KeyLocked reports whether a writer holds the lock that owns key: its
+// segment's lock, or, in a group-lock map, its home group's lock.
+func (m *Map[K, V]) KeyLocked(key K) bool {
+	st := m.state()
+	h := st.hasher.Hash(key)
+	if st.glock {
+		t := st.table(h).Flat()
+		return t.GroupLocked(t.Home(h))
+	}
+	return m.SegmentLocked(key)
 }
 
 // SegmentOf returns the index of key's segment.
@@ -135,3 +149,42 @@ func (m *Map[K, V]) Parked() []int {
 	}
 	return g
 }
+
+// SetGroupLockedHook makes every group-lock write call f(key) once it
+// holds its group locks, before it writes; nil removes it. For tests
+// that run no other writer meanwhile.
+func SetGroupLockedHook(f func(key any)) { testHookGroupLocked = f }
+
+// SetSealWaitHook makes a sealer call f when it finds a group locked
+// and waits for it; nil removes it.
+func SetSealWaitHook(f func()) {
+	if f == nil {
+		table.SetGroupLockWaitHook(nil)
+		return
+	}
+	table.SetGroupLockWaitHook(func(uint64) { f() })
+}
+
+// GroupLocks reports whether the map writes with group locks, and the
+// groups of each segment's table whose lock is held now.
+func (m *Map[K, V]) GroupLocks() (bool, [][]int) {
+	st := m.state()
+	if !st.glock {
+		return false, nil
+	}
+	var out [][]int
+	for i := range st.segs {
+		t := st.segs[i].table.Load().Flat()
+		var l []int
+		for g := range t.Groups() {
+			if t.GroupLocked(uint64(g)) {
+				l = append(l, g)
+			}
+		}
+		out = append(out, l)
+	}
+	return true, out
+}
+
+// HashOf returns the map's hash of key.
+func (m *Map[K, V]) HashOf(key K) uint64 { return m.state().hasher.Hash(key) }

@@ -146,8 +146,9 @@ func (st *state[K, V]) loadOrComputeSlow(fn string, key K, h uint64, f func() (V
 func (st *state[K, V]) join(i int, key K, h uint64) (c *call[V], lead bool, v V, ok bool) {
 	st.mus[i].Lock()
 	defer st.mus[i].Unlock()
-	// Under the lock no writer of the segment runs and no Clear either
-	// (it holds every lock), so this look is exact.
+	// Under the lock no Clear runs (it holds every lock), and no writer
+	// of the segment but group-lock writers (grouplock.go); a key they
+	// store meanwhile is found by the insert, which loads it then.
 	if v, ok, _ = st.lookup(h, key); ok {
 		return nil, false, v, true
 	}
@@ -213,6 +214,11 @@ func (st *state[K, V]) lead(fn string, i int, key K, h uint64, c *call[V], f fun
 // while f ran, and sets c's outcome. It removes c from the registry under
 // the write's lock.
 func (st *state[K, V]) insertComputed(fn string, key K, h uint64, v V, c *call[V]) (value V, loaded bool, err error) {
+	if st.glock {
+		if value, loaded, ok := st.ginsertComputed(fn, key, h, v, c); ok {
+			return value, loaded, nil
+		}
+	}
 	var w writer[K, V]
 	defer w.close()
 	st.open(&w, fn, key, h, hint[K, V]{})

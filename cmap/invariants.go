@@ -75,7 +75,7 @@ func (st *state[K, V]) checkSegmentLocked(i int, hash func(K) uint64) error {
 func (s *segment[K, V]) checkLocked(hash func(K) uint64) error {
 	t := s.table.Load()
 	live := int(s.live.Load())
-	if err := t.CheckInvariants(hash, live, s.dead); err != nil {
+	if err := t.CheckInvariants(hash, live, s.dead()); err != nil {
 		return err
 	}
 	if t.Groups() < s.minGroups {
@@ -152,8 +152,8 @@ func (st *state[K, V]) checkCountsLocked() error {
 // and no pin left by a finished iterator. It takes the segment's lock,
 // which it releases even if the hasher panics.
 func (st *state[K, V]) checkSegment(i int) error {
-	st.locks.Lock(i)
-	defer st.locks.Unlock(i)
+	st.lockSeg(i)
+	defer st.unlockSeg(i)
 	if err := st.checkSegmentLocked(i, st.hasher.Hash); err != nil {
 		return err
 	}
@@ -209,8 +209,8 @@ const checkSlots = 128
 func (st *state[K, V]) checkSegmentSampled(i int, hash func(K) uint64) error {
 	s := &st.segs[i]
 	t := s.table.Load()
-	if live := int(s.live.Load()); live < 0 || s.dead < 0 || live+s.dead > t.MaxUsed() {
-		return fmt.Errorf("segment %d: %d live + %d dead, beyond [0, %d]", i, live, s.dead, t.MaxUsed())
+	if live := int(s.live.Load()); live < 0 || s.dead() < 0 || live+s.dead() > t.MaxUsed() {
+		return fmt.Errorf("segment %d: %d live + %d dead, beyond [0, %d]", i, live, s.dead(), t.MaxUsed())
 	}
 	if c := t.Capacity(); c > checkSlots && rand.IntN(c) >= checkSlots {
 		return nil
@@ -262,4 +262,17 @@ func guarded[K comparable](hasher *table.Hasher[K], check func(hash func(K) uint
 		}()
 		return hasher.Hash(k)
 	})
+}
+
+// mustCheckSealed is the continuous check of segment i after a group-lock
+// write (grouplock.go), which holds no lock by then: it takes the segment
+// lock, sealing the table, checks the segment (sampled), and panics on a
+// violation after releasing the lock.
+func (st *state[K, V]) mustCheckSealed(fn string, i int) {
+	st.lockSeg(i)
+	err := guarded(&st.hasher, func(hash func(K) uint64) error { return st.checkSegmentSampled(i, hash) })
+	st.unlockSeg(i)
+	if err != nil {
+		panic(fmt.Sprintf("cmap: %s: invariant broken: %v", fn, err))
+	}
 }

@@ -79,8 +79,8 @@ func (st *state[K, V]) rangeSegment(i int, yield func(K, V) bool) bool {
 // held; the caller must unpin it, even if it panics.
 func (st *state[K, V]) pin(i int) *table.Table[K, V] {
 	s := &st.segs[i]
-	st.locks.Lock(i)
-	defer st.locks.Unlock(i)
+	st.lockSeg(i)
+	defer st.unlockSeg(i)
 	if s.live.Load() == 0 {
 		return nil
 	}
@@ -92,8 +92,8 @@ func (st *state[K, V]) pin(i int) *table.Table[K, V] {
 // replaced since, the pins were reset with it and there is nothing to undo.
 func (st *state[K, V]) unpin(i int, t *table.Table[K, V]) {
 	s := &st.segs[i]
-	st.locks.Lock(i)
-	defer st.locks.Unlock(i)
+	st.mus[i].Lock() // no seal needed: only pins changes
+	defer st.unlockSeg(i)
 	if s.table.Load() == t {
 		s.pins--
 	}

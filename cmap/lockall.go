@@ -13,7 +13,14 @@ package cmap
 // while it holds every lock; it holds them all at one instant, so a
 // snapshot or a clear is of one instant.
 //
-// Deadlock: lockAll waits (for allMu, or for one segment lock) holding
+// In a group-lock map (grouplock.go), lockAll also seals every table once
+// it holds every lock, waiting for the group locks held; a group lock
+// still held after sealPatience rounds is waited for with every segment
+// lock released (its holder may be a Compute callback waiting for one of
+// them), and the sweep starts over.
+//
+// Deadlock: lockAll waits (for allMu, or for one segment lock, or one
+// group lock) holding
 // nothing of its own, except allMu while waiting for a segment lock. No
 // holder of a segment lock waits for allMu without first releasing its
 // own (the full-map insert drops its segment's lock before calling
@@ -36,11 +43,23 @@ func (st *state[K, V]) lockAll() {
 	held := -1 // the one lock held when a sweep starts, if any
 	for {
 		busy := st.tryLockAll(held)
-		if busy < 0 {
+		if busy >= 0 {
+			st.mus[busy].Lock() // wait for it, holding nothing else
+			held = busy
+			continue
+		}
+		if !st.glock {
 			return
 		}
-		st.mus[busy].Lock() // wait for it, holding nothing else
-		held = busy
+		// Seal every table (grouplock.go); a group lock held too long
+		// is waited for holding no segment lock.
+		t, g := st.trySealAll()
+		if t == nil {
+			return
+		}
+		st.unlockAll()
+		t.WaitUnlocked(uint64(g))
+		held = -1
 	}
 }
 
@@ -64,5 +83,13 @@ func (st *state[K, V]) tryLockAll(held int) int {
 	return -1
 }
 
-// unlockAll releases every segment lock, taken by lockAll.
-func (st *state[K, V]) unlockAll() { st.locks.UnlockAll() }
+// unlockAll releases every segment lock, taken by lockAll, unsealing the
+// tables that are neither frozen nor pinned (see unlockSeg).
+func (st *state[K, V]) unlockAll() {
+	if st.glock {
+		for i := range st.segs {
+			st.unsealLocked(i)
+		}
+	}
+	st.locks.UnlockAll()
+}

@@ -28,7 +28,11 @@ import (
 // wait for each other, and a segment that grows, drops tombstones or shrinks
 // does so by building a new table and swapping it in, which makes that
 // segment's writers alone wait, for time proportional to its size. The
-// whole map is never stopped.
+// whole map is never stopped. In a map of the flat layout with no options,
+// an ordinary write takes no segment lock either, only the locks of the
+// one or two groups of its table that it changes, so writers of one
+// segment run in parallel too; its rebuilds, and Snapshot, Clear, Range,
+// Stats and Reserve, still exclude them (docs/design.md, "Group locks").
 //
 // Layout: when K and V hold no pointers (booleans, numbers, and arrays and
 // structs of them) and are at most 32 bytes each, and the map keeps no
@@ -112,6 +116,9 @@ type state[K comparable, V any] struct {
 	// (WithInsertionOrder, WithMaxLen); the write engine (write.go) calls
 	// its hooks (extra.go) if it is set. Load never reads it.
 	extra *extra[K, V]
+	// glock: ordinary writes take group locks, not the segment lock
+	// (grouplock.go): the map is flat and has no options. Immutable.
+	glock bool
 	// calls holds the LoadOrCompute calls in flight (inflight.go).
 	calls inflight[K, V]
 	// allMu is held by lockAll while it takes every segment lock
@@ -183,6 +190,7 @@ func (st *state[K, V]) init(opts []Option) {
 	}
 	st.flat = table.FlatFits[K, V]() && (st.extra == nil || !st.extra.ordered) && !testHookEntryLayout.Load()
 	st.arena = table.ArenaFits[K, V]() && (st.extra == nil || !st.extra.ordered) && !testHookEntryLayout.Load()
+	st.glock = st.flat && st.extra == nil
 	if x := st.extra; x != nil && x.policy == RejectNew {
 		// Each segment's share of maxLen keys (mean + 7σ + 1, as for
 		// Reserve), with an eighth of the load bound to spare for
@@ -412,6 +420,17 @@ func (m *Map[K, V]) Swap(key K, value V) (previous V, loaded bool) {
 func (m *Map[K, V]) swap(fn string, key K, value V) (previous V, loaded bool, err error) {
 	st := m.state()
 	h := st.hasher.Hash(key)
+	if st.glock {
+		var g gwrite[K, V]
+		if st.gbegin(&g, h, key, true, false) {
+			if g.found() {
+				previous, loaded = g.value(), true
+			}
+			g.put(value)
+			g.close(fn)
+			return previous, loaded, nil
+		}
+	}
 	ne := st.entry(key, value) // allocated before the lock
 	var w writer[K, V]
 	defer w.close()
@@ -435,6 +454,19 @@ func (m *Map[K, V]) LoadOrStore(key K, value V) (actual V, loaded bool) {
 	h := st.hasher.Hash(key)
 	if v, ok := st.get(h, key); ok {
 		return v, true
+	}
+	if st.glock {
+		var g gwrite[K, V]
+		if st.gbegin(&g, h, key, true, false) {
+			if g.found() {
+				actual, loaded = g.value(), true
+			} else {
+				g.put(value)
+				actual = value
+			}
+			g.close("LoadOrStore")
+			return actual, loaded
+		}
 	}
 	ne := st.entry(key, value)
 	var w writer[K, V]
@@ -461,6 +493,17 @@ func (m *Map[K, V]) LoadAndDelete(key K) (value V, loaded bool) {
 	_, ok, hn := st.lookup(h, key)
 	if !ok {
 		return value, false
+	}
+	if st.glock {
+		var g gwrite[K, V]
+		if st.gbegin(&g, h, key, false, true) {
+			if g.found() {
+				value, loaded = g.value(), true
+				g.del()
+			}
+			g.close("LoadAndDelete")
+			return value, loaded
+		}
 	}
 	var w writer[K, V]
 	defer w.close()
@@ -503,6 +546,16 @@ func (m *Map[K, V]) CompareAndSwap(key K, old, new V) (swapped bool) {
 	if !maybe {
 		return false
 	}
+	if st.glock {
+		var g gwrite[K, V]
+		if st.gbegin(&g, h, key, false, false) {
+			if swapped = g.found() && any(g.value()) == any(old); swapped {
+				g.put(new)
+			}
+			g.close("CompareAndSwap")
+			return swapped
+		}
+	}
 	ne := st.entry(key, new)
 	var w writer[K, V]
 	defer w.close()
@@ -521,6 +574,16 @@ func (m *Map[K, V]) CompareAndDelete(key K, old V) (deleted bool) {
 	h, hn, maybe := st.holds("CompareAndDelete", key, old)
 	if !maybe {
 		return false
+	}
+	if st.glock {
+		var g gwrite[K, V]
+		if st.gbegin(&g, h, key, false, true) {
+			if deleted = g.found() && any(g.value()) == any(old); deleted {
+				g.del()
+			}
+			g.close("CompareAndDelete")
+			return deleted
+		}
 	}
 	var w writer[K, V]
 	defer w.close()
@@ -581,10 +644,14 @@ func (m *Map[K, V]) Clear() {
 		// locked out): its slot there holds an empty table and count 0.
 		s := &st.segs[i]
 		cleared += int(old[i].live.Load())
-		rd[i].table.Store(st.newTable(s.minGroups))
+		nt := st.newTable(s.minGroups)
+		if st.glock {
+			nt.Flat().Seal() // until unlockAll: see lockSeg
+		}
+		rd[i].table.Store(nt)
 		s.dropPreparedLocked()
 		s.attach(&rd[i])
-		s.dead, s.frozen, s.pins = 0, false, 0
+		s.frozen, s.pins = false, 0
 		if testHookClear != nil {
 			testHookClear(i)
 		}

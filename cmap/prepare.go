@@ -100,30 +100,44 @@ var testHookNoPrepare atomic.Bool
 // segment lock must be held. (It inlines into put: the common answer is
 // two compares.)
 func (s *segment[K, V]) prepDue(t *table.Table[K, V], live int) bool {
-	return t.Groups() >= prepMinGroups && live+s.dead >= prepAt(t.Groups()) && s.prep.state.Load() == prepNone
+	return t.Groups() >= prepMinGroups && live+s.dead() >= prepAt(t.Groups()) && s.prep.state.Load() == prepNone
 }
 
 // claimPrep claims the preparation of the table that will replace cur.t
 // when it fills up, for close to make. The segment lock must be held.
 func (w *writer[K, V]) claimPrep() {
-	s := w.s
+	w.prep = w.s.claim(w.cur.t)
+}
+
+// claim claims the preparation of the table that will replace t, the
+// segment's current table, when it fills up, and returns the claim (its
+// of is nil if another writer holds it, or preparations are off). The
+// caller holds the segment lock, or t's lock of a group it writes (a
+// group-lock write, grouplock.go: minGroups is then read as such a
+// writer may read it, and the counts are atomic).
+func (s *segment[K, V]) claim(t *table.Table[K, V]) prepClaim[K, V] {
 	if testHookNoPrepare.Load() || !s.prep.state.CompareAndSwap(prepNone, prepWanted) {
-		return
+		return prepClaim[K, V]{}
 	}
-	t := w.cur.t
 	// The size the growth at the bound will choose: the live entries
 	// then are the bound less the tombstones (as many as now, if the
 	// inserts until then reuse none).
-	w.prep = prepClaim[K, V]{of: t, n: max(s.growthGroups(t.MaxUsed()-s.dead), s.minGroups)}
+	return prepClaim[K, V]{of: t, n: max(s.growthGroups(t.MaxUsed()-s.dead()), s.minGroups)}
 }
 
 // prepare makes and parks the table that write w claimed (claimPrep). It
-// runs in close, after every lock was released. If it panics, the state
-// goes back to prepNone and no lock is held.
+// runs in close, after every lock was released.
 func (w *writer[K, V]) prepare() {
 	c := w.prep
 	w.prep = prepClaim[K, V]{}
-	st, i, s := w.st, w.i, w.s
+	w.st.prepare(w.i, c)
+}
+
+// prepare makes and parks the table that claim c of segment i asked for,
+// holding no lock when called. If it panics, the state goes back to
+// prepNone and no lock is held.
+func (st *state[K, V]) prepare(i int, c prepClaim[K, V]) {
+	s := &st.segs[i]
 	parked := false
 	defer func() {
 		if !parked {
@@ -134,6 +148,9 @@ func (w *writer[K, V]) prepare() {
 		testHookPrepare(i)
 	}
 	nt := c.of.Prepare(c.n)
+	// The plain segment lock, not lockSeg: parking writes only the prep
+	// fields, which group-lock writers do not read, so the table need not
+	// be sealed.
 	st.locks.Lock(i)
 	defer st.locks.Unlock(i)
 	if s.table.Load() == c.of {

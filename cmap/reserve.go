@@ -54,8 +54,8 @@ func (st *state[K, V]) reserveSegment(i, g int) {
 	if t := s.table.Load(); t.Groups() < g { // an atomic load, as readers do
 		nt = t.Prepare(g) // reads only t's layout
 	}
-	st.locks.Lock(i)
-	defer st.locks.Unlock(i)
+	st.lockSeg(i)
+	defer st.unlockSeg(i)
 	if s.table.Load().Groups() < g {
 		if nt != nil {
 			s.parkLocked(nt) // used if g is still the size (the floor is below it)

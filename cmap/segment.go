@@ -19,26 +19,34 @@ type slot[K comparable, V any] struct {
 	// adjacent pairs; a writer stores here only to swap tables (measured:
 	// mix-90 at 2 Ps ~15% faster than with 64-byte halves).
 	_ [120]byte
-	// live == number of entries in table (tag bytes). Written under the
-	// segment lock, on every insert and delete; read by Len.
+	// live == number of entries in table (tag bytes), and used == live +
+	// the tombstones of table (the slots that count against its load
+	// bound: used <= MaxUsed). Changed atomically on inserts and deletes
+	// (an overwrite changes neither): under the segment lock, or, by a
+	// group-lock writer (grouplock.go), under the lock of the group whose
+	// slot changes, so both are exact whenever no write is in flight (the
+	// table sealed, with its group locks all free). used changes only on
+	// an insert into an EMPTY slot and on a delete that leaves one. Read
+	// by Len (live) and by the writers' bound checks.
 	live atomic.Int64
-	_    [120]byte
+	used atomic.Int64
+	_    [112]byte
 }
 
 // segment is the part of a Map whose keys have the same top hash bits. Its
 // writers hold its lock, stripe i of state.locks (i = its index, also
-// state.mus[i]); its readers hold nothing and read its slot of the
-// readers' array only. This file manages its table: copy-on-write, grow,
+// state.mus[i]), or, in a group-lock map, the locks of the groups they
+// write (grouplock.go), while its table is not sealed; its readers hold
+// nothing and read its slot of the readers' array only. This file manages its table: copy-on-write, grow,
 // clean and shrink, each by building a new table and swapping it in.
 type segment[K comparable, V any] struct {
-	// table and live are the fields of the segment's slot in the current
+	// table, live and used are the fields of the segment's slot in the current
 	// readers' array (see attach), through which its writers reach them.
 	// Set by init, and by Clear with every lock held; read under the
 	// segment lock.
 	table *atomic.Pointer[table.Table[K, V]]
 	live  *atomic.Int64
-	// dead == number of tombstones in table; live+dead <= MaxUsed(groups).
-	dead int
+	used  *atomic.Int64
 	// minGroups is the floor set by Reserve: the table never shrinks below
 	// it. A power of two >= 1.
 	minGroups int
@@ -73,7 +81,13 @@ type segment[K comparable, V any] struct {
 // attach makes sl the segment's slot: its writers reach its table and
 // count through it from now on. Called by init, and by Clear with every
 // segment lock held.
-func (s *segment[K, V]) attach(sl *slot[K, V]) { s.table, s.live = &sl.table, &sl.live }
+func (s *segment[K, V]) attach(sl *slot[K, V]) {
+	s.table, s.live, s.used = &sl.table, &sl.live, &sl.used
+}
+
+// dead returns the number of tombstones in the table (used - live): exact
+// with the segment lock held and the table sealed.
+func (s *segment[K, V]) dead() int { return int(s.used.Load() - s.live.Load()) }
 
 // sharedLocked reports whether the current table may be read by a snapshot
 // or an iterator and so must be copied before a write. The segment lock
@@ -88,7 +102,7 @@ func (s *segment[K, V]) replaceLocked(nt *table.Table[K, V], live int) {
 	s.dropPreparedLocked()
 	s.table.Store(nt)
 	s.live.Store(int64(live))
-	s.dead = 0
+	s.used.Store(int64(live))
 	s.frozen = false
 	s.pins = 0
 }
@@ -160,7 +174,7 @@ func (s *segment[K, V]) growthGroups(live int) int {
 // must be held.
 func (s *segment[K, V]) writableLocked(hasher *table.Hasher[K], t *table.Table[K, V], insertEmpty bool) (nt *table.Table[K, V], moved bool) {
 	live := int(s.live.Load())
-	if insertEmpty && live+s.dead+1 > t.MaxUsed() {
+	if insertEmpty && live+s.dead()+1 > t.MaxUsed() {
 		// Double if live entries need it, keep the size (dropping the
 		// tombstones) if they do not, shrink if they are few.
 		return s.rebuildLocked(hasher, s.growthGroups(live)), true
@@ -171,7 +185,7 @@ func (s *segment[K, V]) writableLocked(hasher *table.Hasher[K], t *table.Table[K
 		// rehash: 2.4× cheaper than a rebuild for a segment of a 1e6
 		// map, BenchmarkCloneOrCopy in internal/table), and keep the log;
 		// otherwise rebuild, bigger if the live entries need it.
-		if live+s.dead+1 <= t.MaxUsed() {
+		if live+s.dead()+1 <= t.MaxUsed() {
 			return s.cloneLocked(hasher, t), false
 		}
 		n := t.Groups()

@@ -63,12 +63,12 @@ func (m *Map[K, V]) Stats() Stats {
 // unlocked again if the hasher panics).
 func (st *state[K, V]) segmentStats(i int, s *Stats) {
 	seg := &st.segs[i]
-	st.locks.Lock(i)
-	defer st.locks.Unlock(i)
+	st.lockSeg(i)
+	defer st.unlockSeg(i)
 	t := seg.table.Load()
 	s.Capacity += t.Capacity()
 	s.Len += int(seg.live.Load())
-	s.Tombstones += seg.dead
+	s.Tombstones += seg.dead()
 	s.Resizes += seg.resizes.Load()
 	s.Prepared += seg.prep.used.Load()
 	t.RangeKV(func(k K, _ V) bool {

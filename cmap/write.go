@@ -6,7 +6,9 @@ import (
 	"github.com/segmap/segmap/internal/table"
 )
 
-// The write engine. Every write method of Map (Store, Swap, TryStore,
+// The write engine. (In a flat map without options, most writes take the
+// group-lock path of grouplock.go instead, and come here only when they
+// need the segment lock: a rebuild, a copy, a sealed table.) Every write method of Map (Store, Swap, TryStore,
 // LoadOrStore, LoadAndDelete, Delete, CompareAndSwap, CompareAndDelete,
 // Compute, LoadOrCompute, LoadOrTryCompute) and the evictions and
 // PopOldest reach a table through it, in these steps:
@@ -147,7 +149,7 @@ type hint[K comparable, V any] struct {
 func (st *state[K, V]) open(w *writer[K, V], fn string, key K, h uint64, hn hint[K, V]) {
 	w.st, w.fn, w.key, w.h = st, fn, key, h
 	w.s, w.i = st.seg(h)
-	st.mus[w.i].Lock()
+	st.lockSeg(w.i)
 	w.held = heldSegment
 	if w.cur.t = w.s.table.Load(); hn.e != nil && w.cur.t == hn.t && hn.t.At(hn.pos) == hn.e {
 		w.cur.pos, w.cur.e, w.cur.free = hn.pos, hn.e, table.NoPos
@@ -171,7 +173,7 @@ func (w *writer[K, V]) admit() {
 	}
 	// Every lock, taken by lockAll, which waits holding none: drop the
 	// segment's first.
-	w.st.mus[w.i].Unlock()
+	w.st.unlockSeg(w.i)
 	w.held = heldNone
 	w.st.lockAll()
 	w.held = heldAll
@@ -193,7 +195,7 @@ func (w *writer[K, V]) close() {
 	}
 	x := w.st.extra
 	if x == nil && !invariants { // the whole of close for a map without options
-		w.st.mus[w.i].Unlock()
+		w.st.unlockSeg(w.i)
 		if w.prep.of != nil {
 			w.prepare() // holding no lock
 		}
@@ -209,7 +211,7 @@ func (w *writer[K, V]) close() {
 	if w.held == heldAll {
 		w.st.unlockAll()
 	} else {
-		w.st.mus[w.i].Unlock()
+		w.st.unlockSeg(w.i)
 	}
 	w.held = heldNone
 	if w.prep.of != nil {
@@ -278,7 +280,7 @@ func (w *writer[K, V]) put(v V, ne *table.Entry[K, V]) error {
 	if insert && w.adm == admitFull && x.policy == RejectNew {
 		return x.errFull(w.fn)
 	}
-	if s := w.s; s.sharedLocked() || insert && c.freeEmpty && int(s.live.Load())+s.dead+1 > c.t.MaxUsed() {
+	if s := w.s; s.sharedLocked() || insert && c.freeEmpty && int(s.live.Load())+s.dead()+1 > c.t.MaxUsed() {
 		w.writable(insert && c.freeEmpty) // checked here first: the call is rare
 	}
 	if insert && w.adm == admitFull {
@@ -307,8 +309,8 @@ func (w *writer[K, V]) put(v V, ne *table.Entry[K, V]) error {
 		x.unlockSeq(seq)
 	}
 	if insert {
-		if !c.freeEmpty {
-			w.s.dead--
+		if c.freeEmpty {
+			w.s.used.Add(1)
 		}
 		live := w.s.live.Add(1)
 		w.adm = admitNone // the entry holds the reservation now
@@ -349,8 +351,8 @@ func (w *writer[K, V]) remove(shrink bool) {
 	if s.sharedLocked() {
 		w.writable(false)
 	}
-	if w.cur.t.Delete(w.cur.pos) {
-		s.dead++
+	if !w.cur.t.Delete(w.cur.pos) {
+		s.used.Add(-1) // the slot became EMPTY
 	}
 	s.live.Add(-1)
 	if x := w.st.extra; x != nil {

@@ -162,7 +162,7 @@ func (t *Arena[K, V]) Replace(p Pos, key K, value V) Pos {
 		arenaPublishHook()
 	}
 	storeCtrl(grp, setByte(setByte(c, j, byteAt(c, i)), i, byteAt(c, j)))
-	atomic.AddUint64(&grp[1], 1)
+	atomic.AddUint64(&grp[1], versionStep) // as flat tables: bit 0 stays clear (no group locks here)
 	return p&^7 + Pos(j)
 }
 
@@ -180,7 +180,7 @@ func (t *Arena[K, V]) Delete(p Pos) (tombstone bool) {
 		b, tombstone = ctrlTombstone, true
 	}
 	storeCtrl(grp, setByte(ctrl, int(p&7), b))
-	atomic.AddUint64(&grp[1], 1)
+	atomic.AddUint64(&grp[1], versionStep) // as flat tables: bit 0 stays clear (no group locks here)
 	return tombstone
 }
 

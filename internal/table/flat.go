@@ -14,7 +14,8 @@ import (
 //
 //	group g = words[g*stride : (g+1)*stride]
 //	word 0               ctrl, stored XOR flatCtrl (a zeroed group is empty)
-//	word 1               version: bumped after every ctrl store that frees a slot
+//	word 1               version: bumped (+2) after every ctrl store that frees
+//	                     a slot; bit 0 is the group's write lock (flat_lock.go)
 //	words 2+i*(kw+vw)..  slot i: kw key words, then vw value words
 //
 // Every word is read and, once the table is published, written with
@@ -89,6 +90,12 @@ type Flat[K comparable, V any] struct {
 	// free slot; a delete writes EMPTY only into a group that stops
 	// probes.
 	sp uint64
+	// sealed != 0: group-lock writers must not write the table (see
+	// flat_lock.go). Written (atomically) only by the holder of the
+	// segment lock; read atomically by group-lock writers. A table made
+	// by Copy or Clone is born sealed (its maker holds the segment lock
+	// and unseals it when it lets go), one made by NewFlat unsealed.
+	sealed uint32
 }
 
 // NewFlat returns an empty flat table of n groups; n must be a power of
@@ -225,6 +232,8 @@ func (t *Flat[K, V]) probe(h uint64, key K, stale *[2]uint64) (V, bool) {
 		// was freed meanwhile: a slot read may have been refilled (a torn
 		// or unpublished value, or another key where key was), or key
 		// may have moved within the group.
+		// (The whole word is compared, lock bit included: a lock taken or
+		// released meanwhile only costs a retry; see flat_lock.go.)
 		if atomic.LoadUint64(&grp[1]) != ver {
 			ver = atomic.LoadUint64(&grp[1])
 			stored = atomic.LoadUint64(&grp[0])

@@ -5,7 +5,9 @@ import (
 )
 
 // The writer's side of a flat table. Every method here must be called by
-// the single writer of the table (in cmap: with the segment lock held), on
+// the single writer of the slots it changes (in cmap: with the segment
+// lock held and the table sealed, or with the group locks of those slots'
+// groups held: flat_lock.go), on
 // a table that is not frozen, except Copy and Clone, which only read their
 // source. Stores into a published table are atomic, in the order that
 // docs/design.md, "Writes and the version word", prescribes; stores into
@@ -137,7 +139,7 @@ func (t *Flat[K, V]) Replace(p Pos, key K, value V) Pos {
 		flatPublishHook()
 	}
 	storeCtrl(grp, setByte(setByte(c, j, byteAt(c, i)), i, byteAt(c, j)))
-	atomic.AddUint64(&grp[1], 1)
+	atomic.AddUint64(&grp[1], versionStep) // one atomic op: see flat_lock.go
 	return p&^7 + Pos(j)
 }
 
@@ -156,16 +158,22 @@ func (t *Flat[K, V]) Delete(p Pos) (tombstone bool) {
 		b, tombstone = ctrlTombstone, true
 	}
 	storeCtrl(grp, setByte(ctrl, int(p&7), b))
-	atomic.AddUint64(&grp[1], 1)
+	atomic.AddUint64(&grp[1], versionStep) // one atomic op: see flat_lock.go
 	return tombstone
 }
 
-// empty returns a new empty table of n groups shaped like t.
+// empty returns a new empty table of n groups shaped like t, born sealed
+// (see Flat.sealed). It reads only t's shape, which is immutable, and not
+// t's sealed flag, which the segment lock's holder may be writing: a
+// preparation calls it holding no lock.
 func (t *Flat[K, V]) empty(n int) *Flat[K, V] {
-	nt := *t
-	nt.mask = uint64(n - 1)
-	nt.words = make([]uint64, n*t.stride) // zeroed: empty groups
-	return &nt
+	return &Flat[K, V]{
+		words:  make([]uint64, n*t.stride), // zeroed: empty groups
+		header: header{mask: uint64(n - 1)},
+		kw:     t.kw, vw: t.vw, sw: t.sw, stride: t.stride,
+		sp:     t.sp,
+		sealed: 1,
+	}
 }
 
 // Copy returns a new table of n groups (a power of two) holding the keys
@@ -250,12 +258,22 @@ func (t *Flat[K, V]) insertFresh(h uint64, key K, value V) Pos {
 // Clone returns a copy of t with the same layout (tombstones and version
 // words included), made by copying its words: no key is read or rehashed.
 // It is how a writer copies a table shared with a snapshot or an iterator
-// before changing it. The plain copy is race-free: the caller holds the
-// segment lock, so nothing writes t meanwhile (readers only read), and the
+// before changing it. The plain copy (but of the version words) is
+// race-free: the caller holds the segment lock and t is sealed, so
+// nothing writes t's ctrl words and slots meanwhile (readers only read), and the
 // copy is published later by an atomic store of its pointer.
 func (t *Flat[K, V]) Clone() *Flat[K, V] {
 	nt := *t
 	nt.words = make([]uint64, len(t.words))
-	copy(nt.words, t.words)
+	// Group by group: a group-lock writer that found t sealed may take
+	// and release a group's lock meanwhile, writing nothing else, so the
+	// version words are loaded atomically, and the copy's locks are all
+	// free.
+	for b := 0; b < len(t.words); b += t.stride {
+		nt.words[b] = t.words[b]
+		nt.words[b+1] = atomic.LoadUint64(&t.words[b+1]) &^ lockBit
+		copy(nt.words[b+flatHeader:b+t.stride], t.words[b+flatHeader:b+t.stride])
+	}
+	nt.sealed = 1 // born sealed: see Flat.sealed
 	return &nt
 }

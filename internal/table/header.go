@@ -21,7 +21,7 @@ type Table[K comparable, V any] struct {
 	// The header is read by every probe: padding it to 128 bytes keeps it
 	// in cache lines (and an allocation size class) of its own, away from
 	// small objects that other goroutines write.
-	_ [128 - 8 - 24 - 72 - 8 - 1]byte
+	_ [128 - 8 - 24 - 80 - 8 - 1]byte
 }
 
 // header is the part of a table that every layout has: its size.

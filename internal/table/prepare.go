@@ -44,13 +44,19 @@ func (t *Table[K, V]) Prepare(n int) *Table[K, V] {
 }
 
 // Empty returns an empty table of n groups (a power of two >= 1) in t's
-// layout. Like Prepare, it reads only t's layout.
+// layout. Like Prepare, it reads only t's layout (and a flat table's
+// shape). A flat table is born sealed, as Copy's is (see Flat.sealed): its
+// maker copies into it with the segment lock held and unseals it when it
+// lets go, so no group-lock writer writes it while the maker does.
 func (t *Table[K, V]) Empty(n int) *Table[K, V] {
 	switch t.layout {
 	case entryLayout:
 		return New[K, V](n)
 	case flatLayout:
-		return wrapFlat(NewFlat[K, V](n))
+		if n < 1 || n&(n-1) != 0 {
+			panic("table: group count is not a power of two")
+		}
+		return wrapFlat(t.flat.empty(n))
 	case arenaLayout:
 		return NewArenaTable[K, V](n)
 	}

@@ -1,0 +1,388 @@
+package cmap
+
+import (
+	"fmt"
+	"runtime"
+
+	"github.com/segmap/segmap/internal/table"
+)
+
+// Group-lock writes (docs/design.md, "Group locks"). In a flat map without
+// options (state.glock: no WithMaxLen bound, no insertion order; those keep
+// the segment-lock path of write.go for every write), an ordinary write
+// takes no segment lock: it locks the groups whose words it changes, with
+// the lock bit of each group's version word (internal/table's
+// flat_lock.go), in the cache line that it writes anyway.
+//
+// The protocol, for a write of key hashed h in segment table t:
+//
+//  1. The lock of key's home group owns key: every writer of key takes it
+//     first (LockGroup, which waits holding nothing), so no other writer
+//     inserts, deletes or moves key meanwhile.
+//  2. If t is sealed (after taking it), the write releases it and falls
+//     back: it waits for the sealer (the segment lock) and tries again, or
+//     takes the segment-lock path (write.go) if the table stays sealed
+//     (frozen by a snapshot, pinned by an iterator).
+//  3. It locates key with a probe that validates each group it does not
+//     hold by its version word (Flat.LocateFree); if key is in another
+//     group, or its insert goes into another group, it takes that
+//     group's lock with TryLockGroup only: on failure it releases the home
+//     group and starts over. A writer therefore never waits while holding
+//     a group lock, and no deadlock between writers is possible.
+//  4. An insert into an EMPTY slot reserves it in the load bound (used,
+//     atomically); beyond the bound, or for a delete that would leave the
+//     table sparse (the shrink rule), the write falls back to the
+//     segment-lock path, which rebuilds.
+//  5. It writes (Flat.Insert, Replace, Delete: the same stores in the same
+//     order as under the segment lock), updates live and used while still
+//     holding the group locks, and releases them.
+//
+// Whole-table operations (write.go's engine, rebuilds and clones, Clear,
+// Snapshot, iterator pins, Stats, Reserve, the invariant checks) run under
+// the segment lock with the table sealed (lockSeg): sealed set, then every
+// group lock seen free. A table replaced or frozen stays sealed forever,
+// so a writer still holding the old table's pointer backs off (step 2).
+// A field that a sealer writes with the segment lock held (minGroups) may
+// be read by a group-lock writer that saw the table unsealed: either the
+// writer's load of sealed saw the unseal, which follows the sealer's
+// writes, or it came before the seal, and the sealer then waits for the
+// writer's unlock before writing.
+
+// gwrite is a group-lock write in progress: the table, the groups locked,
+// and where key is or goes.
+type gwrite[K comparable, V any] struct {
+	st  *state[K, V]
+	sl  *slot[K, V] // the slot (counts) of t's segment
+	t   *table.Flat[K, V]
+	h   uint64
+	key K
+	// g0 is key's home group, locked; g1 the other group locked, or g0.
+	g0, g1 uint64
+	// pos is key's slot, or NoPos if absent; free is where an insert goes
+	// (NoPos unless prepared), in a group held, and freeEmpty whether it
+	// is EMPTY, in which case reserved is set: used counts it already.
+	pos       table.Pos
+	free      table.Pos
+	freeEmpty bool
+	reserved  bool
+	// prep is the preparation this write's insert claimed (prepare.go):
+	// made once the locks are released (close).
+	prep prepClaim[K, V]
+}
+
+// gresult is how an attempt at a group-lock write ended.
+type gresult uint8
+
+const (
+	gOK     gresult = iota // the locks are held
+	gSealed                // the table is sealed: wait for the sealer
+	gSlow                  // the write needs the segment lock (rebuild)
+)
+
+// testHookGroupLocked, if set (by tests only, while no writer runs), is
+// called by a group-lock write once it holds its locks, before it writes.
+var testHookGroupLocked func(key any)
+
+// gbegin starts a group-lock write of key, hashed h, holding the locks it
+// needs: for an insert (insert: if key is absent) the free slot's group
+// and its reservation; del: the write may delete key, so it falls back if
+// the delete would shrink the table. It reports false if the write must
+// take the segment-lock path instead (nothing held then).
+func (st *state[K, V]) gbegin(g *gwrite[K, V], h uint64, key K, insert, del bool) bool {
+	for {
+		switch st.gopen(g, h, key, insert, del) {
+		case gOK:
+			return true
+		case gSlow:
+			return false
+		}
+		// Sealed: wait for the sealer, then try again, unless the table
+		// stays sealed (frozen or pinned: the engine copies it).
+		_, i := st.seg(h)
+		st.mus[i].Lock()
+		sealed := st.segs[i].table.Load().Flat().Sealed()
+		st.mus[i].Unlock()
+		if sealed {
+			return false
+		}
+	}
+}
+
+// gopen is one attempt of gbegin.
+func (st *state[K, V]) gopen(g *gwrite[K, V], h uint64, key K, insert, del bool) gresult {
+	for try := 0; ; try++ {
+		sl := st.slotOf(st.rd.Load(), h)
+		tt := sl.table.Load()
+		t := tt.Flat()
+		if t.Sealed() {
+			return gSealed
+		}
+		g0 := t.Home(h)
+		t.LockGroup(g0)
+		// Checked after the lock: see internal/table's flat_lock.go.
+		if t.Sealed() {
+			t.UnlockGroup(g0)
+			return gSealed
+		}
+		*g = gwrite[K, V]{st: st, sl: sl, t: t, h: h, key: key, g0: g0, g1: g0, free: table.NoPos}
+		pos, free, _ := t.LocateFree(h, key)
+		g.pos = pos
+		var other uint64 // the second group to lock
+		switch {
+		case pos != table.NoPos:
+			other = table.GroupOf(pos)
+			if del {
+				// The shrink rule (segment.shrinkGroups), read as a
+				// group-lock writer may read it (see the file comment).
+				s, _ := st.seg(h)
+				if live := int(sl.live.Load()) - 1; live < tt.Capacity()/8 && s.shrinkGroups(tt, live) != 0 {
+					t.UnlockGroup(g0)
+					return gSlow
+				}
+			}
+		case insert:
+			other = table.GroupOf(free)
+		default:
+			other = g0
+		}
+		if other != g0 {
+			if !t.TryLockGroup(other) {
+				t.UnlockGroup(g0)
+				backoff(try)
+				continue
+			}
+			g.g1 = other
+		}
+		if pos == table.NoPos && insert {
+			// The candidate group may have filled since the probe.
+			if g.free, g.freeEmpty = t.FreeIn(other); g.free == table.NoPos {
+				g.unlock()
+				backoff(try)
+				continue
+			}
+			if g.freeEmpty {
+				if sl.used.Add(1) > int64(t.MaxUsed()) {
+					sl.used.Add(-1)
+					g.unlock()
+					return gSlow // grow or clean: a rebuild
+				}
+				g.reserved = true
+			}
+		}
+		if testHookGroupLocked != nil {
+			testHookGroupLocked(key)
+		}
+		return gOK
+	}
+}
+
+// backoff is attempt try's pause before a group-lock write starts over
+// after a TryLockGroup failed: it yields from the second retry on.
+func backoff(try int) {
+	if try > 0 {
+		runtime.Gosched()
+	}
+}
+
+// found reports whether key is present.
+func (g *gwrite[K, V]) found() bool { return g.pos != table.NoPos }
+
+// value returns key's value; key must be present.
+func (g *gwrite[K, V]) value() V {
+	_, v := g.t.At(g.pos)
+	return v
+}
+
+// put stores v for key: in place of its value, or into the prepared free
+// slot.
+func (g *gwrite[K, V]) put(v V) {
+	if g.pos != table.NoPos {
+		g.pos = g.t.Replace(g.pos, g.key, v)
+		return
+	}
+	g.t.Insert(g.free, g.h, g.key, v)
+	g.sl.live.Add(1)
+	g.reserved = false // the entry holds it now
+	g.pos, g.free = g.free, table.NoPos
+	// The table is filling up: claim its successor's preparation, as the
+	// segment-lock path does (write.go's put). used counts live entries
+	// and tombstones; t's size is immutable.
+	if tt := g.sl.table.Load(); tt.Groups() >= prepMinGroups && int(g.sl.used.Load()) >= prepAt(tt.Groups()) {
+		if s, _ := g.st.seg(g.h); s.prep.state.Load() == prepNone {
+			g.prep = s.claim(tt)
+		}
+	}
+}
+
+// prepareClaimed makes the table this write claimed, if any; no lock may
+// be held.
+func (g *gwrite[K, V]) prepareClaimed() {
+	if c := g.prep; c.of != nil {
+		g.prep = prepClaim[K, V]{}
+		_, i := g.st.seg(g.h)
+		g.st.prepare(i, c)
+	}
+}
+
+// del deletes key, which is present.
+func (g *gwrite[K, V]) del() {
+	if !g.t.Delete(g.pos) {
+		g.sl.used.Add(-1) // the slot became EMPTY
+	}
+	g.sl.live.Add(-1)
+	g.pos = table.NoPos
+}
+
+// unlock gives back an unused reservation and releases the locks.
+func (g *gwrite[K, V]) unlock() {
+	if g.reserved {
+		g.sl.used.Add(-1)
+		g.reserved = false
+	}
+	if g.g1 != g.g0 {
+		g.t.UnlockGroup(g.g1)
+	}
+	g.t.UnlockGroup(g.g0)
+}
+
+// close ends the write: unlock, then, in a segmap_invariants build, the
+// continuous check of the segment (with the segment lock and the table
+// sealed, after the group locks are released: a check holding them would
+// wait for itself). fn names the method.
+func (g *gwrite[K, V]) close(fn string) {
+	g.unlock()
+	if invariants {
+		_, i := g.st.seg(g.h)
+		g.st.mustCheckSealed(fn, i)
+	}
+	g.prepareClaimed()
+}
+
+// lockSeg takes segment i's lock and, in a group-lock map, seals its
+// table: after it, no group-lock writer writes the table until unlockSeg.
+// A table already sealed (frozen, pinned) had its group locks waited for
+// by whoever sealed it.
+func (st *state[K, V]) lockSeg(i int) {
+	st.mus[i].Lock()
+	if st.glock {
+		if t := st.segs[i].table.Load().Flat(); !t.Sealed() {
+			t.Seal()
+			t.WaitAllUnlocked(0)
+		}
+	}
+}
+
+// unlockSeg releases segment i's lock, taken by lockSeg (or plainly),
+// unsealing its current table unless it is frozen or pinned.
+func (st *state[K, V]) unlockSeg(i int) {
+	if st.glock {
+		st.unsealLocked(i)
+	}
+	st.mus[i].Unlock()
+}
+
+// unsealLocked unseals segment i's current table unless it is frozen or
+// pinned; the segment's lock is held.
+func (st *state[K, V]) unsealLocked(i int) {
+	if s := &st.segs[i]; !s.frozen && s.pins == 0 {
+		s.table.Load().Flat().Unseal()
+	}
+}
+
+// sealPatience is how many rounds of back-off (internal/table's backoff:
+// spins, then yields) lockAll waits for one group lock, holding every
+// segment lock, before it lets them all go to wait for that group alone:
+// the holder may be a Compute callback, slow or waiting for a segment
+// lock of lockAll's, and the writers of other segments must not wait for
+// it. A holder writing one slot is done well within it.
+const sealPatience = 80
+
+// trySealAll seals every segment's table, with every segment lock held,
+// and reports -1; or, if a group stays locked beyond sealPatience, it
+// returns that table and group, leaving the tables sealed (unlockAll
+// unseals them).
+func (st *state[K, V]) trySealAll() (*table.Flat[K, V], int) {
+	for i := range st.segs {
+		t := st.segs[i].table.Load().Flat()
+		if t.Sealed() {
+			continue
+		}
+		t.Seal()
+		if g := t.WaitAllUnlocked(sealPatience); g >= 0 {
+			return t, g
+		}
+	}
+	return nil, -1
+}
+
+// gcompute is Compute as a group-lock write: f runs with key's home group
+// locked (and the group of key's slot, or of its free slot, with a
+// reservation: an insert that f decides cannot fail). done is false if the
+// write must take the segment-lock path (f has not run). If f panics, or
+// returns an invalid op, the locks are released (deferred) and the map is
+// as it was.
+func (st *state[K, V]) gcompute(key K, h uint64, f func(old V, loaded bool) (V, ComputeOp)) (actual V, ok, done bool) {
+	var g gwrite[K, V]
+	if !st.gbegin(&g, h, key, true, false) {
+		return actual, false, false
+	}
+	defer g.close("Compute")
+	var old V
+	if g.found() {
+		old = g.value()
+	}
+	v, op := f(old, g.found())
+	switch op {
+	case UpdateOp:
+		g.put(v)
+		return v, true, true
+	case DeleteOp:
+		if !g.found() {
+			return actual, false, true
+		}
+		g.del() // no shrink: the next delete of the segment decides it
+		return old, false, true
+	case CancelOp:
+		if !g.found() {
+			return actual, false, true
+		}
+		return old, true, true
+	}
+	panic(fmt.Sprintf("cmap: Compute: invalid ComputeOp %d", int(op)))
+}
+
+// ginsertComputed is insertComputed as a group-lock write, done with
+// segment i's lock held (plainly, not sealing), as the registry's changes
+// must be: so that the call's outcome is set and the call forgotten at
+// once with the insert, for callers that join it (join takes that lock).
+// ok is false if the write must take the engine's path (nothing done).
+// Holding the segment lock while it waits for a group lock is safe: no
+// holder of a group lock waits for a segment lock, but a Compute callback
+// that calls LoadOrCompute of an absent key of its own segment, which the
+// rules of Compute forbid.
+func (st *state[K, V]) ginsertComputed(fn string, key K, h uint64, v V, c *call[V]) (value V, loaded, ok bool) {
+	_, i := st.seg(h)
+	st.mus[i].Lock()
+	var g gwrite[K, V]
+	// A sealed table, with the segment lock held here, is one that stays
+	// sealed (no sealer can hold the lock): the engine copies it.
+	if st.gopen(&g, h, key, true, false) != gOK {
+		st.mus[i].Unlock()
+		return value, false, false
+	}
+	if g.found() {
+		value, loaded = g.value(), true
+	} else {
+		g.put(v)
+		value = v
+	}
+	c.outcome, c.value = callLoaded, value
+	g.unlock()
+	st.forgetLocked(i, key, c)
+	st.mus[i].Unlock()
+	if invariants {
+		st.mustCheckSealed(fn, i)
+	}
+	g.prepareClaimed()
+	return value, loaded, true
+}

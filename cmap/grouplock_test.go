@@ -1,0 +1,383 @@
+package cmap_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/segmap/segmap/cmap"
+)
+
+// Tests of group-lock writes (grouplock.go): flat maps without options
+// write under the lock of the groups they change, and whole-table
+// operations seal the table and wait for those locks.
+
+// noGroupLocks fails unless m writes with group locks and none is held.
+func noGroupLocks(t *testing.T, m *cmap.Map[uint64, uint64]) {
+	t.Helper()
+	on, locked := m.GroupLocks()
+	if !on {
+		t.Fatal("the map does not write with group locks: the test proves nothing")
+	}
+	for i, l := range locked {
+		if len(l) != 0 {
+			t.Fatalf("segment %d: groups %v left locked", i, l)
+		}
+	}
+}
+
+// stallWriter starts a Store of key that stalls once it holds its group
+// locks, until release is closed; it returns when the writer is stalled,
+// and done is closed when the Store returned. The caller clears the hook.
+func stallWriter(m *cmap.Map[uint64, uint64], key, value uint64) (release, done chan struct{}) {
+	inside := make(chan struct{})
+	release, done = make(chan struct{}), make(chan struct{})
+	cmap.SetGroupLockedHook(func(k any) {
+		if k == any(key) {
+			close(inside)
+			<-release
+		}
+	})
+	go func() {
+		defer close(done)
+		m.Store(key, value)
+	}()
+	<-inside
+	return release, done
+}
+
+// TestGroupLockStalledWriter: a writer stalls holding its group locks
+// while a rebuild (Reserve), a Snapshot or a Clear is requested. The
+// operation waits for it (the sealer reports that it waits, and does not
+// finish first), readers do not wait (Loads of other keys and of the
+// stalled key, absent, complete meanwhile), and nothing is lost: the
+// stalled Store lands before the operation (in the rebuilt table, in the
+// snapshot, or cleared).
+func TestGroupLockStalledWriter(t *testing.T) {
+	for _, op := range []string{"rebuild", "Snapshot", "Clear"} {
+		t.Run(op, func(t *testing.T) {
+			m := cmap.New[uint64, uint64](cmap.WithSegments(1))
+			const n = 100
+			for k := range uint64(n) {
+				m.Store(k, k)
+			}
+			noGroupLocks(t, m)
+			waiting := make(chan struct{}, 1)
+			cmap.SetSealWaitHook(func() {
+				select {
+				case waiting <- struct{}{}:
+				default:
+				}
+			})
+			defer cmap.SetSealWaitHook(nil)
+			release, stalled := stallWriter(m, 1000, 1)
+			defer cmap.SetGroupLockedHook(nil)
+			for k := range uint64(n) { // readers never wait
+				if v, ok := m.Load(k); !ok || v != k {
+					t.Fatalf("Load(%d) = %d, %v during the stall", k, v, ok)
+				}
+			}
+			if _, ok := m.Load(1000); ok {
+				t.Fatal("the stalled Store is visible before it writes")
+			}
+			var snapLen, snapCount int
+			var snapHas bool
+			finished := make(chan struct{})
+			go func() {
+				defer close(finished)
+				switch op {
+				case "rebuild":
+					m.Reserve(10 * n)
+				case "Snapshot":
+					s := m.Snapshot()
+					snapLen = s.Len()
+					for k := range s.All() {
+						snapCount++
+						snapHas = snapHas || k == 1000
+					}
+				case "Clear":
+					m.Clear()
+				}
+			}()
+			select {
+			case <-waiting:
+			case <-finished:
+				close(release)
+				<-stalled
+				t.Fatalf("%s finished while a writer held a group lock", op)
+			}
+			close(release)
+			<-stalled
+			<-finished
+			noGroupLocks(t, m)
+			check(t, m)
+			switch op {
+			case "rebuild":
+				if got := m.Len(); got != n+1 {
+					t.Fatalf("Len after the rebuild = %d, want %d", got, n+1)
+				}
+				if v, ok := m.Load(1000); !ok || v != 1 {
+					t.Fatalf("the stalled Store was lost by the rebuild: %d, %v", v, ok)
+				}
+			case "Snapshot":
+				if !snapHas || snapLen != n+1 || snapCount != n+1 {
+					t.Fatalf("snapshot: Len %d, %d entries, stalled key %v; want %d, %d, true", snapLen, snapCount, snapHas, n+1, n+1)
+				}
+				m.Store(2000, 2) // copies the frozen table
+				if v, ok := m.Load(2000); !ok || v != 2 {
+					t.Fatal("Store after the snapshot lost")
+				}
+			case "Clear":
+				if got := m.Len(); got != 0 {
+					t.Fatalf("Len after Clear = %d: the stalled Store came after it", got)
+				}
+			}
+			check(t, m)
+		})
+	}
+}
+
+// TestGroupLockInsertPastHome: an insert whose home group is full goes
+// into the next group, which it must lock: a writer of that group's own
+// keys, inserting meanwhile, must not take the same free slot. The first
+// writer stalls holding its locks; the second runs meanwhile; both keys
+// must be there afterwards.
+func TestGroupLockInsertPastHome(t *testing.T) {
+	m := cmap.New[uint64, uint64](cmap.WithSegments(1), cmap.WithCapacity(40))
+	groups := uint64(m.TableGroups()[0])
+	if groups < 2 {
+		t.Fatalf("%d groups", groups)
+	}
+	// Keys by home group (with one segment: hash & (groups-1)).
+	var home0 []uint64
+	y := uint64(0)
+	for k := uint64(1); len(home0) < 8 || y == 0; k++ {
+		switch m.HashOf(k) & (groups - 1) {
+		case 0:
+			home0 = append(home0, k)
+		case 1:
+			y = k
+		}
+	}
+	for _, k := range home0[:7] { // fill group 0 (7 slots)
+		m.Store(k, k)
+	}
+	x := home0[7] // home group 0: goes into group 1
+	release, stalled := stallWriter(m, x, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		cmap.SetGroupLockedHook(nil) // (set before the stall's key matched)
+		m.Store(y, 2)
+	}()
+	for range 100 {
+		runtime.Gosched()
+	}
+	time.Sleep(10 * time.Millisecond) // room for y's Store to run, were it not blocked
+	close(release)
+	<-stalled
+	<-done
+	cmap.SetGroupLockedHook(nil)
+	noGroupLocks(t, m)
+	for _, k := range []uint64{x, y} {
+		if _, ok := m.Load(k); !ok {
+			t.Fatalf("key %d lost: two inserts took one slot", k)
+		}
+	}
+	if got := m.Len(); got != 9 {
+		t.Fatalf("Len = %d, want 9", got)
+	}
+	check(t, m)
+}
+
+// TestGroupLockSameKeyInserts: goroutines insert the same keys at once
+// (Store, LoadOrStore, Compute); no key is ever stored twice (the home
+// group's lock owns the key).
+func TestGroupLockSameKeyInserts(t *testing.T) {
+	rounds := 200
+	if testing.Short() {
+		rounds = 50
+	}
+	for r := range rounds {
+		m := cmap.New[uint64, uint64](cmap.WithSegments(1), cmap.WithHasher(func(_ uint64, k uint64) uint64 { return k % 3 }))
+		const keys, workers = 12, 4
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() {
+				for k := range uint64(keys) {
+					switch (w + r) % 3 {
+					case 0:
+						m.Store(k, k)
+					case 1:
+						m.LoadOrStore(k, k)
+					default:
+						m.Compute(k, func(uint64, bool) (uint64, cmap.ComputeOp) { return k, cmap.UpdateOp })
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if got := m.Len(); got != keys {
+			t.Fatalf("round %d: Len = %d, want %d: a key stored twice", r, got, keys)
+		}
+		n := 0
+		m.Range(func(uint64, uint64) bool { n++; return true })
+		if n != keys {
+			t.Fatalf("round %d: %d entries, want %d", r, n, keys)
+		}
+		check(t, m)
+	}
+}
+
+// TestGroupLockWritersVsModel: writers race over the whole of a small,
+// crowded table (keys aimed at few groups, so probes cross groups and
+// inserts go past their home), each on its own keys, with every kind of
+// write, while Snapshot, Range, Stats and Reserve seal the table and
+// rebuilds grow and shrink it. Each writer's model must match the map at
+// the end.
+func TestGroupLockWritersVsModel(t *testing.T) {
+	ops := 4000
+	if testing.Short() {
+		ops = 1500
+	}
+	const workers = 4
+	// Few distinct hashes: long probes across groups, inserts past home.
+	m := cmap.New[uint64, uint64](cmap.WithSegments(1), cmap.WithHasher(func(_ uint64, k uint64) uint64 { return k % 11 }))
+	models := make([]map[uint64]uint64, workers)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	var bg sync.WaitGroup
+	bg.Go(func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			switch i % 4 {
+			case 0:
+				m.Snapshot().Len()
+			case 1:
+				m.Range(func(uint64, uint64) bool { return true })
+			case 2:
+				m.Stats()
+			case 3:
+				m.Reserve(i % 64)
+			}
+			runtime.Gosched()
+		}
+	})
+	for w := range workers {
+		model := map[uint64]uint64{}
+		models[w] = model
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(w), 7))
+			for i := range ops {
+				k := uint64(r.IntN(40)*workers + w)
+				v := uint64(i)
+				switch r.IntN(7) {
+				case 0:
+					m.Store(k, v)
+					model[k] = v
+				case 1:
+					m.Delete(k)
+					delete(model, k)
+				case 2:
+					old, ok := m.Swap(k, v)
+					if mv, mok := model[k]; ok != mok || old != mv {
+						t.Errorf("Swap(%d) = %d, %v; model %d, %v", k, old, ok, mv, mok)
+					}
+					model[k] = v
+				case 3:
+					if mv, mok := model[k]; mok {
+						if !m.CompareAndSwap(k, mv, v) {
+							t.Errorf("CompareAndSwap(%d, %d) failed", k, mv)
+						}
+						model[k] = v
+					}
+				case 4:
+					if mv, mok := model[k]; mok && !m.CompareAndDelete(k, mv) {
+						t.Errorf("CompareAndDelete(%d, %d) failed", k, mv)
+					} else if mok {
+						delete(model, k)
+					}
+				case 5:
+					m.Compute(k, func(old uint64, loaded bool) (uint64, cmap.ComputeOp) {
+						if loaded && old%2 == 0 {
+							return 0, cmap.DeleteOp
+						}
+						return v, cmap.UpdateOp
+					})
+					if mv, mok := model[k]; mok && mv%2 == 0 {
+						delete(model, k)
+					} else {
+						model[k] = v
+					}
+				case 6:
+					got, loaded := m.LoadOrStore(k, v)
+					if mv, mok := model[k]; loaded != mok || mok && got != mv {
+						t.Errorf("LoadOrStore(%d) = %d, %v; model %d, %v", k, got, loaded, mv, mok)
+					} else if !mok {
+						model[k] = v
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	bg.Wait()
+	noGroupLocks(t, m)
+	total := 0
+	for _, model := range models {
+		total += len(model)
+		for k, v := range model {
+			if got, ok := m.Load(k); !ok || got != v {
+				t.Fatalf("key %d: %d, %v; model %d", k, got, ok, v)
+			}
+		}
+	}
+	if got := m.Len(); got != total {
+		t.Fatalf("Len = %d, models hold %d", got, total)
+	}
+	check(t, m)
+}
+
+// TestGroupLockComputePanics: a Compute whose f panics under a group lock
+// (key present, or absent with an insert prepared) leaves the map as it
+// was, its counts and the load bound's reservation included, and every
+// lock released.
+func TestGroupLockComputePanics(t *testing.T) {
+	m := cmap.New[uint64, uint64](cmap.WithSegments(1))
+	for k := range uint64(20) {
+		m.Store(k, k)
+	}
+	for _, k := range []uint64{5, 500} {
+		r := recovered(func() {
+			m.Compute(k, func(uint64, bool) (uint64, cmap.ComputeOp) { panic(fmt.Sprint("boom ", k)) })
+		})
+		if r != fmt.Sprint("boom ", k) {
+			t.Fatalf("Compute(%d) panicked with %v", k, r)
+		}
+		noGroupLocks(t, m)
+		check(t, m)
+	}
+	if v, ok := m.Load(5); !ok || v != 5 {
+		t.Fatalf("Load(5) = %d, %v after the panic", v, ok)
+	}
+	if _, ok := m.Load(500); ok || m.Len() != 20 {
+		t.Fatalf("after the panics: 500 present %v, Len %d", ok, m.Len())
+	}
+	mustPanic(t, "invalid ComputeOp", func() {
+		m.Compute(6, func(old uint64, _ bool) (uint64, cmap.ComputeOp) { return old, 9 })
+	})
+	noGroupLocks(t, m)
+	m.Store(5, 55) // the key's lock is free
+	if v, _ := m.Load(5); v != 55 {
+		t.Fatalf("Load(5) = %d", v)
+	}
+	check(t, m)
+}
