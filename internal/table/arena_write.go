@@ -237,33 +237,16 @@ func (t *Arena[K, V]) CopyInto(nt *Arena[K, V], hash func(K) uint64) int {
 	if nt.tail < 0 && t.liveBytes > 0 {
 		nt.tail = nt.addChunk(make([]byte, min(t.liveBytes, arenaMaxOffset)))
 	}
-	var b batch[struct {
-		h uint64
-		k K
-		v V
-	}]
-	for g := range uint64(t.Groups()) {
-		grp := t.group(g)
-		for m := matchFull(loadCtrl(grp)); m != 0; m &= m - 1 {
-			s := flatHeader + slotOf(m)*t.sw
-			x := b.next()
-			x.k, x.v = stringKey[K](t.keyAt(grp, s)), t.loadValue(grp, s)
-			x.h = hash(x.k)
-			if b.push() {
-				nt.insertBatch(b.take())
-			}
-		}
-	}
-	nt.insertBatch(b.take())
-	return b.total
+	return copyPairs(t.words, t.stride, t.sw, t.pairAt, hash, nt.insertBatch)
+}
+
+// pairAt returns the key and value of the slot at word s of grp.
+func (t *Arena[K, V]) pairAt(grp []uint64, s int) (K, V) {
+	return stringKey[K](t.keyAt(grp, s)), t.loadValue(grp, s)
 }
 
 // insertBatch inserts the pairs of a batch with insertFresh.
-func (t *Arena[K, V]) insertBatch(b []struct {
-	h uint64
-	k K
-	v V
-}) {
+func (t *Arena[K, V]) insertBatch(b []pair[K, V]) {
 	for i := range b {
 		t.insertFresh(b[i].h, b[i].k, b[i].v)
 	}

@@ -201,36 +201,51 @@ func (t *Flat[K, V]) CopyInto(nt *Flat[K, V], hash func(K) uint64) int {
 	if nt.stride != t.stride || nt.sw != t.sw || len(nt.words) != nt.Groups()*nt.stride {
 		panic("table: internal error: Flat.CopyInto a table of another shape")
 	}
-	var b batch[struct {
-		h uint64
-		k K
-		v V
-	}]
-	for g := range uint64(t.Groups()) {
-		grp := t.group(g)
-		for m := matchFull(loadCtrl(grp)); m != 0; m &= m - 1 {
-			s := flatHeader + slotOf(m)*t.sw
-			x := b.next()
-			x.k, x.v = t.loadKey(grp, s), t.loadValue(grp, s)
-			x.h = hash(x.k)
-			if b.push() {
-				nt.insertBatch(b.take())
-			}
-		}
-	}
-	nt.insertBatch(b.take())
-	return b.total
+	return copyPairs(t.words, t.stride, t.sw, t.pairAt, hash, nt.insertBatch)
+}
+
+// pairAt returns the key and value of the slot at word s of grp.
+func (t *Flat[K, V]) pairAt(grp []uint64, s int) (K, V) {
+	return t.loadKey(grp, s), t.loadValue(grp, s)
 }
 
 // insertBatch inserts the pairs of a batch with insertFresh.
-func (t *Flat[K, V]) insertBatch(b []struct {
-	h uint64
-	k K
-	v V
-}) {
+func (t *Flat[K, V]) insertBatch(b []pair[K, V]) {
 	for i := range b {
 		t.insertFresh(b[i].h, b[i].k, b[i].v)
 	}
+}
+
+// pair is a key, its value and its hash, as CopyInto gathers them.
+type pair[K comparable, V any] struct {
+	h uint64
+	k K
+	v V
+}
+
+// copyPairs is the loop of the CopyInto of flat and arena tables, whose
+// groups have the same geometry: words holds groups of stride words, each
+// a ctrl word, a version word and slots of sw words. It reads the key and
+// value of every full slot with at (the slot's words start at word s of
+// grp), hashes the key, and hands the pairs to insert in batches (see
+// batch); it returns how many it copied. If hash panics, the pairs not
+// yet handed over are dropped.
+func copyPairs[K comparable, V any](words []uint64, stride, sw int, at func(grp []uint64, s int) (K, V), hash func(K) uint64, insert func([]pair[K, V])) int {
+	var b batch[pair[K, V]]
+	for g := 0; g+stride <= len(words); g += stride {
+		grp := words[g : g+stride]
+		for m := matchFull(loadCtrl(grp)); m != 0; m &= m - 1 {
+			s := flatHeader + slotOf(m)*sw
+			x := b.next()
+			x.k, x.v = at(grp, s)
+			x.h = hash(x.k)
+			if b.push() {
+				insert(b.take())
+			}
+		}
+	}
+	insert(b.take())
+	return b.total
 }
 
 // insertFresh puts key and value in the first group of their probe
