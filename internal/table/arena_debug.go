@@ -42,53 +42,17 @@ func (t *Arena[K, V]) CheckInvariants(hash func(K) uint64, live, dead int) error
 	if t.tail >= len(t.chunks) || t.tail >= 0 && t.used > len(t.chunks[t.tail]) {
 		return fmt.Errorf("table: arena: tail %d, used %d, of %d chunks", t.tail, t.used, len(t.chunks))
 	}
-	var nLive, nDead, stopping, bytes int
+	bytes := 0
 	seen := make(map[K]Pos)
-	for g := range uint64(n) {
-		grp := t.group(g)
-		c := atomic.LoadUint64(&grp[0])
-		if b := byteAt(c, 7); b != 0 {
-			return fmt.Errorf("table: arena group %d: byte 7 is %#x", g, b)
+	if err := checkGroups("arena", t.words, t.stride, t.sp, live, dead, func(p Pos, grp []uint64, tag uint8) error {
+		ref := atomic.LoadUint64(&grp[flatHeader+int(p&7)*t.sw])
+		if _, ok := record(t.chunks, ref); !ok {
+			return fmt.Errorf("table: arena slot %d: ref %#x names no record", p, ref)
 		}
-		free, empty := 0, 0
-		for i := range SlotsPerGroup {
-			p := Pos(g<<3) + Pos(i)
-			switch b := byteAt(c, i); {
-			case b == flatEmpty:
-				empty++
-				free++
-			case b == flatTombstone:
-				nDead++
-				free++
-			case b&0x80 == 0:
-				return fmt.Errorf("table: arena slot %d: invalid ctrl byte %#x", p, b)
-			default:
-				nLive++
-				ref := atomic.LoadUint64(&grp[flatHeader+i*t.sw])
-				if _, ok := record(t.chunks, ref); !ok {
-					return fmt.Errorf("table: arena slot %d: ref %#x names no record", p, ref)
-				}
-				bytes += t.recLen(ref)
-				if err := t.checkSlot(hash, p, b&0x7F, ref, seen); err != nil {
-					return err
-				}
-			}
-		}
-		if t.sp == 1 && free == 0 {
-			return fmt.Errorf("table: arena group %d of a spare table has no free slot", g)
-		}
-		if uint64(empty) > t.sp {
-			stopping++
-		}
-	}
-	if nLive != live || nDead != dead {
-		return fmt.Errorf("table: arena: counted %d live, %d dead; owner says %d live, %d dead", nLive, nDead, live, dead)
-	}
-	if nLive+nDead > MaxUsed(n) {
-		return fmt.Errorf("table: arena: %d live + %d dead > bound %d for %d groups", nLive, nDead, MaxUsed(n), n)
-	}
-	if stopping == 0 {
-		return fmt.Errorf("table: arena: no group stops probes")
+		bytes += t.recLen(ref)
+		return t.checkSlot(hash, p, tag, ref, seen)
+	}); err != nil {
+		return err
 	}
 	if bytes != t.liveBytes {
 		return fmt.Errorf("table: arena: live records hold %d bytes; liveBytes says %d", bytes, t.liveBytes)

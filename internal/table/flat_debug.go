@@ -31,13 +31,28 @@ func (t *Flat[K, V]) CheckInvariants(hash func(K) uint64, live, dead int) error 
 	if t.sw != t.kw+t.vw || t.stride != flatHeader+SlotsPerGroup*t.sw || (t.sp == 1) != (t.vw >= 2) || t.sp > 1 {
 		return fmt.Errorf("table: flat: kw %d, vw %d, sw %d, stride %d, sp %d", t.kw, t.vw, t.sw, t.stride, t.sp)
 	}
-	var nLive, nDead, stopping int
 	seen := make(map[K]Pos)
+	return checkGroups("flat", t.words, t.stride, t.sp, live, dead, func(p Pos, _ []uint64, tag uint8) error {
+		return t.checkSlot(hash, p, tag, seen)
+	})
+}
+
+// checkGroups verifies the ctrl words and the counts of the groups of a
+// flat or arena table (words holds groups of stride words; sp as in Flat),
+// calling slot for every live slot p with its group and tag, and returns
+// the first violation found; layout names the layout in its messages.
+// The invariants: every stored control byte is EMPTY (0x00), TOMBSTONE
+// (0x7E) or a tag (0x80|t), and byte 7 is 0; live and dead equal the
+// numbers of tag and TOMBSTONE bytes, and live + dead <= MaxUsed(groups);
+// in a spare table every group has a free slot; some group stops probes.
+func checkGroups(layout string, words []uint64, stride int, sp uint64, live, dead int, slot func(p Pos, grp []uint64, tag uint8) error) error {
+	n := len(words) / stride
+	var nLive, nDead, stopping int
 	for g := range uint64(n) {
-		grp := t.group(g)
+		grp := words[int(g)*stride : int(g+1)*stride]
 		c := atomic.LoadUint64(&grp[0])
 		if b := byteAt(c, 7); b != 0 {
-			return fmt.Errorf("table: flat group %d: byte 7 is %#x", g, b)
+			return fmt.Errorf("table: %s group %d: byte 7 is %#x", layout, g, b)
 		}
 		free, empty := 0, 0
 		for i := range SlotsPerGroup {
@@ -50,29 +65,29 @@ func (t *Flat[K, V]) CheckInvariants(hash func(K) uint64, live, dead int) error 
 				nDead++
 				free++
 			case b&0x80 == 0:
-				return fmt.Errorf("table: flat slot %d: invalid ctrl byte %#x", p, b)
+				return fmt.Errorf("table: %s slot %d: invalid ctrl byte %#x", layout, p, b)
 			default:
 				nLive++
-				if err := t.checkSlot(hash, p, b&0x7F, seen); err != nil {
+				if err := slot(p, grp, b&0x7F); err != nil {
 					return err
 				}
 			}
 		}
-		if t.sp == 1 && free == 0 {
-			return fmt.Errorf("table: flat group %d of a spare table has no free slot", g)
+		if sp == 1 && free == 0 {
+			return fmt.Errorf("table: %s group %d of a spare table has no free slot", layout, g)
 		}
-		if uint64(empty) > t.sp {
+		if uint64(empty) > sp {
 			stopping++
 		}
 	}
 	if nLive != live || nDead != dead {
-		return fmt.Errorf("table: flat: counted %d live, %d dead; owner says %d live, %d dead", nLive, nDead, live, dead)
+		return fmt.Errorf("table: %s: counted %d live, %d dead; owner says %d live, %d dead", layout, nLive, nDead, live, dead)
 	}
 	if nLive+nDead > MaxUsed(n) {
-		return fmt.Errorf("table: flat: %d live + %d dead > bound %d for %d groups", nLive, nDead, MaxUsed(n), n)
+		return fmt.Errorf("table: %s: %d live + %d dead > bound %d for %d groups", layout, nLive, nDead, MaxUsed(n), n)
 	}
 	if stopping == 0 {
-		return fmt.Errorf("table: flat: no group stops probes")
+		return fmt.Errorf("table: %s: no group stops probes", layout)
 	}
 	return nil
 }
