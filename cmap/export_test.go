@@ -128,6 +128,9 @@ func SetClearHook(f func(i int)) { testHookClear = f }
 // SlotSize is the size of a slot of the readers' array in bytes.
 const SlotSize = unsafe.Sizeof(slot[uint64, uint64]{})
 
+// CountStripes is the number of count stripes of a slot.
+const CountStripes = countStripes
+
 // SetPrepareHook makes every preparation of a segment's next table call
 // f(i) first, holding no lock; nil removes it.
 func SetPrepareHook(f func(i int)) { testHookPrepare = f }

@@ -2,6 +2,7 @@ package cmap
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 
 	"github.com/segmap/segmap/internal/table"
@@ -52,7 +53,8 @@ import (
 // and where key is or goes.
 type gwrite[K comparable, V any] struct {
 	st  *state[K, V]
-	sl  *slot[K, V] // the slot (counts) of t's segment
+	sl  *slot[K, V] // the slot of t's segment
+	c   *stripe     // the count stripe of key's home group in sl
 	t   *table.Flat[K, V]
 	h   uint64
 	key K
@@ -124,21 +126,20 @@ func (st *state[K, V]) gopen(g *gwrite[K, V], h uint64, key K, insert, del bool)
 			t.UnlockGroup(g0)
 			return gSealed
 		}
-		*g = gwrite[K, V]{st: st, sl: sl, t: t, h: h, key: key, g0: g0, g1: g0, free: table.NoPos}
+		c := &sl.cs[g0&(countStripes-1)]
+		*g = gwrite[K, V]{st: st, sl: sl, c: c, t: t, h: h, key: key, g0: g0, g1: g0, free: table.NoPos}
 		pos, free, _ := t.LocateFree(h, key)
 		g.pos = pos
 		var other uint64 // the second group to lock
 		switch {
 		case pos != table.NoPos:
 			other = table.GroupOf(pos)
-			if del {
-				// The shrink rule (segment.shrinkGroups), read as a
-				// group-lock writer may read it (see the file comment).
-				s, _ := st.seg(h)
-				if live := int(sl.live.Load()) - 1; live < tt.Capacity()/8 && s.shrinkGroups(tt, live) != 0 {
-					t.UnlockGroup(g0)
-					return gSlow
-				}
+			if del && c.live.Load()-1 < c.liveMin {
+				// Beyond the stripe's share of the deletes the shrink
+				// rule allows (setQuotas): the segment lock's holder
+				// applies it, with the exact count.
+				t.UnlockGroup(g0)
+				return gSlow
 			}
 		case insert:
 			other = table.GroupOf(free)
@@ -161,10 +162,13 @@ func (st *state[K, V]) gopen(g *gwrite[K, V], h uint64, key K, insert, del bool)
 				continue
 			}
 			if g.freeEmpty {
-				if sl.used.Add(1) > int64(t.MaxUsed()) {
-					sl.used.Add(-1)
+				if c.used.Add(1) > c.usedMax {
+					// Beyond the stripe's share of the load bound's
+					// room (setQuotas): the segment lock's holder
+					// inserts, or rebuilds, with the exact count.
+					c.used.Add(-1)
 					g.unlock()
-					return gSlow // grow or clean: a rebuild
+					return gSlow
 				}
 				g.reserved = true
 			}
@@ -201,13 +205,13 @@ func (g *gwrite[K, V]) put(v V) {
 		return
 	}
 	g.t.Insert(g.free, g.h, g.key, v)
-	g.sl.live.Add(1)
+	g.c.live.Add(1)
 	g.reserved = false // the entry holds it now
 	g.pos, g.free = g.free, table.NoPos
 	// The table is filling up: claim its successor's preparation, as the
-	// segment-lock path does (write.go's put). used counts live entries
-	// and tombstones; t's size is immutable.
-	if tt := g.sl.table.Load(); tt.Groups() >= prepMinGroups && int(g.sl.used.Load()) >= prepAt(tt.Groups()) {
+	// segment-lock path does (write.go's put), once the stripe has used
+	// its share of the room before prepAt (setQuotas).
+	if tt := g.sl.table.Load(); tt.Groups() >= prepMinGroups && g.c.used.Load() >= g.c.prepUsed {
 		if s, _ := g.st.seg(g.h); s.prep.state.Load() == prepNone {
 			g.prep = s.claim(tt)
 		}
@@ -227,16 +231,16 @@ func (g *gwrite[K, V]) prepareClaimed() {
 // del deletes key, which is present.
 func (g *gwrite[K, V]) del() {
 	if !g.t.Delete(g.pos) {
-		g.sl.used.Add(-1) // the slot became EMPTY
+		g.c.used.Add(-1) // the slot became EMPTY
 	}
-	g.sl.live.Add(-1)
+	g.c.live.Add(-1)
 	g.pos = table.NoPos
 }
 
 // unlock gives back an unused reservation and releases the locks.
 func (g *gwrite[K, V]) unlock() {
 	if g.reserved {
-		g.sl.used.Add(-1)
+		g.c.used.Add(-1)
 		g.reserved = false
 	}
 	if g.g1 != g.g0 {
@@ -285,9 +289,56 @@ func (st *state[K, V]) unlockSeg(i int) {
 // pinned; the segment's lock is held.
 func (st *state[K, V]) unsealLocked(i int) {
 	if s := &st.segs[i]; !s.frozen && s.pins == 0 {
-		s.table.Load().Flat().Unseal()
+		t := s.table.Load()
+		s.setQuotas(t)
+		t.Flat().Unseal()
 	}
 }
+
+// setQuotas shares out, among the count stripes of segment s, the room
+// that its table t (current, sealed, with every group lock free, or not
+// yet published) leaves group-lock writers before the segment lock must
+// take over: the inserts into EMPTY slots before the load bound
+// (MaxUsed), the deletes before the shrink rule (shrinkGroups) applies,
+// and the inserts before the next table's preparation is due (prepAt).
+// The shares of each add up to the room, so that the stripes together
+// never go beyond a rule the exact count would apply; a writer at its
+// stripe's limit takes the segment lock, whose holder counts exactly,
+// and whose unlock shares out the room again. A share may run out while
+// others have room: the segment lock then serves the writers of that
+// stripe, which costs time, never correctness.
+func (s *segment[K, V]) setQuotas(t *table.Table[K, V]) {
+	cs := s.live.cs
+	if cs == nil {
+		return
+	}
+	used, live := s.used.Load(), s.live.Load()
+	room := max(0, int64(t.MaxUsed())-used)
+	prep := max(0, int64(prepAt(t.Groups()))-used)
+	// Deletes allowed before one leaves fewer than an eighth of the slots
+	// live: all of them if the table is at its floor and never shrinks;
+	// none if it is that sparse already (any delete may then shrink it,
+	// even after inserts).
+	dels := live - int64(t.Capacity()/8)
+	floor := t.Groups() <= s.minGroups
+	for i := range cs {
+		c := &cs[i]
+		c.usedMax = c.used.Load() + share(room, i)
+		c.prepUsed = c.used.Load() + share(prep, i)
+		switch {
+		case floor:
+			c.liveMin = math.MinInt64
+		case dels < 0:
+			c.liveMin = math.MaxInt64
+		default:
+			c.liveMin = c.live.Load() - share(dels, i)
+		}
+	}
+}
+
+// share returns stripe i's share of n >= 0: the shares of the stripes add
+// up to n, and differ by one at most.
+func share(n int64, i int) int64 { return (n + int64(countStripes-1-i)) / countStripes }
 
 // sealPatience is how many rounds of back-off (internal/table's backoff:
 // spins, then yields) lockAll waits for one group lock, holding every

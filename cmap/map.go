@@ -201,7 +201,7 @@ func (st *state[K, V]) init(opts []Option) {
 	rd := make([]slot[K, V], n)
 	for i := range st.segs {
 		s := &st.segs[i]
-		s.attach(&rd[i])
+		s.attach(&rd[i], st.glock)
 		s.minGroups = g
 		if x := st.extra; x != nil {
 			if x.policy == RejectNew {
@@ -212,6 +212,7 @@ func (st *state[K, V]) init(opts []Option) {
 			}
 		}
 		s.table.Store(st.newTable(s.minGroups))
+		s.setQuotas(s.table.Load()) // born unsealed (NewFlat)
 	}
 	st.rd.Store(&rd[0])
 }
@@ -613,7 +614,7 @@ func (m *Map[K, V]) Len() int {
 	rd := unsafe.Slice(st.rd.Load(), len(st.segs))
 	n := int64(0)
 	for i := range rd {
-		n += rd[i].live.Load()
+		n += rd[i].liveN()
 	}
 	if b := st.bound(); b > 0 {
 		n = min(n, b)
@@ -643,14 +644,14 @@ func (m *Map[K, V]) Clear() {
 		// Each segment's writers move to the new array now (they are all
 		// locked out): its slot there holds an empty table and count 0.
 		s := &st.segs[i]
-		cleared += int(old[i].live.Load())
+		cleared += int(old[i].liveN())
 		nt := st.newTable(s.minGroups)
 		if st.glock {
 			nt.Flat().Seal() // until unlockAll: see lockSeg
 		}
 		rd[i].table.Store(nt)
 		s.dropPreparedLocked()
-		s.attach(&rd[i])
+		s.attach(&rd[i], st.glock)
 		s.frozen, s.pins = false, 0
 		if testHookClear != nil {
 			testHookClear(i)

@@ -300,12 +300,12 @@ func TestSegmentLayout(t *testing.T) {
 	if strconv.IntSize != 64 {
 		t.Skip("64-bit layout")
 	}
-	// A slot of the readers' array is two 128-byte halves, the table
-	// pointer and the count, each alone in an adjacent-line prefetch pair;
-	// a segment is the writers' 128 bytes, the fields of the options (log,
-	// fixed) included.
-	if cmap.SlotSize != 256 {
-		t.Fatalf("slot is %d bytes, want 256", cmap.SlotSize)
+	// A slot of the readers' array is 128-byte parts, each alone in an
+	// adjacent-line prefetch pair: the table pointer, the count, and each
+	// of the count stripes; a segment is the writers' 128 bytes, the
+	// fields of the options (log, fixed) included.
+	if want := 256 + 128*cmap.CountStripes; cmap.SlotSize != uintptr(want) {
+		t.Fatalf("slot is %d bytes, want %d", cmap.SlotSize, want)
 	}
 	if cmap.SegmentSize != 128 {
 		t.Fatalf("segment is %d bytes, want 128", cmap.SegmentSize)

@@ -31,7 +31,96 @@ type slot[K comparable, V any] struct {
 	live atomic.Int64
 	used atomic.Int64
 	_    [112]byte
+	// cs holds the shares of live and used that group-lock writers
+	// (grouplock.go) count, a line pair each, so that writers of
+	// different groups do not write one line: the segment's counts are
+	// live and used above plus the sums of the stripes' (segCount, Len).
+	// Always zero in a map without group locks.
+	cs [countStripes]stripe
 }
+
+// countStripes is the number of count stripes of a segment (a power of
+// two). A group-lock writer counts in stripe g & (countStripes-1) of its
+// key's home group g, so two writers of different groups share a stripe
+// with probability 1/countStripes.
+const countStripes = 4
+
+// stripe is one share of a group-lock segment's counts (slot.cs).
+type stripe struct {
+	// live and used are the stripe's shares of the segment's live and
+	// used counts: changed atomically by group-lock writers holding the
+	// lock of the group whose slot changes (never by the segment lock's
+	// holder), so they are quiescent while the table is sealed and its
+	// group locks free. Either may be negative: a share counts the
+	// changes its writers made, and the entries they delete may have
+	// been counted by the segment lock's writers.
+	live, used atomic.Int64
+	// usedMax and liveMin are the bounds that group-lock writers keep
+	// used above and live (less one) at or above, falling back to the
+	// segment lock beyond them (grouplock.go): the stripe's share of the
+	// table's room for inserts into EMPTY slots (the load bound) and for
+	// deletes (the shrink rule), so that together the stripes never
+	// break either rule. Written by setQuotas, with the segment lock held,
+	// the table sealed and its group locks free, before the Unseal that
+	// lets writers in; read by group-lock writers that saw the table
+	// unsealed while holding a group lock, which that Unseal orders after
+	// the writes (as minGroups: see grouplock.go).
+	usedMax, liveMin int64
+	// prepUsed is the used share at which a group-lock insert claims the
+	// preparation of the next table (prepAt), set and read as usedMax.
+	prepUsed int64
+	_        [88]byte
+}
+
+// liveN returns the slot's live count: its own and its stripes'. It is
+// the sum of several words, each read atomically: exact when no write is
+// in flight, as Len promises (a segment-lock writer changes live only,
+// a group-lock writer one stripe only, so a single write moves it once).
+func (sl *slot[K, V]) liveN() int64 {
+	n := sl.live.Load()
+	for i := range sl.cs {
+		n += sl.cs[i].live.Load()
+	}
+	return n
+}
+
+// segCount is one of a segment's counts (live or used) as the holder of
+// its lock sees it: the slot's word plus the stripes' shares. Changes go
+// into the slot's word; the stripes, which only group-lock writers
+// change, are quiescent while the lock's holder has sealed the table, so
+// the sum is then exact. Its methods have atomic.Int64's meaning for that
+// sum.
+type segCount struct {
+	base *atomic.Int64
+	// cs is the slot's stripes in a group-lock map, else nil (they stay
+	// zero); used selects the stripes' used share rather than live.
+	cs   *[countStripes]stripe
+	used bool
+}
+
+// shares returns the stripes' sum.
+func (c segCount) shares() int64 {
+	n := int64(0)
+	if c.cs != nil {
+		for i := range c.cs {
+			if c.used {
+				n += c.cs[i].used.Load()
+			} else {
+				n += c.cs[i].live.Load()
+			}
+		}
+	}
+	return n
+}
+
+// Load returns the count.
+func (c segCount) Load() int64 { return c.base.Load() + c.shares() }
+
+// Add adds d to the count and returns the new count.
+func (c segCount) Add(d int64) int64 { return c.base.Add(d) + c.shares() }
+
+// Store sets the count to v.
+func (c segCount) Store(v int64) { c.base.Store(v - c.shares()) }
 
 // segment is the part of a Map whose keys have the same top hash bits. Its
 // writers hold its lock, stripe i of state.locks (i = its index, also
@@ -41,12 +130,13 @@ type slot[K comparable, V any] struct {
 // clean and shrink, each by building a new table and swapping it in.
 type segment[K comparable, V any] struct {
 	// table, live and used are the fields of the segment's slot in the current
-	// readers' array (see attach), through which its writers reach them.
+	// readers' array (see attach), through which its writers reach them
+	// (live and used with the slot's count stripes: segCount).
 	// Set by init, and by Clear with every lock held; read under the
 	// segment lock.
 	table *atomic.Pointer[table.Table[K, V]]
-	live  *atomic.Int64
-	used  *atomic.Int64
+	live  segCount
+	used  segCount
 	// minGroups is the floor set by Reserve: the table never shrinks below
 	// it. A power of two >= 1.
 	minGroups int
@@ -74,15 +164,20 @@ type segment[K comparable, V any] struct {
 	// prep is the table prepared for the next rebuild, if any
 	// (prepare.go).
 	prep prep[K, V]
-	// The writers' line: 128 bytes, for the reason given on slot.
-	_ [32]byte
+	// (The writers' line: 128 bytes, for the reason given on slot.)
 }
 
 // attach makes sl the segment's slot: its writers reach its table and
 // count through it from now on. Called by init, and by Clear with every
 // segment lock held.
-func (s *segment[K, V]) attach(sl *slot[K, V]) {
-	s.table, s.live, s.used = &sl.table, &sl.live, &sl.used
+func (s *segment[K, V]) attach(sl *slot[K, V], glock bool) {
+	var cs *[countStripes]stripe
+	if glock {
+		cs = &sl.cs
+	}
+	s.table = &sl.table
+	s.live = segCount{base: &sl.live, cs: cs}
+	s.used = segCount{base: &sl.used, cs: cs, used: true}
 }
 
 // dead returns the number of tombstones in the table (used - live): exact
