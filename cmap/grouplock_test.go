@@ -381,3 +381,101 @@ func TestGroupLockComputePanics(t *testing.T) {
 	}
 	check(t, m)
 }
+
+// TestCountStripesKeepTheLoadBound: group-lock writers count in stripes,
+// each with its share of the room the load bound leaves (setQuotas), so
+// that together they never fill a table beyond it. A single writer that
+// checks the map after every insert (the check takes the segment lock,
+// whose unlock shares the room out again) meets every stripe at its
+// limit as the table fills: shares that add up to more than the room
+// would let an insert through with the table full. Deletes then empty the
+// table, which must shrink (the shrink rule's shares).
+func TestCountStripesKeepTheLoadBound(t *testing.T) {
+	m := cmap.New[uint64, uint64](cmap.WithSegments(1))
+	noGroupLocks(t, m)
+	const n = 3000
+	for k := range uint64(n) {
+		m.Store(k, k)
+		check(t, m)
+		if got := m.Len(); got != int(k)+1 {
+			t.Fatalf("Len %d after %d inserts", got, k+1)
+		}
+	}
+	grown := m.TableGroups()[0]
+	for k := range uint64(n) {
+		m.Delete(k)
+		if k%7 == 0 {
+			check(t, m)
+		}
+	}
+	check(t, m)
+	if m.Len() != 0 {
+		t.Fatalf("Len %d after deleting every key", m.Len())
+	}
+	if g := m.TableGroups()[0]; g >= grown {
+		t.Fatalf("the table kept %d groups after every key was deleted", g)
+	}
+}
+
+// TestCountStripesExactUnderConcurrency: writers of one segment insert,
+// overwrite and delete keys of their own, counting in the stripes of the
+// keys' home groups, while a reader calls Len. Len never leaves the
+// range of counts possible at that instant (no write is counted twice or
+// not at all when stripes and the segment's own count are summed), and
+// is exact at every pause, where the map's invariants hold.
+func TestCountStripesExactUnderConcurrency(t *testing.T) {
+	const workers, keys = 4, 500
+	rounds := 6
+	if testing.Short() {
+		rounds = 3
+	}
+	m := cmap.New[uint64, uint64](cmap.WithSegments(1))
+	noGroupLocks(t, m)
+	for round := range rounds {
+		var wg sync.WaitGroup
+		stop := make(chan struct{})
+		var bad sync.Once
+		go func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if n := m.Len(); n < 0 || n > workers*keys {
+					bad.Do(func() { t.Errorf("Len %d outside [0, %d]", n, workers*keys) })
+				}
+			}
+		}()
+		for w := range workers {
+			wg.Go(func() {
+				r := rand.New(rand.NewPCG(uint64(w), uint64(round)))
+				for range 4 * keys {
+					k := uint64(r.IntN(keys)*workers + w)
+					if r.IntN(2) == 0 {
+						m.Store(k, k)
+					} else {
+						m.Delete(k)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(stop)
+		n := 0
+		for range m.All() {
+			n++
+		}
+		if got := m.Len(); got != n {
+			t.Fatalf("round %d: Len %d, %d entries", round, got, n)
+		}
+		check(t, m)
+		noGroupLocks(t, m)
+		if round%2 == 1 {
+			m.Clear() // new slots: stripes from zero
+			if m.Len() != 0 {
+				t.Fatalf("Len %d after Clear", m.Len())
+			}
+		}
+	}
+}
