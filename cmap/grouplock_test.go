@@ -401,11 +401,16 @@ func TestCountStripesKeepTheLoadBound(t *testing.T) {
 			t.Fatalf("Len %d after %d inserts", got, k+1)
 		}
 	}
+	// The shrink rule: a delete that would leave fewer than an eighth of
+	// the slots live rebuilds the table smaller first. The deletes run
+	// with no check between them, so the stripes' shares of the room for
+	// deletes are all that stands for the rule: shares that add up to
+	// more than the room would let a delete past it.
 	grown := m.TableGroups()[0]
 	for k := range uint64(n) {
 		m.Delete(k)
-		if k%7 == 0 {
-			check(t, m)
+		if g := m.TableGroups()[0]; g > 1 && m.Len() < g*7/8 { // 7 slots per group
+			t.Fatalf("%d live in %d groups after a delete: the table did not shrink", m.Len(), g)
 		}
 	}
 	check(t, m)
