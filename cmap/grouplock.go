@@ -272,6 +272,7 @@ func (st *state[K, V]) lockSeg(i int) {
 		if t := st.segs[i].table.Load().Flat(); !t.Sealed() {
 			t.Seal()
 			t.WaitAllUnlocked(0)
+			st.segs[i].quiet = true
 		}
 	}
 }
@@ -290,7 +291,10 @@ func (st *state[K, V]) unlockSeg(i int) {
 func (st *state[K, V]) unsealLocked(i int) {
 	if s := &st.segs[i]; !s.frozen && s.pins == 0 {
 		t := s.table.Load()
-		s.setQuotas(t)
+		if s.quiet {
+			s.setQuotas(t)
+			s.quiet = false
+		}
 		t.Flat().Unseal()
 	}
 }
@@ -360,8 +364,9 @@ func (st *state[K, V]) trySealAll() (*table.Flat[K, V], int) {
 		}
 		t.Seal()
 		if g := t.WaitAllUnlocked(sealPatience); g >= 0 {
-			return t, g
+			return t, g // not quiet: the holder is inside
 		}
+		st.segs[i].quiet = true
 	}
 	return nil, -1
 }

@@ -653,6 +653,7 @@ func (m *Map[K, V]) Clear() {
 		s.dropPreparedLocked()
 		s.attach(&rd[i], st.glock)
 		s.frozen, s.pins = false, 0
+		s.quiet = st.glock // nt: sealed above
 		if testHookClear != nil {
 			testHookClear(i)
 		}

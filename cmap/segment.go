@@ -144,6 +144,15 @@ type segment[K comparable, V any] struct {
 	// change again; the next write copies it. Cleared when table is
 	// replaced.
 	frozen bool
+	// quiet: in a group-lock map, table is sealed and no group-lock
+	// writer has been inside it since the seal: its sealer saw every group
+	// lock free (lockSeg, trySealAll), or it was born sealed (replaced,
+	// cloned, or by Clear) and never unsealed. Cleared by the unseal.
+	// Only then may the lock's holder share out the counts' room again
+	// (setQuotas): a holder that locked without sealing (unpin), or a
+	// lockAll that let go of a seal whose group lock stayed held, must
+	// not write the limits that group-lock writers are reading.
+	quiet bool
 	// fixed: the map is bounded with RejectNew and sized once (minGroups
 	// is extra.fixedGroups or more): a rebuild keeps that size while the
 	// live entries fit in it. Immutable.
@@ -198,6 +207,7 @@ func (s *segment[K, V]) replaceLocked(nt *table.Table[K, V], live int) {
 	s.table.Store(nt)
 	s.live.Store(int64(live))
 	s.used.Store(int64(live))
+	s.quiet = true // nt is born sealed (a group-lock map's)
 	s.frozen = false
 	s.pins = 0
 }
@@ -212,6 +222,7 @@ func (s *segment[K, V]) cloneLocked(hasher *table.Hasher[K], t *table.Table[K, V
 	nt := t.Clone()
 	s.dropPreparedLocked()
 	s.table.Store(nt)
+	s.quiet = true // nt is born sealed (a group-lock map's)
 	s.frozen = false
 	s.pins = 0
 	s.resizes.Add(1)
