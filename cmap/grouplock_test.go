@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -427,8 +428,65 @@ func TestCountStripesKeepTheLoadBound(t *testing.T) {
 // keys' home groups, while a reader calls Len. Len never leaves the
 // range of counts possible at that instant (no write is counted twice or
 // not at all when stripes and the segment's own count are summed), and
-// is exact at every pause, where the map's invariants hold.
+// is exact at every pause, where the map's invariants hold. Then
+// insert-only writers grow the table from empty (rebuilds store the
+// segment's own count beside the stripes') while the reader checks that
+// Len never decreases and never exceeds the inserts begun.
 func TestCountStripesExactUnderConcurrency(t *testing.T) {
+	countStripesMixed(t)
+	countStripesGrowing(t)
+}
+
+func countStripesGrowing(t *testing.T) {
+	const workers = 4
+	per := 20000
+	if testing.Short() {
+		per = 5000
+	}
+	m := cmap.New[uint64, uint64](cmap.WithSegments(1))
+	var begun atomic.Int64
+	stop := make(chan struct{})
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		last := 0
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			n := m.Len()
+			if n < last {
+				t.Errorf("Len went down from %d to %d with inserts only", last, n)
+				return
+			}
+			if b := begun.Load(); int64(n) > b {
+				t.Errorf("Len %d with %d inserts begun", n, b)
+				return
+			}
+			last = n
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range per {
+				begun.Add(1)
+				m.Store(uint64(i*workers+w), 1)
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	<-readerDone
+	if got := m.Len(); got != workers*per {
+		t.Fatalf("Len %d after %d inserts", got, workers*per)
+	}
+	check(t, m)
+}
+
+func countStripesMixed(t *testing.T) {
 	const workers, keys = 4, 500
 	rounds := 6
 	if testing.Short() {
