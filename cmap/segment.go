@@ -19,15 +19,16 @@ type slot[K comparable, V any] struct {
 	// adjacent pairs; a writer stores here only to swap tables (measured:
 	// mix-90 at 2 Ps ~15% faster than with 64-byte halves).
 	_ [120]byte
-	// live == number of entries in table (tag bytes), and used == live +
-	// the tombstones of table (the slots that count against its load
-	// bound: used <= MaxUsed). Changed atomically on inserts and deletes
-	// (an overwrite changes neither): under the segment lock, or, by a
-	// group-lock writer (grouplock.go), under the lock of the group whose
-	// slot changes, so both are exact whenever no write is in flight (the
-	// table sealed, with its group locks all free). used changes only on
-	// an insert into an EMPTY slot and on a delete that leaves one. Read
-	// by Len (live) and by the writers' bound checks.
+	// live and used, plus the stripes' shares below (segCount, liveN),
+	// are the number of entries in table (tag bytes) and that number
+	// plus the tombstones of table (the slots that count against its
+	// load bound: used <= MaxUsed). These two words change atomically,
+	// under the segment lock only, on inserts and deletes (an overwrite
+	// changes neither; used only on an insert into an EMPTY slot and on a
+	// delete that leaves one); group-lock writers (grouplock.go) count in
+	// the stripes instead. The sums are exact whenever no write is in
+	// flight (the table sealed, with its group locks all free). Read by
+	// Len (live) and by the writers' bound checks.
 	live atomic.Int64
 	used atomic.Int64
 	_    [112]byte
@@ -48,9 +49,9 @@ const countStripes = 4
 // stripe is one share of a group-lock segment's counts (slot.cs).
 type stripe struct {
 	// live and used are the stripe's shares of the segment's live and
-	// used counts: changed atomically by group-lock writers holding the
-	// lock of the group whose slot changes (never by the segment lock's
-	// holder), so they are quiescent while the table is sealed and its
+	// used counts: changed atomically by group-lock writers, in the
+	// stripe of their key's home group, whose lock they hold (never by the
+	// segment lock's holder), so they are quiescent while the table is sealed and its
 	// group locks free. Either may be negative: a share counts the
 	// changes its writers made, and the entries they delete may have
 	// been counted by the segment lock's writers.
@@ -77,11 +78,7 @@ type stripe struct {
 // in flight, as Len promises (a segment-lock writer changes live only,
 // a group-lock writer one stripe only, so a single write moves it once).
 func (sl *slot[K, V]) liveN() int64 {
-	n := sl.live.Load()
-	for i := range sl.cs {
-		n += sl.cs[i].live.Load()
-	}
-	return n
+	return segCount{base: &sl.live, cs: &sl.cs}.Load()
 }
 
 // segCount is one of a segment's counts (live or used) as the holder of
