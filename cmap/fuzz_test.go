@@ -53,9 +53,9 @@ func FuzzMap(f *testing.F) {
 }
 
 // FuzzMapStrings is FuzzMap with string keys (fuzzKey): the arena layout
-// where FuzzMap's maps are flat, with keys of lengths 0, 1, around 0x80
-// (the limit of Load's inline path) and of several KiB, with NUL bytes
-// and invalid UTF-8.
+// where FuzzMap's maps are flat, with keys of lengths 0, 1, 4 and 16 (the
+// limits of Load's inline hash), 17, around 0x80 (the limit of Load's
+// inline path) and of several KiB, with NUL bytes and invalid UTF-8.
 //
 //	go test ./cmap -fuzz FuzzMapStrings -fuzztime 1m
 func FuzzMapStrings(f *testing.F) {
@@ -100,6 +100,13 @@ func fuzzKey(k uint16) string {
 		return strings.Repeat(b, 0x7E+int(k%5)) // 126..130 bytes
 	case 4:
 		return strings.Repeat(b+"-", 1000+int(k)*8) // several KiB
+	case 5:
+		return fmt.Sprintf("key-%012d", k) // 16 bytes: Load's inline hash and compare, 8-byte words
+	case 6:
+		return fmt.Sprintf("k%03d", k) // 4 bytes: the same, 4-byte words
+	}
+	if k%16 == 15 {
+		return fmt.Sprintf("key-%013d", k) // 17 bytes: hashed by maphash
 	}
 	return fmt.Sprintf("key %d", k)
 }

@@ -70,6 +70,11 @@ func TestLoadInlines(t *testing.T) {
 		`table\.ArenaGroup\[` + ars + `\]\.Is`,
 		`table\.ArenaGroup\[` + ars + `\]\.Value`,
 		`table\.ArenaGroup\[` + ars + `\]\.Settled`,
+		// the short-key path: hash and compare of 4 to 16 bytes
+		`table\.\(\*Hasher\[go\.shape\.string\]\)\.ShortStr`,
+		`table\.KeyWords\[go\.shape\.string\]`,
+		`table\.\(\*Hasher\[go\.shape\.string\]\)\.StrMix`,
+		`table\.ArenaGroup\[` + ars + `\]\.Short`,
 	} {
 		if !regexp.MustCompile(`map\.go:\d+:\d+: inlining call to ` + want).Match(out) {
 			t.Errorf("Load does not inline %s", want)

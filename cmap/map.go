@@ -294,10 +294,12 @@ func (st *state[K, V]) seg(h uint64) (*segment[K, V], int) {
 // none is present. ok reports whether a value was found. It takes no lock.
 func (m *Map[K, V]) Load(key K) (value V, ok bool) {
 	// The read path, spelled out so that a Load that ends in its key's
-	// home group makes no call (but the hash of a key that is not an
-	// 8-byte integer): the readers' array, the segment's slot, its table,
+	// home group makes no call (but the hash of a key that is neither an
+	// 8-byte integer nor a short string): the readers' array, the segment's slot, its table,
 	// and the layout's home-group probe (internal/table's flat_read.go,
-	// entry_read.go), each inlined. Longer probes call the table. A
+	// entry_read.go, arena_read.go), each inlined; an arena map's key of
+	// 4 to 16 bytes is also hashed and compared inline (table.KeyWords),
+	// so that its whole Load makes no call. Longer probes call the table. A
 	// Map made by New reads own, immutable, with no further load; a zero
 	// Map, whose own.rd stays nil, reads its state in loadZero.
 	st := &m.own
@@ -305,12 +307,49 @@ func (m *Map[K, V]) Load(key K) (value V, ok bool) {
 	if rd == nil {
 		return m.loadZero(key)
 	}
-	h, isInt := st.hasher.IntHash(key)
-	if !isInt {
-		h = st.hasher.Hash(key)
+	// A string key of 4 to 16 bytes, hashed by the default hasher: its two
+	// words are read once (table.KeyWords) and hashed inline; an arena
+	// map compares them with each candidate record's words. The size test
+	// is a constant of each instantiation: a key type of another size
+	// compiles neither path. The view of key as a string is sound: it is
+	// taken only if ShortStr reports true, which it does only if K's
+	// underlying type is string, so that K and string share one
+	// representation.
+	var h uint64
+	short := false
+	if unsafe.Sizeof(key) == unsafe.Sizeof("") && st.hasher.ShortStr() {
+		if s := *(*string)(unsafe.Pointer(&key)); uint(len(s))-4 <= 12 {
+			a, b := table.KeyWords(s)
+			h, short = st.hasher.StrMix(a, b, uint64(len(s))), true
+			if st.arena { // immutable, as flat
+				t := st.slotOf(rd, h).table.Load()
+				g := t.ArenaHome(h)
+				for m := g.Matches(); m != 0; m &= m - 1 {
+					if r := g.Ref(g.Slot(m)); g.Check(r, h) {
+						// (Short's "" means another length: KeyWords is not called on it)
+						if rs := g.Short(g.Chunk(r), r, uint64(len(s))); rs != "" {
+							if x, y := table.KeyWords(rs); x == a && y == b {
+								value, ok = g.Value(g.Slot(m)), true
+								break
+							}
+						}
+					}
+				}
+				if g.Settled(h, ok) {
+					return value, ok
+				}
+				return t.Arena().Find(h, key)
+			}
+		}
+	}
+	if !short {
+		var isInt bool
+		if h, isInt = st.hasher.IntHash(key); !isInt {
+			h = st.hasher.Hash(key)
+		}
 	}
 	t := st.slotOf(rd, h).table.Load()
-	if st.arena { // immutable, as flat
+	if unsafe.Sizeof(key) == unsafe.Sizeof("") && st.arena { // immutable, as flat
 		// (keys of 0x80 bytes or more take Arena.Find: see arena_read.go)
 		// The view of key as a string is sound: st.arena is set only if
 		// K's underlying type is string (table.ArenaFits), so K and string

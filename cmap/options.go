@@ -74,8 +74,9 @@ func WithHasher[K comparable](h func(seed uint64, key K) uint64) Option {
 }
 
 // WithSeed sets the seed handed to the hasher given by [WithHasher]; it is
-// random when absent. The default hasher ([hash/maphash]) always draws a
-// random seed per map, which is what protects it against HashDoS, and
+// random when absent. The default hasher ([hash/maphash], and
+// wyhash-style mixers for 8-byte integers and strings of at most 16
+// bytes) always draws a random seed per map, which is what protects it against HashDoS, and
 // takes none: [New] panics if WithSeed is given without WithHasher, rather
 // than ignore it.
 func WithSeed(seed uint64) Option {

@@ -45,10 +45,9 @@ func (t *Table[K, V]) ArenaHome(h uint64) ArenaGroup[K, V] {
 	if t.layout != arenaLayout {
 		panic("table: internal error: ArenaHome called on a table that is not an arena table")
 	}
-	a := t.arena
 	var v V
-	p := unsafe.Add(unsafe.Pointer(unsafe.SliceData(a.words)), uintptr(h&a.mask)*(flatHeader*8+SlotsPerGroup*(8+(unsafe.Sizeof(v)+7)&^7)))
-	return ArenaGroup[K, V]{p, a, atomic.LoadUint64((*uint64)(unsafe.Add(p, 8))), atomic.LoadUint64((*uint64)(p)) ^ flatCtrl ^ lsb*(h>>32&0x7F)}
+	p := unsafe.Add(t.aw, uintptr(h&t.mask)*(flatHeader*8+SlotsPerGroup*(8+(unsafe.Sizeof(v)+7)&^7)))
+	return ArenaGroup[K, V]{p, t.arena, atomic.LoadUint64((*uint64)(unsafe.Add(p, 8))), atomic.LoadUint64((*uint64)(p)) ^ flatCtrl ^ lsb*(h>>32&0x7F)}
 }
 
 // Matches returns the slots whose tag matches (high bit of byte i set for
@@ -92,6 +91,22 @@ func (g ArenaGroup[K, V]) Is(ch []byte, ref uint64, key string) bool {
 	return off+1+uint64(len(key)) <= uint64(len(ch)) &&
 		*(*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(ch)), off)) == byte(len(key)) &&
 		(len(key) == 0 || *(*string)(unsafe.Pointer(&strHeader{unsafe.Add(unsafe.Pointer(unsafe.SliceData(ch)), off+1), len(key)})) == key)
+}
+
+// Short returns the bytes of ref's record in ch, its Chunk, as a string
+// if the record's length is n (1 <= n < 0x80), else "". cmap's Load
+// compares their KeyWords with the key's: for keys of 4 to 16 bytes, a
+// comparison with no call.
+//
+// The record's first byte at off, and its bytes from off+1, are formed
+// only after the bounds check (off+1+n <= len(ch)), so they lie inside
+// ch; n >= 1, so off+1 is inside ch too.
+func (g ArenaGroup[K, V]) Short(ch []byte, ref, n uint64) string {
+	off := ref & (arenaMaxOffset - 1)
+	if off+1+n <= uint64(len(ch)) && *(*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(ch)), off)) == byte(n) {
+		return *(*string)(unsafe.Pointer(&strHeader{unsafe.Add(unsafe.Pointer(unsafe.SliceData(ch)), off+1), int(n)}))
+	}
+	return ""
 }
 
 // strHeader is a string's representation: the record's bytes are viewed

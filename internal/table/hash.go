@@ -20,6 +20,10 @@ type Hasher[K comparable] struct {
 	// maphash.Comparable for the same HashDoS resistance against an
 	// attacker who does not know the seed.
 	intKey bool
+	// strKey is set when K's underlying type is string (and no user
+	// hasher is set): keys of at most 16 bytes are hashed by strHash,
+	// with no call, longer ones by maphash.String.
+	strKey bool
 }
 
 // MakeHasher returns the Hasher for a map: user (nil for the default) is
@@ -31,6 +35,8 @@ func MakeHasher[K comparable](user func(seed uint64, key K) uint64, seed uint64)
 		switch k := reflect.TypeFor[K](); k.Kind() {
 		case reflect.Int, reflect.Int64, reflect.Uint, reflect.Uint64, reflect.Uintptr:
 			h.intKey = k.Size() == 8
+		case reflect.String:
+			h.strKey = true
 		}
 	}
 	return h
@@ -45,6 +51,15 @@ func MakeHasher[K comparable](user func(seed uint64, key K) uint64, seed uint64)
 func (h *Hasher[K]) Hash(key K) uint64 {
 	if v, ok := h.IntHash(key); ok {
 		return v
+	}
+	if h.strKey {
+		// The view is sound: strKey is set only if K's underlying type
+		// is string, so K and string share one representation.
+		s := *(*string)(unsafe.Pointer(&key))
+		if len(s) <= 16 {
+			return strHash(h.seed, s)
+		}
+		return maphash.String(h.mseed, s)
 	}
 	if h.user == nil {
 		return maphash.Comparable(h.mseed, key)
@@ -63,6 +78,15 @@ func (h *Hasher[K]) IntHash(key K) (uint64, bool) {
 	return mixInt(h.seed, intBits(key)), true
 }
 
+// ShortStr reports whether keys of at most 16 bytes are hashed by
+// strHash, which cmap's Load then spells out (KeyWords, StrMix): K's
+// underlying type is string and no user hasher is set.
+func (h *Hasher[K]) ShortStr() bool { return h.strKey }
+
+// StrMix returns Hash of the key of 4 to 16 bytes whose KeyWords are a
+// and b and whose length is n, if ShortStr reports true.
+func (h *Hasher[K]) StrMix(a, b, n uint64) uint64 { return strMix(h.seed, a, b, n) }
+
 // userHash is Hash for a user's hasher: its hash, mixed, which spreads
 // hashers that vary only in a few bits over the segment, group and tag
 // bits; mix is a bijection, so equal user hashes (a constant hasher)
@@ -76,6 +100,57 @@ func mixInt[W word](seed, v W) uint64 {
 	hi, lo := bits.Mul64(uint64(v^seed), 0x2d358dccaa6c78a5)
 	hi, lo = bits.Mul64(hi^lo, 0x8bb84b93962eacc9)
 	return hi ^ lo
+}
+
+// strHash hashes a string of at most 16 bytes with a secret seed: its
+// bytes read as two words by keyWords (overlapping loads, as wyhash reads
+// them), then two rounds of 128-bit multiply and fold, with the length in
+// the second (the wyhash construction, which the Go runtime's own
+// fallback hasher uses). For such keys it is about 3× faster than
+// maphash.String, whose call reaches the runtime's hasher through two
+// more calls (BenchmarkHashString); longer keys are hashed by
+// maphash.String, keyed by a seed of their own.
+func strHash(seed uint64, s string) uint64 {
+	a, b := keyWords(s)
+	return strMix(seed, a, b, uint64(len(s)))
+}
+
+// strMix is strHash of the key of n bytes whose keyWords are a and b.
+// (Generic to inline: see word in ctrl.go.)
+func strMix[W word](seed, a, b, n W) uint64 {
+	hi, lo := bits.Mul64(uint64(a)^0xa0761d6478bd642f, uint64(b^seed))
+	hi, lo = bits.Mul64(hi^0xe7037ed1a0b428db, lo^uint64(n)^0x8ebc6af09c88c6e3)
+	return hi ^ lo
+}
+
+// keyWords returns two words that hold every byte of s, of n <= 16
+// bytes: for n >= 8 the 8-byte words at 0 and n-8, for 4 <= n < 8 the
+// 4-byte words at 0 and n-4, and below the bytes at 0 and n-1 in a and
+// the byte at n/2 in b. Two keys of one length are equal if and only if
+// their words are, so the words serve as the key both for strMix and for
+// comparing a key with a record (cmap's Load, with ArenaGroup.Short).
+//
+// Every load lies inside s's bytes; for n == 0 it reads nothing.
+func keyWords(s string) (a, b uint64) {
+	if len(s) >= 4 {
+		return KeyWords(s)
+	}
+	p, n := unsafe.Pointer(unsafe.StringData(s)), uintptr(len(s))
+	if n != 0 {
+		return uint64(*(*byte)(p)) | uint64(*(*byte)(unsafe.Add(p, n-1)))<<8, uint64(*(*byte)(unsafe.Add(p, n>>1)))
+	}
+	return 0, 0
+}
+
+// KeyWords is keyWords for a key of 4 to 16 bytes, the case that cmap's
+// Load spells out: small enough to inline. (Generic, as are load64 and
+// load32, to inline into cmap's instantiations: see word in ctrl.go.)
+func KeyWords[S ~string](s S) (a, b uint64) {
+	p, n := unsafe.Pointer(unsafe.StringData(string(s))), uintptr(len(s))
+	if n >= 8 {
+		return load64[uint64](p), load64[uint64](unsafe.Add(p, n-8))
+	}
+	return load32[uint64](p), load32[uint64](unsafe.Add(p, n-4))
 }
 
 // mix is the murmur3 64-bit finalizer, a bijection.

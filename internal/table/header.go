@@ -1,27 +1,37 @@
 package table
 
+import "unsafe"
+
 // Table is one open-addressing hash table of a segment, in one of the
 // layouts of layout.go; everything here is shared by every layout. Its
 // shape is fixed at creation; only its control words and slots change, by
 // the writer of its segment, until it is replaced or frozen.
 type Table[K comparable, V any] struct {
 	header
+	// aw is &arena.words[0] if layout == arenaLayout, else nil: the
+	// arena's groups one load nearer to cmap's Load, which reaches them
+	// from the table with no load of arena (ArenaHome). Set at creation:
+	// an arena's words are allocated once, with the arena.
+	aw unsafe.Pointer
+	// arena is the table if layout == arenaLayout (arena.go), with
+	// arena.mask == mask. It is nil in other layouts.
+	arena *Arena[K, V]
+	// layout says which of the fields holds the table. It is set at
+	// creation and never changes; the accessors check it (layout.go).
+	layout layout
 	// groups is the table if layout == entryLayout (entry.go): a
 	// power-of-two length == mask+1. It is nil in other layouts.
 	groups []group[K, V]
 	// flat is the table if layout == flatLayout (flat.go), with flat.mask
 	// == mask. It is the zero Flat in other layouts.
 	flat Flat[K, V]
-	// arena is the table if layout == arenaLayout (arena.go), with
-	// arena.mask == mask. It is nil in other layouts.
-	arena *Arena[K, V]
-	// layout says which of the fields above holds the table. It is set at
-	// creation and never changes; the accessors check it (layout.go).
-	layout layout
-	// The header is read by every probe: padding it to 128 bytes keeps it
+	// The header is read by every probe: padding it to 256 bytes keeps it
 	// in cache lines (and an allocation size class) of its own, away from
-	// small objects that other goroutines write.
-	_ [128 - 8 - 24 - 80 - 8 - 1]byte
+	// other objects that goroutines write (flat.sealed is written at
+	// seals), in pairs of lines of its own, as x86 prefetches lines in
+	// pairs. The fields a Load reads (mask, aw, arena, layout, groups,
+	// flat.words) lie in its first 64 bytes, one line.
+	_ [256 - 8 - 8 - 8 - 8 - 24 - 80]byte
 }
 
 // header is the part of a table that every layout has: its size.

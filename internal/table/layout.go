@@ -1,6 +1,9 @@
 package table
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // The layout seam: the one place that dispatches on a table's layout.
 //
@@ -49,7 +52,7 @@ func NewArenaTable[K comparable, V any](n int) *Table[K, V] { return wrapArena(N
 
 // wrapArena returns the Table of arena table a.
 func wrapArena[K comparable, V any](a *Arena[K, V]) *Table[K, V] {
-	return &Table[K, V]{header: a.header, arena: a, layout: arenaLayout}
+	return &Table[K, V]{header: a.header, aw: unsafe.Pointer(unsafe.SliceData(a.words)), arena: a, layout: arenaLayout}
 }
 
 // IsArena reports whether t is an arena table.
@@ -161,18 +164,21 @@ func (t *Table[K, V]) Clone() *Table[K, V] {
 func (t *Table[K, V]) CheckInvariants(hash func(K) uint64, live, dead int) error {
 	switch t.layout {
 	case entryLayout:
-		if t.flat.words != nil {
-			return fmt.Errorf("table: entry table with %d flat words", len(t.flat.words))
+		if t.flat.words != nil || t.aw != nil {
+			return fmt.Errorf("table: entry table with %d flat words, arena words %p", len(t.flat.words), t.aw)
 		}
 		return t.checkEntries(hash, live, dead)
 	case flatLayout:
-		if t.groups != nil || t.mask != t.flat.mask {
-			return fmt.Errorf("table: flat table with %d entry groups, mask %#x (flat %#x)", len(t.groups), t.mask, t.flat.mask)
+		if t.groups != nil || t.aw != nil || t.mask != t.flat.mask {
+			return fmt.Errorf("table: flat table with %d entry groups, arena words %p, mask %#x (flat %#x)", len(t.groups), t.aw, t.mask, t.flat.mask)
 		}
 		return t.flat.CheckInvariants(hash, live, dead)
 	case arenaLayout:
 		if t.groups != nil || t.flat.words != nil || t.mask != t.arena.mask {
 			return fmt.Errorf("table: arena table with %d entry groups, %d flat words, mask %#x (arena %#x)", len(t.groups), len(t.flat.words), t.mask, t.arena.mask)
+		}
+		if t.aw != unsafe.Pointer(unsafe.SliceData(t.arena.words)) {
+			return fmt.Errorf("table: arena table's words at %p, its header's at %p", unsafe.SliceData(t.arena.words), t.aw)
 		}
 		return t.arena.CheckInvariants(hash, live, dead)
 	}

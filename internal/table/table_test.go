@@ -20,6 +20,31 @@ func TestGroupIsOneCacheLine(t *testing.T) {
 	}
 }
 
+// TestTableHeaderLayout checks what header.go's padding promises: a
+// table header fills a 256-byte size class (two pairs of cache lines of
+// its own), and every field a Load reads lies in its first line.
+func TestTableHeaderLayout(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		t.Skip("64-bit layout")
+	}
+	var tb Table[string, uint64]
+	if got := unsafe.Sizeof(tb); got != 256 {
+		t.Fatalf("Table is %d bytes, want 256", got)
+	}
+	for name, end := range map[string]uintptr{
+		"mask":       unsafe.Offsetof(tb.header) + unsafe.Sizeof(tb.header),
+		"aw":         unsafe.Offsetof(tb.aw) + 8,
+		"arena":      unsafe.Offsetof(tb.arena) + 8,
+		"layout":     unsafe.Offsetof(tb.layout) + 1,
+		"groups":     unsafe.Offsetof(tb.groups) + 8,
+		"flat.words": unsafe.Offsetof(tb.flat) + unsafe.Offsetof(tb.flat.words) + 8,
+	} {
+		if end > 64 {
+			t.Errorf("Table.%s ends at byte %d, past the first cache line", name, end)
+		}
+	}
+}
+
 // naive control-byte matchers, byte by byte.
 func naiveMatch(ctrl uint64, pred func(b uint8) bool) (m uint64) {
 	for i := range SlotsPerGroup {
