@@ -52,24 +52,24 @@ func copyRepo(t *testing.T, edit func(readme string) string) string {
 // TestCheckDocsCatchesEdits: an edited copy of README.md fails the check,
 // naming the line, for each way a quoted figure can go wrong.
 func TestCheckDocsCatchesEdits(t *testing.T) {
-	const fig = "0.55–0.57×<!-- check: cmap/xsync4 load-hit uint64 1e3 ops/s -->"
+	const fig = "0.74–0.76×<!-- check: cmap/xsync4 load-hit uint64 1e3 ops/s -->"
 	for _, tc := range []struct {
 		name, old, new, want string
 	}{
 		// One end moved by 0.02, twice the quoted precision.
-		{"low end", fig, strings.Replace(fig, "0.55", "0.57", 1), "the run gives 0.554–0.570×"},
-		{"high end", fig, strings.Replace(fig, "0.57×", "0.59×", 1), "the run gives 0.554–0.570×"},
+		{"low end", fig, strings.Replace(fig, "0.74", "0.76", 1), "the run gives 0.742–0.756×"},
+		{"high end", fig, strings.Replace(fig, "0.76×", "0.78×", 1), "the run gives 0.742–0.756×"},
 		// The right figure, the wrong cells.
-		{"wrong cells", fig, strings.Replace(fig, "uint64 1e3", "uint64 1e6", 1), "the run gives 0.959–1.129×"},
+		{"wrong cells", fig, strings.Replace(fig, "uint64 1e3", "uint64 1e6", 1), "the run gives 1.932–2.222×"},
 		// A figure added with no check.
 		{"no marker", fig, fig + " and 0.42× of nothing", "0.42×: no <!-- check"},
-		{"unchecked without reason", fig, "0.55–0.57×<!-- unchecked: -->", "unchecked, with no reason given"},
-		{"bad query", fig, "0.55–0.57×<!-- check: cmap load-hit uint64 1e3 ops/s -->", "want a ratio of two maps"},
-		{"no such cell", fig, "0.55–0.57×<!-- check: cmap/xsync4 load-hit uint64 1e9 ops/s -->", "the CSV has no cell"},
+		{"unchecked without reason", fig, "0.74–0.76×<!-- unchecked: -->", "unchecked, with no reason given"},
+		{"bad query", fig, "0.74–0.76×<!-- check: cmap load-hit uint64 1e3 ops/s -->", "want a ratio of two maps"},
+		{"no such cell", fig, "0.74–0.76×<!-- check: cmap/xsync4 load-hit uint64 1e9 ops/s -->", "the CSV has no cell"},
 		// A count of cells, edited.
-		{"count", "63\n  of the 80 throughput cells", "62\n  of the 80 throughput cells", "the run gives 63 of 80"},
-		{"count marker astray", "63\n  of the 80 throughput cells", "63\n  of all throughput cells", "only 3 follow"},
-		{"count direction", "xsync4>cmap load-hit,mix-50,mix-75,mix-90,mix-99 uint64,string 1e3,1e6 ops/s -->,", "xsync4<cmap load-hit,mix-50,mix-75,mix-90,mix-99 uint64,string 1e3,1e6 ops/s -->,", "the run gives 17 of 80"},
+		{"count", "64\n  of the 80 throughput cells", "63\n  of the 80 throughput cells", "the run gives 64 of 80"},
+		{"count marker astray", "64\n  of the 80 throughput cells", "64\n  of all throughput cells", "only 3 follow"},
+		{"count direction", "xsync4>cmap load-hit,mix-50,mix-75,mix-90,mix-99 uint64,string 1e3,1e6 ops/s -->,", "xsync4<cmap load-hit,mix-50,mix-75,mix-90,mix-99 uint64,string 1e3,1e6 ops/s -->,", "the run gives 16 of 80"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := copyRepo(t, func(readme string) string {
