@@ -191,3 +191,7 @@ func (m *Map[K, V]) GroupLocks() (bool, [][]int) {
 
 // HashOf returns the map's hash of key.
 func (m *Map[K, V]) HashOf(key K) uint64 { return m.state().hasher.Hash(key) }
+
+// SetLockAllWaitsHook sets the hook lockAll calls just before it waits
+// for segment i's lock, or for a group lock (i == -1); nil: none.
+func SetLockAllWaitsHook(f func(i int)) { testHookLockAllWaits = f }

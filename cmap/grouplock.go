@@ -103,7 +103,7 @@ func (st *state[K, V]) gbegin(g *gwrite[K, V], h uint64, key K, insert, del bool
 		_, i := st.seg(h)
 		st.mus[i].Lock()
 		sealed := st.segs[i].table.Load().Flat().Sealed()
-		st.mus[i].Unlock()
+		st.unlockMu(i)
 		if sealed {
 			return false
 		}
@@ -255,6 +255,7 @@ func (g *gwrite[K, V]) unlock() {
 // wait for itself). fn names the method.
 func (g *gwrite[K, V]) close(fn string) {
 	g.unlock()
+	g.st.handOff(awaitGroups)
 	if invariants {
 		_, i := g.st.seg(g.h)
 		g.st.mustCheckSealed(fn, i)
@@ -283,7 +284,14 @@ func (st *state[K, V]) unlockSeg(i int) {
 	if st.glock {
 		st.unsealLocked(i)
 	}
+	st.unlockMu(i)
+}
+
+// unlockMu releases segment i's lock, taken plainly, and hands it off to
+// lockAll if lockAll waits for it.
+func (st *state[K, V]) unlockMu(i int) {
 	st.mus[i].Unlock()
+	st.handOff(int32(i) + 1)
 }
 
 // unsealLocked unseals segment i's current table unless it is frozen or
@@ -423,7 +431,7 @@ func (st *state[K, V]) ginsertComputed(fn string, key K, h uint64, v V, c *call[
 	// A sealed table, with the segment lock held here, is one that stays
 	// sealed (no sealer can hold the lock): the engine copies it.
 	if st.gopen(&g, h, key, true, false) != gOK {
-		st.mus[i].Unlock()
+		st.unlockMu(i)
 		return value, false, false
 	}
 	if g.found() {
@@ -435,7 +443,8 @@ func (st *state[K, V]) ginsertComputed(fn string, key K, h uint64, v V, c *call[
 	c.outcome, c.value = callLoaded, value
 	g.unlock()
 	st.forgetLocked(i, key, c)
-	st.mus[i].Unlock()
+	st.unlockMu(i)
+	st.handOff(awaitGroups)
 	if invariants {
 		st.mustCheckSealed(fn, i)
 	}

@@ -145,7 +145,7 @@ func (st *state[K, V]) loadOrComputeSlow(fn string, key K, h uint64, f func() (V
 // a new call registered for key that the caller leads (lead).
 func (st *state[K, V]) join(i int, key K, h uint64) (c *call[V], lead bool, v V, ok bool) {
 	st.mus[i].Lock()
-	defer st.mus[i].Unlock()
+	defer st.unlockMu(i)
 	// Under the lock no Clear runs (it holds every lock), and no writer
 	// of the segment but group-lock writers (grouplock.go); a key they
 	// store meanwhile is found by the insert, which loads it then.
@@ -182,7 +182,7 @@ func (st *state[K, V]) lead(fn string, i int, key K, h uint64, c *call[V], f fun
 		if c.outcome == callPending {
 			st.mus[i].Lock()
 			st.forgetLocked(i, key, c)
-			st.mus[i].Unlock()
+			st.unlockMu(i)
 			c.outcome = callAbandoned
 		}
 		c.done.Done()
@@ -191,7 +191,7 @@ func (st *state[K, V]) lead(fn string, i int, key K, h uint64, c *call[V], f fun
 	if err != nil {
 		st.mus[i].Lock()
 		st.forgetLocked(i, key, c)
-		st.mus[i].Unlock()
+		st.unlockMu(i)
 		c.outcome, c.err = callFailed, err
 		ended = true
 		c.done.Done()

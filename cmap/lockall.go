@@ -1,5 +1,7 @@
 package cmap
 
+import "runtime"
+
 // Taking every segment lock. Snapshot, Clear, Oldest, Newest, PopOldest
 // and an insert into a full bounded map need every segment lock at once.
 // Taking them in index order and waiting for each in turn (striped's
@@ -31,20 +33,58 @@ package cmap
 // Progress: allMu lets one lockAll at a time compete, so two never keep
 // each other from completing. Against single-segment writers, which hold
 // one lock for a short write, each round ends with the busy lock handed
-// over (sync.Mutex gives it to a waiter of over a millisecond) and the
-// next sweep usually succeeds. A stream of slow Computes on different
+// over (its releaser yields: "Hand-off" below; and sync.Mutex gives it to
+// a waiter of over a millisecond) and the next sweep usually succeeds. A stream of slow Computes on different
 // segments, overlapping without a gap, delays lockAll until a gap comes.
+
+// Hand-off. A writer descheduled while it holds a lock (its time slice
+// ended, or GOMAXPROCS goroutines were already running) keeps the lock
+// until the scheduler runs it again; when it releases the lock, sync.Mutex
+// makes the waiting lockAll runnable but lets the writer run on, taking
+// and releasing locks, until its own time slice ends, up to 10 ms later.
+// On one P, or with more goroutines than Ps, a Snapshot of a map whose
+// writers take segment locks took 10–50 ms that way. So lockAll records
+// what it waits for (state.awaited: a segment lock, or group locks while
+// it seals), and a writer that releases it yields the processor at once
+// (handOff), for lockAll to take it. Only the writers of what lockAll
+// waits for yield, once each, and only while it waits: a slow Compute
+// holding a lock makes nobody else yield
+// [TestLockAllHandOff, TestLockAllHandOffGroups].
+
+// awaitGroups is state.awaited while lockAll seals the tables and waits
+// for their group locks.
+const awaitGroups = -1
+
+// testHookLockAllWaits, if set (by tests only, while no map is in use),
+// is called by lockAll just before it waits: for segment i's lock, or
+// for a group lock (i == awaitGroups).
+var testHookLockAllWaits func(i int)
+
+// handOff yields the processor if lockAll waits for w, which the caller
+// has just released: segment i's lock (w == i+1), or a group lock (w ==
+// awaitGroups).
+func (st *state[K, V]) handOff(w int32) {
+	if st.awaited.Load() == w {
+		runtime.Gosched()
+	}
+}
 
 // lockAll takes every segment lock; unlockAll (st.locks.UnlockAll)
 // releases them.
 func (st *state[K, V]) lockAll() {
 	st.allMu.Lock()
 	defer st.allMu.Unlock()
+	defer st.awaited.Store(0) // after a panic too: writers would yield needlessly
 	held := -1 // the one lock held when a sweep starts, if any
 	for {
 		busy := st.tryLockAll(held)
 		if busy >= 0 {
+			st.awaited.Store(int32(busy) + 1)
+			if testHookLockAllWaits != nil {
+				testHookLockAllWaits(busy)
+			}
 			st.mus[busy].Lock() // wait for it, holding nothing else
+			st.awaited.Store(0) // not waiting while it sweeps
 			held = busy
 			continue
 		}
@@ -53,12 +93,17 @@ func (st *state[K, V]) lockAll() {
 		}
 		// Seal every table (grouplock.go); a group lock held too long
 		// is waited for holding no segment lock.
+		st.awaited.Store(awaitGroups)
 		t, g := st.trySealAll()
 		if t == nil {
 			return
 		}
 		st.unlockAll()
+		if testHookLockAllWaits != nil {
+			testHookLockAllWaits(awaitGroups)
+		}
 		t.WaitUnlocked(uint64(g))
+		st.awaited.Store(0)
 		held = -1
 	}
 }

@@ -124,6 +124,13 @@ type state[K comparable, V any] struct {
 	// allMu is held by lockAll while it takes every segment lock
 	// (lockall.go): one such taker at a time.
 	allMu sync.Mutex
+	// awaited says what lockAll, holding allMu, waits for: segment i's
+	// lock (i+1), the group locks of the tables it seals (awaitGroups),
+	// or nothing (0). Only lockAll writes it. A writer that releases
+	// what lockAll waits for yields the processor at once (handOff), so
+	// that lockAll takes it before the writer's next write, instead of
+	// after the writer's time slice (lockall.go, "Hand-off").
+	awaited atomic.Int32
 }
 
 // testHookEntryLayout, if set (by tests only), makes New give every map the
