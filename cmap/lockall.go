@@ -74,7 +74,8 @@ func (st *state[K, V]) handOff(w int32) {
 func (st *state[K, V]) lockAll() {
 	st.allMu.Lock()
 	defer st.allMu.Unlock()
-	defer st.awaited.Store(0) // after a panic too: writers would yield needlessly
+	// Cleared after a panic too, or writers would yield needlessly.
+	defer st.awaited.Store(0)
 	held := -1 // the one lock held when a sweep starts, if any
 	for {
 		busy := st.tryLockAll(held)
