@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/segmap/segmap/cmap"
 )
@@ -42,12 +43,17 @@ func lockAllHandOff[K comparable](t *testing.T, m *cmap.Map[K, uint64], holder K
 				t.Error("snapshot of a non-empty map is empty")
 			}
 		}()
-		for w := range waits { // lockAll waits for what this callback holds
-			if wantWait == -1 && w == -1 || wantWait >= 0 && w >= 0 {
-				break
+		for { // until lockAll waits for what this callback holds
+			select {
+			case w := <-waits:
+				if w == wantWait || wantWait >= 0 && w >= 0 {
+					return old + 1, cmap.UpdateOp
+				}
+			case <-time.After(10 * time.Second):
+				t.Error("lockAll never waited for the lock the callback holds")
+				return old + 1, cmap.UpdateOp
 			}
 		}
-		return old + 1, cmap.UpdateOp
 	})
 	writes := 0
 	for ; !done.Load() && writes < 1_000_000; writes++ {
@@ -58,10 +64,11 @@ func lockAllHandOff[K comparable](t *testing.T, m *cmap.Map[K, uint64], holder K
 	return writes
 }
 
-// TestLockAllHandOff: a writer of a segment-lock map (string keys: arena
-// tables) hands its segment's lock to a waiting Snapshot.
+// TestLockAllHandOff: a writer of a segment-lock map (bounded: its
+// writes take the segment lock) hands its segment's lock to a waiting
+// Snapshot.
 func TestLockAllHandOff(t *testing.T) {
-	m := cmap.New[string, uint64](cmap.WithSegments(4))
+	m := cmap.New[string, uint64](cmap.WithSegments(4), cmap.WithMaxLen(1<<20, cmap.RejectNew))
 	keys := make([]string, 1000)
 	for i := range keys {
 		keys[i] = "key-" + strconv.Itoa(i)
@@ -73,15 +80,29 @@ func TestLockAllHandOff(t *testing.T) {
 }
 
 // TestLockAllHandOffGroups: a writer of a group-lock map (uint64 keys:
-// flat tables) hands its group's lock to a Snapshot sealing the tables.
+// flat tables; string keys: arena tables) hands its group's lock to a
+// Snapshot sealing the tables.
 func TestLockAllHandOffGroups(t *testing.T) {
-	m := cmap.New[uint64, uint64](cmap.WithSegments(4))
-	keys := make([]uint64, 1000)
-	for i := range keys {
-		keys[i] = uint64(i)
-		m.Store(keys[i], uint64(i))
-	}
-	if w := lockAllHandOff(t, m, 1<<40, keys, -1); w > handOffWrites {
-		t.Fatalf("the holder of the group lock a Snapshot waits for wrote %d times before the Snapshot was done; want at most %d (it yields on release)", w, handOffWrites)
-	}
+	t.Run("flat", func(t *testing.T) {
+		m := cmap.New[uint64, uint64](cmap.WithSegments(4))
+		keys := make([]uint64, 1000)
+		for i := range keys {
+			keys[i] = uint64(i)
+			m.Store(keys[i], uint64(i))
+		}
+		if w := lockAllHandOff(t, m, 1<<40, keys, -1); w > handOffWrites {
+			t.Fatalf("the holder of the group lock a Snapshot waits for wrote %d times before the Snapshot was done; want at most %d (it yields on release)", w, handOffWrites)
+		}
+	})
+	t.Run("arena", func(t *testing.T) {
+		m := cmap.New[string, uint64](cmap.WithSegments(4))
+		keys := make([]string, 1000)
+		for i := range keys {
+			keys[i] = "key-" + strconv.Itoa(i)
+			m.Store(keys[i], uint64(i))
+		}
+		if w := lockAllHandOff(t, m, "holder", keys, -1); w > handOffWrites {
+			t.Fatalf("the holder of the group lock a Snapshot waits for wrote %d times before the Snapshot was done; want at most %d (it yields on release)", w, handOffWrites)
+		}
+	})
 }

@@ -372,6 +372,7 @@ func TestPreparedConcurrent(t *testing.T) {
 				m := newPrepMap(t, l.entry, append(slices.Clone(l.opts), cmap.WithSegments(segs))...)
 				const writers, per = 4, 12_000
 				var done atomic.Int32
+				var wrote atomic.Int64
 				var wg sync.WaitGroup
 				for w := range writers {
 					wg.Add(1)
@@ -381,6 +382,7 @@ func TestPreparedConcurrent(t *testing.T) {
 						for i := range per {
 							k := w*per + i
 							m.Store(k, -k)
+							wrote.Add(1)
 						}
 					}()
 				}
@@ -389,13 +391,20 @@ func TestPreparedConcurrent(t *testing.T) {
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
+						// A snapshot per 2,000 writes or so: each makes the
+						// next write of each segment copy its table (and,
+						// with -tags segmap_invariants, check the copy
+						// whole), so snapshots paced by the readers' loop
+						// alone would leave the writers copying.
+						var last int64
 						for n := 0; done.Load() < writers; n++ {
 							k := (n*7919 + r) % (writers * per)
 							if v, ok := m.Load(k); ok && v != -k {
 								errs.Store(fmt.Sprintf("Load(%d) = %d", k, v))
 							}
-							if n%5000 == 0 {
+							if w := wrote.Load(); w-last >= 2000 {
 								_ = m.Snapshot().Len()
+								last = w
 							}
 							if r == 1 && n == 20_000 {
 								m.Reserve(writers * per / 2)
