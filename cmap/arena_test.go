@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -216,63 +215,6 @@ func TestArenaGarbageBounded(t *testing.T) {
 		v, ok := m.Load(k)
 		if want := (i+29)%3 != 0; ok != want || ok && v != 29 {
 			t.Fatalf("key %q: %d, %v", k, v, ok)
-		}
-	}
-}
-
-// TestArenaGroupLockCompacts: a group-lock delete of an arena map (which
-// holds only its group locks) may break the garbage bound; it makes a
-// compaction due, and the segment's next write compacts, so that the
-// bound holds again. Each round deletes an eighth of the keys, of 200
-// bytes, checking the arena after every delete, and stores them again.
-func TestArenaGroupLockCompacts(t *testing.T) {
-	m := cmap.New[string, int](cmap.WithSegments(1))
-	if on, _ := m.GroupLocks(); !on {
-		t.Fatal("an arena map without options does not write with group locks")
-	}
-	keys := make([]string, 400)
-	for i := range keys {
-		keys[i] = strings.Repeat("k", 200) + strconv.Itoa(i)
-		m.Store(keys[i], i)
-	}
-	rec := len(keys[len(keys)-1]) + 2 // the largest record: its length's uvarint and its bytes
-	dues := 0
-	for round := range 24 {
-		for i, k := range keys {
-			if i%8 != round%8 {
-				continue
-			}
-			m.Delete(k)
-			due, live, garbage := m.ArenaDue()
-			switch {
-			case !due[0] && garbage[0] > max(live[0], 4<<10)+rec:
-				t.Fatalf("round %d: %d bytes of garbage for %d live, and no compaction due", round, garbage[0], live[0])
-			case garbage[0] > max(live[0], 4<<10)+3*rec:
-				// The bound, with the last record left out, broken by
-				// one delete: its record as garbage, and not live.
-				t.Fatalf("round %d: %d bytes of garbage for %d live", round, garbage[0], live[0])
-			}
-			if due[0] {
-				dues++
-				m.Store("other", i) // compacts first
-				if due, live, garbage := m.ArenaDue(); due[0] || garbage[0] > max(live[0], 4<<10)+rec {
-					t.Fatalf("round %d: after a Store, due %v, %d bytes of garbage for %d live", round, due[0], garbage[0], live[0])
-				}
-			}
-		}
-		for i, k := range keys {
-			if i%8 == round%8 {
-				m.Store(k, i)
-			}
-		}
-		check(t, m)
-	}
-	if dues == 0 {
-		t.Fatal("no delete made a compaction due: the test proves nothing")
-	}
-	for i, k := range keys {
-		if v, ok := m.Load(k); !ok || v != i {
-			t.Fatalf("key %d: %d, %v", i, v, ok)
 		}
 	}
 }

@@ -148,7 +148,7 @@ func (st *state[K, V]) deleteFlat(p *flatPair[K, V], eq func(a, b *V) bool, keq 
 		if st.gbegin(&g, h, p.key, false, true) {
 			ok := false
 			if g.found() {
-				if k, v := g.at(); keq(&k, &p.key) && eq(&v, &p.value) {
+				if k, v := g.t.At(g.pos); keq(&k, &p.key) && eq(&v, &p.value) {
 					g.del()
 					ok = true
 				}

@@ -1,8 +1,8 @@
 // Package cmap provides [Map], a concurrent hash map: a typed, faster
 // replacement for sync.Map with the same method names and promises, plus
 // [Map.Len], [Map.Compute], [Map.LoadOrCompute], [Map.Reserve],
-// [Map.Snapshot] (a consistent view in O(segments); a flat or arena
-// map's also reads its group locks), [Map.Stats], and
+// [Map.Snapshot] (a consistent view in O(segments); a flat map's also
+// reads its group locks), [Map.Stats], and
 // optional insertion order ([WithInsertionOrder]) and bounds
 // ([WithMaxLen]).
 //

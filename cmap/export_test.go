@@ -71,8 +71,8 @@ func (m *Map[K, V]) KeyLocked(key K) bool {
 	st := m.state()
 	h := st.hasher.Hash(key)
 	if st.glock {
-		t := st.table(h)
-		return t.GroupLocked(h & uint64(t.Groups()-1))
+		t := st.table(h).Flat()
+		return t.GroupLocked(t.Home(h))
 	}
 	return m.SegmentLocked(key)
 }
@@ -177,7 +177,7 @@ func (m *Map[K, V]) GroupLocks() (bool, [][]int) {
 	}
 	var out [][]int
 	for i := range st.segs {
-		t := st.segs[i].table.Load()
+		t := st.segs[i].table.Load().Flat()
 		var l []int
 		for g := range t.Groups() {
 			if t.GroupLocked(uint64(g)) {
@@ -195,18 +195,3 @@ func (m *Map[K, V]) HashOf(key K) uint64 { return m.state().hasher.Hash(key) }
 // SetLockAllWaitsHook sets the hook lockAll calls just before it waits
 // for segment i's lock, or for a group lock (i == -1); nil: none.
 func SetLockAllWaitsHook(f func(i int)) { testHookLockAllWaits = f }
-
-// ArenaDue reports, for each segment of an arena map, whether its table
-// waits for the compaction a group-lock delete made due, with its live
-// and garbage bytes.
-func (m *Map[K, V]) ArenaDue() (due []bool, live, garbage []int) {
-	st := m.state()
-	st.lockAll()
-	defer st.unlockAll()
-	for i := range st.segs {
-		a := st.segs[i].table.Load().Arena()
-		l, g := a.ArenaBytes()
-		due, live, garbage = append(due, a.CompactDue()), append(live, l), append(garbage, g)
-	}
-	return due, live, garbage
-}

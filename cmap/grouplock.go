@@ -8,16 +8,12 @@ import (
 	"github.com/segmap/segmap/internal/table"
 )
 
-// Group-lock writes (docs/design.md, "Group locks"). In a flat or arena
-// map without options (state.glock: no WithMaxLen bound, no insertion
-// order; those keep the segment-lock path of write.go for every write), an
-// ordinary write takes no segment lock: it locks the groups whose words it
-// changes, with the lock bit of each group's version word (internal/table's
-// flat_lock.go, arena_lock.go), in the cache line that it writes anyway.
-// An arena's inserts and deletes also hold its amu for their few stores
-// to the arena (internal/table's InsertShared, DeleteShared); a delete
-// that breaks the garbage bound makes a compaction due, and the next write
-// of the segment takes the segment lock, which compacts (write.go's open).
+// Group-lock writes (docs/design.md, "Group locks"). In a flat map without
+// options (state.glock: no WithMaxLen bound, no insertion order; those keep
+// the segment-lock path of write.go for every write), an ordinary write
+// takes no segment lock: it locks the groups whose words it changes, with
+// the lock bit of each group's version word (internal/table's
+// flat_lock.go), in the cache line that it writes anyway.
 //
 // The protocol, for a write of key hashed h in segment table t:
 //
@@ -56,13 +52,10 @@ import (
 // gwrite is a group-lock write in progress: the table, the groups locked,
 // and where key is or goes.
 type gwrite[K comparable, V any] struct {
-	st *state[K, V]
-	sl *slot[K, V] // the slot of the table's segment
-	c  *stripe     // the count stripe of key's home group in sl
-	// The table: t, flat, or a, an arena (the other is nil). The methods
-	// below dispatch on a; each call is one predictable branch.
+	st  *state[K, V]
+	sl  *slot[K, V] // the slot of t's segment
+	c   *stripe     // the count stripe of key's home group in sl
 	t   *table.Flat[K, V]
-	a   *table.Arena[K, V]
 	h   uint64
 	key K
 	// g0 is key's home group, locked; g1 the other group locked, or g0.
@@ -109,7 +102,7 @@ func (st *state[K, V]) gbegin(g *gwrite[K, V], h uint64, key K, insert, del bool
 		// stays sealed (frozen or pinned: the engine copies it).
 		_, i := st.seg(h)
 		st.mus[i].Lock()
-		sealed := st.segs[i].table.Load().Sealed()
+		sealed := st.segs[i].table.Load().Flat().Sealed()
 		st.unlockMu(i)
 		if sealed {
 			return false
@@ -122,32 +115,20 @@ func (st *state[K, V]) gopen(g *gwrite[K, V], h uint64, key K, insert, del bool)
 	for try := 0; ; try++ {
 		sl := st.slotOf(st.rd.Load(), h)
 		tt := sl.table.Load()
-		*g = gwrite[K, V]{st: st, sl: sl, h: h, key: key, free: table.NoPos}
-		if st.arena {
-			g.a = tt.Arena()
-		} else {
-			g.t = tt.Flat()
-		}
-		if g.sealed() {
+		t := tt.Flat()
+		if t.Sealed() {
 			return gSealed
 		}
-		g0 := h & uint64(tt.Groups()-1) // the home group
-		g.lock(g0)
+		g0 := t.Home(h)
+		t.LockGroup(g0)
 		// Checked after the lock: see internal/table's flat_lock.go.
-		if g.sealed() {
-			g.unlockGroup(g0)
+		if t.Sealed() {
+			t.UnlockGroup(g0)
 			return gSealed
-		}
-		if g.a != nil && g.a.CompactDue() {
-			// A group-lock delete left the arena over its garbage
-			// bound: the segment lock's holder compacts it (write.go's
-			// open).
-			g.unlockGroup(g0)
-			return gSlow
 		}
 		c := &sl.cs[g0&(countStripes-1)]
-		g.c, g.g0, g.g1 = c, g0, g0
-		pos, free, _ := g.locateFree()
+		*g = gwrite[K, V]{st: st, sl: sl, c: c, t: t, h: h, key: key, g0: g0, g1: g0, free: table.NoPos}
+		pos, free, _ := t.LocateFree(h, key)
 		g.pos = pos
 		var other uint64 // the second group to lock
 		switch {
@@ -157,7 +138,7 @@ func (st *state[K, V]) gopen(g *gwrite[K, V], h uint64, key K, insert, del bool)
 				// Beyond the stripe's share of the deletes the shrink
 				// rule allows (setQuotas): the segment lock's holder
 				// applies it, with the exact count.
-				g.unlockGroup(g0)
+				t.UnlockGroup(g0)
 				return gSlow
 			}
 		case insert:
@@ -166,8 +147,8 @@ func (st *state[K, V]) gopen(g *gwrite[K, V], h uint64, key K, insert, del bool)
 			other = g0
 		}
 		if other != g0 {
-			if !g.tryLock(other) {
-				g.unlockGroup(g0)
+			if !t.TryLockGroup(other) {
+				t.UnlockGroup(g0)
 				backoff(try)
 				continue
 			}
@@ -175,7 +156,7 @@ func (st *state[K, V]) gopen(g *gwrite[K, V], h uint64, key K, insert, del bool)
 		}
 		if pos == table.NoPos && insert {
 			// The candidate group may have filled since the probe.
-			if g.free, g.freeEmpty = g.freeIn(other); g.free == table.NoPos {
+			if g.free, g.freeEmpty = t.FreeIn(other); g.free == table.NoPos {
 				g.unlock()
 				backoff(try)
 				continue
@@ -207,67 +188,12 @@ func backoff(try int) {
 	}
 }
 
-// The table's methods for a group-lock write, flat or arena.
-
-func (g *gwrite[K, V]) sealed() bool {
-	if g.a != nil {
-		return g.a.Sealed()
-	}
-	return g.t.Sealed()
-}
-
-func (g *gwrite[K, V]) lock(x uint64) {
-	if g.a != nil {
-		g.a.LockGroup(x)
-		return
-	}
-	g.t.LockGroup(x)
-}
-
-func (g *gwrite[K, V]) tryLock(x uint64) bool {
-	if g.a != nil {
-		return g.a.TryLockGroup(x)
-	}
-	return g.t.TryLockGroup(x)
-}
-
-func (g *gwrite[K, V]) unlockGroup(x uint64) {
-	if g.a != nil {
-		g.a.UnlockGroup(x)
-		return
-	}
-	g.t.UnlockGroup(x)
-}
-
-func (g *gwrite[K, V]) locateFree() (pos, free table.Pos, freeIsEmpty bool) {
-	if g.a != nil {
-		return g.a.LocateFree(g.h, g.key)
-	}
-	return g.t.LocateFree(g.h, g.key)
-}
-
-func (g *gwrite[K, V]) freeIn(x uint64) (table.Pos, bool) {
-	if g.a != nil {
-		return g.a.FreeIn(x)
-	}
-	return g.t.FreeIn(x)
-}
-
-// at returns the key and value in key's slot (an arena key is a view of
-// its record).
-func (g *gwrite[K, V]) at() (K, V) {
-	if g.a != nil {
-		return g.a.At(g.pos)
-	}
-	return g.t.At(g.pos)
-}
-
 // found reports whether key is present.
 func (g *gwrite[K, V]) found() bool { return g.pos != table.NoPos }
 
 // value returns key's value; key must be present.
 func (g *gwrite[K, V]) value() V {
-	_, v := g.at()
+	_, v := g.t.At(g.pos)
 	return v
 }
 
@@ -275,18 +201,10 @@ func (g *gwrite[K, V]) value() V {
 // slot.
 func (g *gwrite[K, V]) put(v V) {
 	if g.pos != table.NoPos {
-		if g.a != nil {
-			g.pos = g.a.Replace(g.pos, g.key, v)
-		} else {
-			g.pos = g.t.Replace(g.pos, g.key, v)
-		}
+		g.pos = g.t.Replace(g.pos, g.key, v)
 		return
 	}
-	if g.a != nil {
-		g.a.InsertShared(g.free, g.h, g.key, v)
-	} else {
-		g.t.Insert(g.free, g.h, g.key, v)
-	}
+	g.t.Insert(g.free, g.h, g.key, v)
 	g.c.live.Add(1)
 	g.reserved = false // the entry holds it now
 	g.pos, g.free = g.free, table.NoPos
@@ -312,13 +230,7 @@ func (g *gwrite[K, V]) prepareClaimed() {
 
 // del deletes key, which is present.
 func (g *gwrite[K, V]) del() {
-	var tombstone bool
-	if g.a != nil {
-		tombstone = g.a.DeleteShared(g.pos)
-	} else {
-		tombstone = g.t.Delete(g.pos)
-	}
-	if !tombstone {
+	if !g.t.Delete(g.pos) {
 		g.c.used.Add(-1) // the slot became EMPTY
 	}
 	g.c.live.Add(-1)
@@ -332,9 +244,9 @@ func (g *gwrite[K, V]) unlock() {
 		g.reserved = false
 	}
 	if g.g1 != g.g0 {
-		g.unlockGroup(g.g1)
+		g.t.UnlockGroup(g.g1)
 	}
-	g.unlockGroup(g.g0)
+	g.t.UnlockGroup(g.g0)
 }
 
 // close ends the write: unlock, then, in a segmap_invariants build, the
@@ -358,7 +270,7 @@ func (g *gwrite[K, V]) close(fn string) {
 func (st *state[K, V]) lockSeg(i int) {
 	st.mus[i].Lock()
 	if st.glock {
-		if t := st.segs[i].table.Load(); !t.Sealed() {
+		if t := st.segs[i].table.Load().Flat(); !t.Sealed() {
 			t.Seal()
 			t.WaitAllUnlocked(0)
 			st.segs[i].quiet = true
@@ -391,7 +303,7 @@ func (st *state[K, V]) unsealLocked(i int) {
 			s.setQuotas(t)
 			s.quiet = false
 		}
-		t.Unseal()
+		t.Flat().Unseal()
 	}
 }
 
@@ -452,9 +364,9 @@ const sealPatience = 80
 // and reports -1; or, if a group stays locked beyond sealPatience, it
 // returns that table and group, leaving the tables sealed (unlockAll
 // unseals them).
-func (st *state[K, V]) trySealAll() (*table.Table[K, V], int) {
+func (st *state[K, V]) trySealAll() (*table.Flat[K, V], int) {
 	for i := range st.segs {
-		t := st.segs[i].table.Load()
+		t := st.segs[i].table.Load().Flat()
 		if t.Sealed() {
 			continue
 		}

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,12 +12,12 @@ import (
 	"github.com/segmap/segmap/cmap"
 )
 
-// Tests of group-lock writes (grouplock.go): flat and arena maps without
-// options write under the lock of the groups they change, and whole-table
+// Tests of group-lock writes (grouplock.go): flat maps without options
+// write under the lock of the groups they change, and whole-table
 // operations seal the table and wait for those locks.
 
 // noGroupLocks fails unless m writes with group locks and none is held.
-func noGroupLocks[K comparable](t *testing.T, m *cmap.Map[K, uint64]) {
+func noGroupLocks(t *testing.T, m *cmap.Map[uint64, uint64]) {
 	t.Helper()
 	on, locked := m.GroupLocks()
 	if !on {
@@ -196,72 +194,38 @@ func TestGroupLockInsertPastHome(t *testing.T) {
 	check(t, m)
 }
 
-// glKeys are the key types of the group-lock tests: uint64 (flat tables)
-// and string (arena tables), each with a hasher of few distinct hashes
-// (n % mod), so that probes cross groups and inserts go past their home.
-// A string key is the number's digits after a prefix of 0 to 39 bytes,
-// so that records differ in length.
-func glUint64(mod uint64) (func(i int) uint64, cmap.Option) {
-	return func(i int) uint64 { return uint64(i) },
-		cmap.WithHasher(func(_ uint64, k uint64) uint64 { return k % mod })
-}
-
-func glString(mod uint64) (func(i int) string, cmap.Option) {
-	return func(i int) string { return strings.Repeat("p", i%40) + ":" + strconv.Itoa(i) },
-		cmap.WithHasher(func(_ uint64, k string) uint64 {
-			n, err := strconv.Atoi(k[strings.IndexByte(k, ':')+1:])
-			if err != nil {
-				panic(err)
-			}
-			return uint64(n) % mod
-		})
-}
-
 // TestGroupLockSameKeyInserts: goroutines insert the same keys at once
 // (Store, LoadOrStore, Compute); no key is ever stored twice (the home
 // group's lock owns the key).
 func TestGroupLockSameKeyInserts(t *testing.T) {
-	t.Run("flat", func(t *testing.T) {
-		key, h := glUint64(3)
-		groupLockSameKeyInserts(t, key, h)
-	})
-	t.Run("arena", func(t *testing.T) {
-		key, h := glString(3)
-		groupLockSameKeyInserts(t, key, h)
-	})
-}
-
-func groupLockSameKeyInserts[K comparable](t *testing.T, key func(int) K, hasher cmap.Option) {
 	rounds := 200
 	if testing.Short() {
 		rounds = 50
 	}
 	for r := range rounds {
-		m := cmap.New[K, uint64](cmap.WithSegments(1), hasher)
+		m := cmap.New[uint64, uint64](cmap.WithSegments(1), cmap.WithHasher(func(_ uint64, k uint64) uint64 { return k % 3 }))
 		const keys, workers = 12, 4
 		var wg sync.WaitGroup
 		for w := range workers {
 			wg.Go(func() {
-				for i := range keys {
-					k, v := key(i), uint64(i)
+				for k := range uint64(keys) {
 					switch (w + r) % 3 {
 					case 0:
-						m.Store(k, v)
+						m.Store(k, k)
 					case 1:
-						m.LoadOrStore(k, v)
+						m.LoadOrStore(k, k)
 					default:
-						m.Compute(k, func(uint64, bool) (uint64, cmap.ComputeOp) { return v, cmap.UpdateOp })
+						m.Compute(k, func(uint64, bool) (uint64, cmap.ComputeOp) { return k, cmap.UpdateOp })
 					}
 				}
 			})
 		}
 		wg.Wait()
-		noGroupLocks(t, m)
 		if got := m.Len(); got != keys {
 			t.Fatalf("round %d: Len = %d, want %d: a key stored twice", r, got, keys)
 		}
 		n := 0
-		m.Range(func(K, uint64) bool { n++; return true })
+		m.Range(func(uint64, uint64) bool { n++; return true })
 		if n != keys {
 			t.Fatalf("round %d: %d entries, want %d", r, n, keys)
 		}
@@ -276,25 +240,14 @@ func groupLockSameKeyInserts[K comparable](t *testing.T, key func(int) K, hasher
 // rebuilds grow and shrink it. Each writer's model must match the map at
 // the end.
 func TestGroupLockWritersVsModel(t *testing.T) {
-	t.Run("flat", func(t *testing.T) {
-		key, h := glUint64(11)
-		groupLockWritersVsModel(t, key, h)
-	})
-	t.Run("arena", func(t *testing.T) {
-		key, h := glString(11)
-		groupLockWritersVsModel(t, key, h)
-	})
-}
-
-func groupLockWritersVsModel[K comparable](t *testing.T, key func(int) K, hasher cmap.Option) {
 	ops := 4000
 	if testing.Short() {
 		ops = 1500
 	}
 	const workers = 4
 	// Few distinct hashes: long probes across groups, inserts past home.
-	m := cmap.New[K, uint64](cmap.WithSegments(1), hasher)
-	models := make([]map[K]uint64, workers)
+	m := cmap.New[uint64, uint64](cmap.WithSegments(1), cmap.WithHasher(func(_ uint64, k uint64) uint64 { return k % 11 }))
+	models := make([]map[uint64]uint64, workers)
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	var bg sync.WaitGroup
@@ -309,7 +262,7 @@ func groupLockWritersVsModel[K comparable](t *testing.T, key func(int) K, hasher
 			case 0:
 				m.Snapshot().Len()
 			case 1:
-				m.Range(func(K, uint64) bool { return true })
+				m.Range(func(uint64, uint64) bool { return true })
 			case 2:
 				m.Stats()
 			case 3:
@@ -319,12 +272,12 @@ func groupLockWritersVsModel[K comparable](t *testing.T, key func(int) K, hasher
 		}
 	})
 	for w := range workers {
-		model := map[K]uint64{}
+		model := map[uint64]uint64{}
 		models[w] = model
 		wg.Go(func() {
 			r := rand.New(rand.NewPCG(uint64(w), 7))
 			for i := range ops {
-				k := key(r.IntN(40)*workers + w)
+				k := uint64(r.IntN(40)*workers + w)
 				v := uint64(i)
 				switch r.IntN(7) {
 				case 0:
@@ -336,19 +289,19 @@ func groupLockWritersVsModel[K comparable](t *testing.T, key func(int) K, hasher
 				case 2:
 					old, ok := m.Swap(k, v)
 					if mv, mok := model[k]; ok != mok || old != mv {
-						t.Errorf("Swap(%v) = %d, %v; model %d, %v", k, old, ok, mv, mok)
+						t.Errorf("Swap(%d) = %d, %v; model %d, %v", k, old, ok, mv, mok)
 					}
 					model[k] = v
 				case 3:
 					if mv, mok := model[k]; mok {
 						if !m.CompareAndSwap(k, mv, v) {
-							t.Errorf("CompareAndSwap(%v, %d) failed", k, mv)
+							t.Errorf("CompareAndSwap(%d, %d) failed", k, mv)
 						}
 						model[k] = v
 					}
 				case 4:
 					if mv, mok := model[k]; mok && !m.CompareAndDelete(k, mv) {
-						t.Errorf("CompareAndDelete(%v, %d) failed", k, mv)
+						t.Errorf("CompareAndDelete(%d, %d) failed", k, mv)
 					} else if mok {
 						delete(model, k)
 					}
@@ -367,7 +320,7 @@ func groupLockWritersVsModel[K comparable](t *testing.T, key func(int) K, hasher
 				case 6:
 					got, loaded := m.LoadOrStore(k, v)
 					if mv, mok := model[k]; loaded != mok || mok && got != mv {
-						t.Errorf("LoadOrStore(%v) = %d, %v; model %d, %v", k, got, loaded, mv, mok)
+						t.Errorf("LoadOrStore(%d) = %d, %v; model %d, %v", k, got, loaded, mv, mok)
 					} else if !mok {
 						model[k] = v
 					}
@@ -384,7 +337,7 @@ func groupLockWritersVsModel[K comparable](t *testing.T, key func(int) K, hasher
 		total += len(model)
 		for k, v := range model {
 			if got, ok := m.Load(k); !ok || got != v {
-				t.Fatalf("key %v: %d, %v; model %d", k, got, ok, v)
+				t.Fatalf("key %d: %d, %v; model %d", k, got, ok, v)
 			}
 		}
 	}

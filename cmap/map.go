@@ -117,8 +117,7 @@ type state[K comparable, V any] struct {
 	// its hooks (extra.go) if it is set. Load never reads it.
 	extra *extra[K, V]
 	// glock: ordinary writes take group locks, not the segment lock
-	// (grouplock.go): the map is flat or arena and has no options.
-	// Immutable.
+	// (grouplock.go): the map is flat and has no options. Immutable.
 	glock bool
 	// calls holds the LoadOrCompute calls in flight (inflight.go).
 	calls inflight[K, V]
@@ -198,7 +197,7 @@ func (st *state[K, V]) init(opts []Option) {
 	}
 	st.flat = table.FlatFits[K, V]() && (st.extra == nil || !st.extra.ordered) && !testHookEntryLayout.Load()
 	st.arena = table.ArenaFits[K, V]() && (st.extra == nil || !st.extra.ordered) && !testHookEntryLayout.Load()
-	st.glock = (st.flat || st.arena) && st.extra == nil
+	st.glock = st.flat && st.extra == nil
 	if x := st.extra; x != nil && x.policy == RejectNew {
 		// Each segment's share of maxLen keys (mean + 7σ + 1, as for
 		// Reserve), with an eighth of the load bound to spare for
@@ -694,7 +693,7 @@ func (m *Map[K, V]) Clear() {
 		cleared += int(old[i].liveN())
 		nt := st.newTable(s.minGroups)
 		if st.glock {
-			nt.Seal() // until unlockAll: see lockSeg
+			nt.Flat().Seal() // until unlockAll: see lockSeg
 		}
 		rd[i].table.Store(nt)
 		s.dropPreparedLocked()

@@ -9,8 +9,8 @@ import (
 // Snapshot returns a read-only view of the whole map as it was at one
 // instant between the call and its return. It costs O(segments), not
 // O(entries): it takes every segment lock at once, marks each segment's
-// table frozen and records it, and releases the locks. (A flat or arena
-// map without options, whose writes take group locks, is the exception: for each segment written
+// table frozen and records it, and releases the locks. (A flat map, whose
+// writes take group locks, is the exception: for each segment written
 // since the last snapshot it also reads every group's lock word, to wait
 // out writers inside a group, which is O(groups): 2.6 ms for 1e6 uint64
 // entries on a 2-core machine.) Afterwards the

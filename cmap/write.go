@@ -151,15 +151,6 @@ func (st *state[K, V]) open(w *writer[K, V], fn string, key K, h uint64, hn hint
 	w.s, w.i = st.seg(h)
 	st.lockSeg(w.i)
 	w.held = heldSegment
-	if st.arena && st.glock {
-		if t := w.s.table.Load(); t.Arena().CompactDue() {
-			// A group-lock delete broke the garbage bound
-			// (internal/table's DeleteShared): compact first, before
-			// anything of this write, so that a hasher that panics
-			// leaves the map as it was.
-			w.s.rebuildLocked(&st.hasher, t.Groups())
-		}
-	}
 	if w.cur.t = w.s.table.Load(); hn.e != nil && w.cur.t == hn.t && hn.t.At(hn.pos) == hn.e {
 		w.cur.pos, w.cur.e, w.cur.free = hn.pos, hn.e, table.NoPos
 	} else {

@@ -2,7 +2,6 @@ package table
 
 import (
 	"reflect"
-	"sync"
 	"sync/atomic"
 	"unsafe"
 )
@@ -111,18 +110,9 @@ type Arena[K comparable, V any] struct {
 	// load is an intrinsic wherever the map is instantiated (see
 	// flat_read.go).
 	dir unsafe.Pointer
-	// sealed != 0: group-lock writers must not write the table, as
-	// Flat.sealed (arena_lock.go); born sealed by empty and Clone.
-	sealed uint32
-	// due != 0: a group-lock delete left more garbage than the garbage
-	// bound allows (DeleteShared); the next write of the segment takes
-	// the segment lock and compacts (CompactDue). Atomic.
-	due uint32
 
-	// The writer's fields, never read by readers. The holder of the
-	// segment lock reads and writes them with the table sealed (or in a
-	// map without group locks); group-lock writers hold amu.
-	amu sync.Mutex
+	// The writer's fields, read and written by the writer only (under
+	// the segment lock), never by readers.
 
 	// chunks == loadDir().chunks, as the writer appends to it.
 	chunks [][]byte
@@ -135,10 +125,8 @@ type Arena[K comparable, V any] struct {
 	// deleted last, 0 if none since the arena was built (last <=
 	// garbage). The garbage bound: garbage - last <= max(liveBytes,
 	// arenaMinGarbage) between writes (cmap compacts before a delete
-	// would break it: NeedsCompact), unless due is set: a group-lock
-	// delete may break it (DeleteShared), and the segment's next write
-	// compacts. The last record is left out because a compaction before
-	// its delete cannot reclaim it.
+	// would break it: NeedsCompact). The last record is left out
+	// because a compaction before its delete cannot reclaim it.
 	liveBytes, garbage, last int
 }
 

@@ -57,7 +57,7 @@ func (t *Arena[K, V]) CheckInvariants(hash func(K) uint64, live, dead int) error
 	if bytes != t.liveBytes {
 		return fmt.Errorf("table: arena: live records hold %d bytes; liveBytes says %d", bytes, t.liveBytes)
 	}
-	if t.last < 0 || t.last > t.garbage || t.garbage-t.last > max(t.liveBytes, arenaMinGarbage) && !t.CompactDue() {
+	if t.last < 0 || t.last > t.garbage || t.garbage-t.last > max(t.liveBytes, arenaMinGarbage) {
 		return fmt.Errorf("table: arena: %d bytes of garbage (%d the last record) for %d live bytes: over the bound", t.garbage, t.last, t.liveBytes)
 	}
 	return nil

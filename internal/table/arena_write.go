@@ -7,11 +7,8 @@ import (
 
 // The writer's side of an arena table, with the rules of flat_write.go:
 // every method here must be called by the single writer of the table (in
-// cmap: with the segment lock held and the table sealed), on a table that
-// is not frozen, except Copy and Clone, which only read their source's
-// slots. Group-lock writers, several at once, use Replace, At and the
-// methods of arena_lock.go, each holding the locks of the groups it
-// writes. A record's
+// cmap: with the segment lock held), on a table that is not frozen,
+// except Copy and Clone, which only read their source's slots. A record's
 // bytes are written before the ref that names it is stored (see "Memory
 // ordering of the arena bytes" in arena.go).
 
@@ -126,14 +123,9 @@ func (t *Arena[K, V]) storeSlot(grp []uint64, s int, ref uint64, vb *[flatMaxWor
 // for key: the record first, then the slot's words, then the tag with one
 // ctrl store (the linearization point), as Flat.Insert.
 func (t *Arena[K, V]) Insert(p Pos, h uint64, key K, value V) {
-	t.publish(p, h, t.appendRecord(keyString(&key))|checkOf(h), value)
-}
-
-// publish writes ref and value into the free slot p and publishes them
-// with the ctrl store of h's tag.
-func (t *Arena[K, V]) publish(p Pos, h, ref uint64, value V) {
 	grp := t.group(uint64(p) >> 3)
 	s := flatHeader + int(p&7)*t.sw
+	ref := t.appendRecord(keyString(&key)) | checkOf(h)
 	vb := putWords(value)
 	t.storeSlot(grp, s, ref, &vb)
 	if arenaPublishHook != nil {
@@ -170,37 +162,25 @@ func (t *Arena[K, V]) Replace(p Pos, key K, value V) Pos {
 		arenaPublishHook()
 	}
 	storeCtrl(grp, setByte(setByte(c, j, byteAt(c, i)), i, byteAt(c, j)))
-	atomic.AddUint64(&grp[1], versionStep) // one atomic op: see flat_lock.go
+	atomic.AddUint64(&grp[1], versionStep) // as flat tables: bit 0 stays clear (no group locks here)
 	return p&^7 + Pos(j)
 }
 
 // Delete removes the key in slot p, as Flat.Delete does, and counts its
 // record as garbage. It reports whether the slot became a TOMBSTONE.
 func (t *Arena[K, V]) Delete(p Pos) (tombstone bool) {
-	t.countDelete(p)
-	return t.unpublish(p)
-}
-
-// countDelete counts the record of slot p as garbage.
-func (t *Arena[K, V]) countDelete(p Pos) {
 	grp := t.group(uint64(p) >> 3)
 	n := t.recLen(atomic.LoadUint64(&grp[flatHeader+int(p&7)*t.sw]))
 	t.liveBytes -= n
 	t.garbage += n
 	t.last = n
-}
-
-// unpublish frees slot p, as Flat.Delete does, and reports whether it
-// became a TOMBSTONE.
-func (t *Arena[K, V]) unpublish(p Pos) (tombstone bool) {
-	grp := t.group(uint64(p) >> 3)
 	ctrl := loadCtrl(grp)
 	b := uint8(ctrlEmpty)
 	if !stops(matchEmpty(ctrl), t.sp) {
 		b, tombstone = ctrlTombstone, true
 	}
 	storeCtrl(grp, setByte(ctrl, int(p&7), b))
-	atomic.AddUint64(&grp[1], versionStep) // one atomic op: see flat_lock.go
+	atomic.AddUint64(&grp[1], versionStep) // as flat tables: bit 0 stays clear (no group locks here)
 	return tombstone
 }
 
@@ -221,8 +201,7 @@ func (t *Arena[K, V]) NeedsCompact(p Pos) bool {
 // empty arena whose first chunk has room for live bytes of records (at
 // most arenaMaxOffset, the largest offset a ref holds).
 func (t *Arena[K, V]) empty(n, live int) *Arena[K, V] {
-	nt := &Arena[K, V]{header: header{mask: uint64(n - 1)}, vw: t.vw, sw: t.sw, stride: t.stride, sp: t.sp, tail: -1,
-		sealed: 1} // born sealed, as Flat.empty's
+	nt := &Arena[K, V]{header: header{mask: uint64(n - 1)}, vw: t.vw, sw: t.sw, stride: t.stride, sp: t.sp, tail: -1}
 	nt.words = make([]uint64, n*t.stride)
 	nt.storeDir(&arenaDir{})
 	if live > 0 {
@@ -304,16 +283,9 @@ func (t *Arena[K, V]) insertFresh(h uint64, key K, value V) Pos {
 // the reasons given at Table.Clone.
 func (t *Arena[K, V]) Clone() *Arena[K, V] {
 	nt := &Arena[K, V]{header: t.header, vw: t.vw, sw: t.sw, stride: t.stride, sp: t.sp,
-		tail: t.tail, used: t.used, liveBytes: t.liveBytes, garbage: t.garbage, last: t.last,
-		sealed: 1, due: atomic.LoadUint32(&t.due)} // born sealed, as Flat.Clone's
+		tail: t.tail, used: t.used, liveBytes: t.liveBytes, garbage: t.garbage, last: t.last}
 	nt.words = make([]uint64, len(t.words))
-	// Group by group, the version words atomically and with their lock
-	// bits cleared, as Flat.Clone does and for its reasons.
-	for b := 0; b < len(t.words); b += t.stride {
-		nt.words[b] = t.words[b]
-		nt.words[b+1] = atomic.LoadUint64(&t.words[b+1]) &^ lockBit
-		copy(nt.words[b+flatHeader:b+t.stride], t.words[b+flatHeader:b+t.stride])
-	}
+	copy(nt.words, t.words)
 	nt.chunks = slices.Clip(slices.Clone(t.chunks)) // nt's appends never write t's array
 	nt.storeDir(&arenaDir{chunks: nt.chunks})
 	t.tail = -1

@@ -62,58 +62,37 @@ func (t *Flat[K, V]) verWord(g uint64) *uint64 {
 
 // TryLockGroup takes group g's lock if it is free, and reports whether it
 // did. It never waits.
-func (t *Flat[K, V]) TryLockGroup(g uint64) bool { return tryLockWord(t.verWord(g)) }
+func (t *Flat[K, V]) TryLockGroup(g uint64) bool {
+	p := t.verWord(g)
+	v := atomic.LoadUint64(p)
+	return v&lockBit == 0 && atomic.CompareAndSwapUint64(p, v, v|lockBit)
+}
 
 // LockGroup takes group g's lock, waiting for it: it spins briefly, then
 // yields the processor, then sleeps in short naps. A holder holds a group
 // lock for one write (or one Compute callback), so the wait is short
 // unless the holder is a slow callback.
-func (t *Flat[K, V]) LockGroup(g uint64) { lockWord(t.verWord(g)) }
-
-// UnlockGroup releases group g's lock, which the caller holds.
-func (t *Flat[K, V]) UnlockGroup(g uint64) { unlockWord(t.verWord(g)) }
-
-// GroupLocked reports whether group g's lock is held now.
-func (t *Flat[K, V]) GroupLocked(g uint64) bool { return lockedWord(t.verWord(g)) }
-
-// WaitUnlocked waits until group g's lock is free (it may be taken again
-// at once: a sealer calls it after setting sealed, when a new holder
-// writes nothing).
-func (t *Flat[K, V]) WaitUnlocked(g uint64) { waitUnlocked(t.verWord(g), g) }
-
-// WaitAllUnlocked waits until each group's lock has been seen free, as
-// WaitUnlocked, for groups in order. If limit > 0 it gives up at the first
-// group still locked after limit rounds of back-off and returns it; else
-// it returns -1 after every group. The caller has set sealed.
-func (t *Flat[K, V]) WaitAllUnlocked(limit int) int { return waitAllUnlocked(t.words, t.stride, limit) }
-
-// The lock operations on a version word (a group's word 1), for the flat
-// and arena layouts, whose groups share a geometry: ctrl word, version
-// word, slots.
-
-// tryLockWord takes the lock of version word p if it is free.
-func tryLockWord(p *uint64) bool {
-	v := atomic.LoadUint64(p)
-	return v&lockBit == 0 && atomic.CompareAndSwapUint64(p, v, v|lockBit)
-}
-
-// lockWord takes the lock of version word p, waiting for it (backoff).
-func lockWord(p *uint64) {
-	for i := 0; !tryLockWord(p); i++ {
+func (t *Flat[K, V]) LockGroup(g uint64) {
+	for i := 0; !t.TryLockGroup(g); i++ {
 		backoff(i)
 	}
 }
 
-// unlockWord releases the lock of version word p.
-func unlockWord(p *uint64) { atomic.AndUint64(p, ^uint64(lockBit)) }
+// UnlockGroup releases group g's lock, which the caller holds.
+func (t *Flat[K, V]) UnlockGroup(g uint64) {
+	atomic.AndUint64(t.verWord(g), ^uint64(lockBit))
+}
 
-// lockedWord reports whether the lock of version word p is held.
-func lockedWord(p *uint64) bool { return atomic.LoadUint64(p)&lockBit != 0 }
+// GroupLocked reports whether group g's lock is held now.
+func (t *Flat[K, V]) GroupLocked(g uint64) bool {
+	return atomic.LoadUint64(t.verWord(g))&lockBit != 0
+}
 
-// waitUnlocked waits until the lock of version word p, group g's, is
-// free.
-func waitUnlocked(p *uint64, g uint64) {
-	for i := 0; lockedWord(p); i++ {
+// WaitUnlocked waits until group g's lock is free (it may be taken again
+// at once: a sealer calls it after setting sealed, when a new holder
+// writes nothing).
+func (t *Flat[K, V]) WaitUnlocked(g uint64) {
+	for i := 0; t.GroupLocked(g); i++ {
 		if i == 0 && groupLockTestHook != nil {
 			groupLockTestHook(g)
 		}
@@ -121,16 +100,18 @@ func waitUnlocked(p *uint64, g uint64) {
 	}
 }
 
-// waitAllUnlocked is WaitAllUnlocked over words, groups of stride words.
-func waitAllUnlocked(words []uint64, stride, limit int) int {
-	for g := 0; g*stride < len(words); g++ {
-		p := &words[g*stride+1]
-		for i := 0; lockedWord(p); i++ {
+// WaitAllUnlocked waits until each group's lock has been seen free, as
+// WaitUnlocked, for groups in order. If limit > 0 it gives up at the first
+// group still locked after limit rounds of back-off and returns it; else
+// it returns -1 after every group. The caller has set sealed.
+func (t *Flat[K, V]) WaitAllUnlocked(limit int) int {
+	for g := range uint64(t.Groups()) {
+		for i := 0; t.GroupLocked(g); i++ {
 			if i == 0 && groupLockTestHook != nil {
-				groupLockTestHook(uint64(g))
+				groupLockTestHook(g)
 			}
 			if limit > 0 && i >= limit {
-				return g
+				return int(g)
 			}
 			backoff(i)
 		}
@@ -216,13 +197,10 @@ func (t *Flat[K, V]) LocateFree(h uint64, key K) (pos Pos, free Pos, freeIsEmpty
 // FreeIn returns the first free slot of group g, whose lock the caller
 // holds, and whether it is EMPTY, if the group has more than sp free
 // slots (room for an insert); else NoPos.
-func (t *Flat[K, V]) FreeIn(g uint64) (Pos, bool) { return freeIn(t.group(g), g, t.sp) }
-
-// freeIn is FreeIn for group g, grp, of a table with spare count sp.
-func freeIn(grp []uint64, g, sp uint64) (Pos, bool) {
-	ctrl := loadCtrl(grp)
+func (t *Flat[K, V]) FreeIn(g uint64) (Pos, bool) {
+	ctrl := loadCtrl(t.group(g))
 	f := matchFree(ctrl)
-	if !stops(f, sp) {
+	if !stops(f, t.sp) {
 		return NoPos, false
 	}
 	i := slotOf(f)

@@ -97,63 +97,6 @@ func (t *Table[K, V]) badLayout() string {
 	return fmt.Sprintf("table: internal error: table with layout %d", t.layout)
 }
 
-// Sealed, Seal, Unseal, GroupLocked, WaitUnlocked and WaitAllUnlocked are those of a
-// flat or arena table (flat_lock.go, arena_lock.go), for the holder of
-// the segment lock; they panic on an entry table, which has no group
-// locks.
-
-// Sealed reports whether t, a flat or arena table, is sealed.
-func (t *Table[K, V]) Sealed() bool {
-	if t.layout == arenaLayout {
-		return t.arena.Sealed()
-	}
-	return t.Flat().Sealed()
-}
-
-// Seal seals t, a flat or arena table.
-func (t *Table[K, V]) Seal() {
-	if t.layout == arenaLayout {
-		t.arena.Seal()
-		return
-	}
-	t.Flat().Seal()
-}
-
-// Unseal unseals t, a flat or arena table.
-func (t *Table[K, V]) Unseal() {
-	if t.layout == arenaLayout {
-		t.arena.Unseal()
-		return
-	}
-	t.Flat().Unseal()
-}
-
-// GroupLocked reports whether group g's lock of t, a flat or arena
-// table, is held.
-func (t *Table[K, V]) GroupLocked(g uint64) bool {
-	if t.layout == arenaLayout {
-		return t.arena.GroupLocked(g)
-	}
-	return t.Flat().GroupLocked(g)
-}
-
-// WaitUnlocked waits for group g's lock of t, a flat or arena table.
-func (t *Table[K, V]) WaitUnlocked(g uint64) {
-	if t.layout == arenaLayout {
-		t.arena.WaitUnlocked(g)
-		return
-	}
-	t.Flat().WaitUnlocked(g)
-}
-
-// WaitAllUnlocked waits for every group lock of t, a flat or arena table.
-func (t *Table[K, V]) WaitAllUnlocked(limit int) int {
-	if t.layout == arenaLayout {
-		return t.arena.WaitAllUnlocked(limit)
-	}
-	return t.Flat().WaitAllUnlocked(limit)
-}
-
 // Delete removes the key in slot p, which holds one. It reports whether
 // the slot became a TOMBSTONE (counted as dead by the caller); else it
 // became EMPTY (see deleteEntry and Flat.Delete for when).

@@ -45,7 +45,7 @@ func (t *Table[K, V]) Prepare(n int) *Table[K, V] {
 
 // Empty returns an empty table of n groups (a power of two >= 1) in t's
 // layout. Like Prepare, it reads only t's layout (and a flat table's
-// shape). A flat or arena table is born sealed, as Copy's is (see Flat.sealed): its
+// shape). A flat table is born sealed, as Copy's is (see Flat.sealed): its
 // maker copies into it with the segment lock held and unseals it when it
 // lets go, so no group-lock writer writes it while the maker does.
 func (t *Table[K, V]) Empty(n int) *Table[K, V] {
@@ -58,10 +58,7 @@ func (t *Table[K, V]) Empty(n int) *Table[K, V] {
 		}
 		return wrapFlat(t.flat.empty(n))
 	case arenaLayout:
-		if n < 1 || n&(n-1) != 0 {
-			panic("table: group count is not a power of two")
-		}
-		return wrapArena(t.arena.empty(n, 0))
+		return NewArenaTable[K, V](n)
 	}
 	panic(t.badLayout())
 }
