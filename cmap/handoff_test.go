@@ -23,9 +23,10 @@ import (
 // the lock before the Snapshot is done (without the hand-off: thousands).
 const handOffWrites = 100
 
-// lockAllHandOff runs the scenario on m, whose key "holder" (or holder)
-// Compute locks, and returns the holder's writes before the Snapshot was
-// done.
+// lockAllHandOff runs the scenario on m, with a Compute of key holder
+// holding the lock, until lockAll waits for wantWait (a segment's index,
+// any of them if >= 0; or -1, a group lock), and returns the holder's
+// writes after it before the Snapshot was done.
 func lockAllHandOff[K comparable](t *testing.T, m *cmap.Map[K, uint64], holder K, keys []K, wantWait int) int {
 	t.Helper()
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
@@ -82,15 +83,13 @@ func TestLockAllHandOff(t *testing.T) {
 // TestLockAllHandOffGroups: a writer of a group-lock map (uint64 keys:
 // flat tables) hands its group's lock to a Snapshot sealing the tables.
 func TestLockAllHandOffGroups(t *testing.T) {
-	t.Run("flat", func(t *testing.T) {
-		m := cmap.New[uint64, uint64](cmap.WithSegments(4))
-		keys := make([]uint64, 1000)
-		for i := range keys {
-			keys[i] = uint64(i)
-			m.Store(keys[i], uint64(i))
-		}
-		if w := lockAllHandOff(t, m, 1<<40, keys, -1); w > handOffWrites {
-			t.Fatalf("the holder of the group lock a Snapshot waits for wrote %d times before the Snapshot was done; want at most %d (it yields on release)", w, handOffWrites)
-		}
-	})
+	m := cmap.New[uint64, uint64](cmap.WithSegments(4))
+	keys := make([]uint64, 1000)
+	for i := range keys {
+		keys[i] = uint64(i)
+		m.Store(keys[i], uint64(i))
+	}
+	if w := lockAllHandOff(t, m, 1<<40, keys, -1); w > handOffWrites {
+		t.Fatalf("the holder of the group lock a Snapshot waits for wrote %d times before the Snapshot was done; want at most %d (it yields on release)", w, handOffWrites)
+	}
 }

@@ -34,8 +34,9 @@ import "runtime"
 // each other from completing. Against single-segment writers, which hold
 // one lock for a short write, each round ends with the busy lock handed
 // over (its releaser yields: "Hand-off" below; and sync.Mutex gives it to
-// a waiter of over a millisecond) and the next sweep usually succeeds. A stream of slow Computes on different
-// segments, overlapping without a gap, delays lockAll until a gap comes.
+// a waiter of over a millisecond) and the next sweep usually succeeds. A
+// stream of slow Computes on different segments, overlapping without a
+// gap, delays lockAll until a gap comes.
 
 // Hand-off. A writer descheduled while it holds a lock (its time slice
 // ended, or GOMAXPROCS goroutines were already running) keeps the lock
@@ -43,12 +44,13 @@ import "runtime"
 // makes the waiting lockAll runnable but lets the writer run on, taking
 // and releasing locks, until its own time slice ends, up to 10 ms later.
 // On one P, or with more goroutines than Ps, a Snapshot of a map whose
-// writers take segment locks took 10–50 ms that way. So lockAll records
+// writers take segment locks took 10–61 ms that way. So lockAll records
 // what it waits for (state.awaited: a segment lock, or group locks while
 // it seals), and a writer that releases it yields the processor at once
-// (handOff), for lockAll to take it. Only the writers of what lockAll
-// waits for yield, once each, and only while it waits: a slow Compute
-// holding a lock makes nobody else yield
+// (handOff), for lockAll to take it. Only writers releasing what lockAll
+// waits for yield (the one segment's lock; or, while it seals, any group
+// lock), and only while it waits: a slow Compute holding a segment lock
+// makes the writers of other segments yield nothing
 // [TestLockAllHandOff, TestLockAllHandOffGroups].
 
 // awaitGroups is state.awaited while lockAll seals the tables and waits
