@@ -126,7 +126,8 @@ func (t *Arena[K, V]) Insert(p Pos, h uint64, key K, value V) {
 	grp := t.group(uint64(p) >> 3)
 	s := flatHeader + int(p&7)*t.sw
 	ref := t.appendRecord(keyString(&key)) | checkOf(h)
-	vb := putWords(value)
+	var vb [flatMaxWords]uint64
+	putWords(&vb, value)
 	t.storeSlot(grp, s, ref, &vb)
 	if arenaPublishHook != nil {
 		arenaPublishHook()
@@ -144,7 +145,8 @@ func (t *Arena[K, V]) Insert(p Pos, h uint64, key K, value V) {
 func (t *Arena[K, V]) Replace(p Pos, key K, value V) Pos {
 	grp := t.group(uint64(p) >> 3)
 	s := flatHeader + int(p&7)*t.sw
-	vb := putWords(value)
+	var vb [flatMaxWords]uint64
+	putWords(&vb, value)
 	if t.vw <= 1 {
 		if t.vw == 1 {
 			atomic.StoreUint64(&grp[s+1], vb[0])
@@ -257,7 +259,8 @@ func (t *Arena[K, V]) insertBatch(b []pair[K, V]) {
 // yet (plain stores) and that holds no tombstone and not key.
 func (t *Arena[K, V]) insertFresh(h uint64, key K, value V) Pos {
 	ref := t.appendRecord(keyString(&key)) | checkOf(h)
-	vb := putWords(value)
+	var vb [flatMaxWords]uint64
+	putWords(&vb, value)
 	g := h & t.mask
 	for {
 		grp := t.group(g)

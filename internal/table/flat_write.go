@@ -85,7 +85,9 @@ func (t *Flat[K, V]) storeSlot(grp []uint64, s int, kb, vb *[flatMaxWords]uint64
 // see.
 func (t *Flat[K, V]) Insert(p Pos, h uint64, key K, value V) {
 	grp, s := t.slotWords(p)
-	kb, vb := putWords(key), putWords(value)
+	var kb, vb [flatMaxWords]uint64
+	putWords(&kb, key)
+	putWords(&vb, value)
 	t.storeSlot(grp, s, &kb, &vb)
 	if flatPublishHook != nil {
 		flatPublishHook()
@@ -111,7 +113,8 @@ func (t *Flat[K, V]) Insert(p Pos, h uint64, key K, value V) {
 // since slot p was freed.
 func (t *Flat[K, V]) Replace(p Pos, key K, value V) Pos {
 	grp, s := t.slotWords(p)
-	kb := putWords(key)
+	var kb [flatMaxWords]uint64
+	putWords(&kb, key)
 	if t.vw <= 1 {
 		for w := range t.kw {
 			if atomic.LoadUint64(&grp[s+w]) != kb[w] {
@@ -122,7 +125,8 @@ func (t *Flat[K, V]) Replace(p Pos, key K, value V) Pos {
 			}
 		}
 		if t.vw == 1 {
-			vb := putWords(value)
+			var vb [flatMaxWords]uint64
+			putWords(&vb, value)
 			atomic.StoreUint64(&grp[s+t.kw], vb[0])
 		}
 		return p
@@ -133,7 +137,8 @@ func (t *Flat[K, V]) Replace(p Pos, key K, value V) Pos {
 		panic("table: spare table group has no free slot")
 	}
 	i, j := int(p&7), slotOf(f)
-	vb := putWords(value)
+	var vb [flatMaxWords]uint64
+	putWords(&vb, value)
 	t.storeSlot(grp, flatHeader+j*t.sw, &kb, &vb)
 	if flatPublishHook != nil {
 		flatPublishHook()
@@ -253,7 +258,9 @@ func copyPairs[K comparable, V any](words []uint64, stride, sw int, at func(grp 
 // yet (plain stores) and that holds no tombstone and not key, and returns
 // the slot.
 func (t *Flat[K, V]) insertFresh(h uint64, key K, value V) Pos {
-	kb, vb := putWords(key), putWords(value)
+	var kb, vb [flatMaxWords]uint64
+	putWords(&kb, key)
+	putWords(&vb, value)
 	g := h & t.mask
 	for {
 		grp := t.group(g)
