@@ -273,9 +273,12 @@ func execGroup[K comparable](r *runner, g group) {
 		res.set("returned_bytes", float64(mr.returned()))
 		res.set("returned_fraction", mr.returnedFraction())
 		res.set("gc_ns", float64(mr.gc.Nanoseconds()))
+		res.set("gc_base_ns", float64(mr.gcBase.Nanoseconds()))
+		res.set("gc_map_ns", float64(mr.gcShare().Nanoseconds()))
 		res.set("heap_objects", float64(mr.objects))
 		res.layout = [2]string{mr.layoutFull, mr.layoutAfter}
-		r.done("%.1f B/entry, %.0f%% of freed given back, GC %s", mr.bytesPerEntry(), 100*mr.returnedFraction(), fmtDur(float64(mr.gc.Nanoseconds())))
+		r.done("%.1f B/entry, %.0f%% of freed given back, GC %s (the map's share %s)", mr.bytesPerEntry(), 100*mr.returnedFraction(),
+			fmtDur(float64(mr.gc.Nanoseconds())), fmtDur(float64(mr.gcShare().Nanoseconds())))
 	case kindAllocs:
 		c := g.cfgs[0]
 		r.progress(g, c)

@@ -53,7 +53,7 @@ var workloads = []*workload{
 	{name: "grow", kind: kindGrow,
 		desc: "Store N distinct keys into an empty map (no presize), keys split between the goroutines"},
 	{name: "memory", kind: kindMemory,
-		desc: "Live heap (HeapAlloc after runtime.GC) per entry after N Stores, and after deleting 90%; time of a forced runtime.GC() with the full map live"},
+		desc: "Live heap (HeapAlloc after runtime.GC) per entry after N Stores, and after deleting 90%; time of a forced runtime.GC() with the full map live (the shortest of 7), and the map's share of it: that time less the same time just before the map was made"},
 	{name: "allocs", kind: kindAllocs,
 		desc: "Allocations of one operation on a map of N keys, from one goroutine (MemStats deltas)"},
 	{name: "snapshot", kind: kindSnapshot,
@@ -310,10 +310,13 @@ type memResult struct {
 	// to the full map (after runtime.GC): the objects the GC tracks for it.
 	objects    int64
 	n, deleted int
-	// gc is the median time of a forced runtime.GC() with the full map
+	// gc is the time of a forced runtime.GC() (gcTime) with the full map
 	// live: what every GC cycle of a program holding the map pays to mark
-	// it (nothing for pointer-free memory, which is never scanned).
-	gc time.Duration
+	// it (nothing for pointer-free memory, which is never scanned), plus
+	// what it pays for the rest of the heap (the harness's key set and
+	// the runtime's own work), which gcBase, the same time measured just
+	// before the map was made, is.
+	gc, gcBase time.Duration
 	// layout after filling and after deleting, for maps that are describers.
 	layoutFull, layoutAfter string
 }
@@ -334,6 +337,7 @@ func memoryRun[K comparable](im *impl, keys []K, n int) memResult {
 	r := memResult{n: n, deleted: n * 9 / 10}
 	r.before = heap()
 	objs0 := objs
+	r.gcBase = gcTime()
 	m := newMapOf[K](im)
 	prefill(m, keys, n)
 	r.full = heap()
@@ -354,17 +358,22 @@ func memoryRun[K comparable](im *impl, keys []K, n int) memResult {
 	return r
 }
 
-// gcTime returns the median duration of a forced runtime.GC(), of 5.
+// gcTime returns the shortest duration of 7 forced runtime.GC() calls:
+// other work on the machine only ever adds to a GC's time, so the
+// shortest is the steadiest estimate of what the heap costs to collect.
 func gcTime() time.Duration {
-	var ds [5]time.Duration
+	var ds [7]time.Duration
 	for i := range ds {
 		t0 := time.Now()
 		runtime.GC()
 		ds[i] = time.Since(t0)
 	}
-	slices.Sort(ds[:])
-	return ds[len(ds)/2]
+	return slices.Min(ds[:])
 }
+
+// gcShare is the map's share of a forced runtime.GC()'s time: gc less
+// gcBase, or 0 when noise puts it below.
+func (r memResult) gcShare() time.Duration { return max(r.gc-r.gcBase, 0) }
 
 // sub returns a-b, or 0 when GC noise makes the heap shrink below before.
 func sub(a, b uint64) uint64 {
