@@ -189,6 +189,17 @@ func (m *Map[K, V]) GroupLocks() (bool, [][]int) {
 	return true, out
 }
 
+// GroupVersions returns the version words of the groups of key's
+// segment's table (a flat map).
+func (m *Map[K, V]) GroupVersions(key K) []uint64 {
+	t := m.state().table(m.HashOf(key)).Flat()
+	var out []uint64
+	for g := range t.Groups() {
+		out = append(out, t.Version(uint64(g)))
+	}
+	return out
+}
+
 // HashOf returns the map's hash of key.
 func (m *Map[K, V]) HashOf(key K) uint64 { return m.state().hasher.Hash(key) }
 

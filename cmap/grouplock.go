@@ -67,6 +67,10 @@ type gwrite[K comparable, V any] struct {
 	free      table.Pos
 	freeEmpty bool
 	reserved  bool
+	// bump: the write deleted from group bumpG (DeleteHeld), whose
+	// version unlock bumps as it releases the group's lock.
+	bump  bool
+	bumpG uint64
 	// prep is the preparation this write's insert claimed (prepare.go):
 	// made once the locks are released (close).
 	prep prepClaim[K, V]
@@ -127,7 +131,13 @@ func (st *state[K, V]) gopen(g *gwrite[K, V], h uint64, key K, insert, del bool)
 			return gSealed
 		}
 		c := &sl.cs[g0&(countStripes-1)]
-		*g = gwrite[K, V]{st: st, sl: sl, c: c, t: t, h: h, key: key, g0: g0, g1: g0, free: table.NoPos}
+		// Field by field, not *g = gwrite{...}: the compiler builds a
+		// composite literal in a temporary with 8-byte stores and copies
+		// it with 16-byte loads, which the CPU cannot forward from its
+		// store buffer (a stall of a dozen cycles per write).
+		g.st, g.sl, g.c, g.t, g.h, g.key = st, sl, c, t, h, key
+		g.g0, g.g1, g.free, g.freeEmpty, g.reserved, g.prep = g0, g0, table.NoPos, false, false, prepClaim[K, V]{}
+		g.bump = false
 		pos, free, _ := t.LocateFree(h, key)
 		g.pos = pos
 		var other uint64 // the second group to lock
@@ -230,7 +240,8 @@ func (g *gwrite[K, V]) prepareClaimed() {
 
 // del deletes key, which is present.
 func (g *gwrite[K, V]) del() {
-	if !g.t.Delete(g.pos) {
+	g.bump, g.bumpG = true, table.GroupOf(g.pos)
+	if !g.t.DeleteHeld(g.pos) { // unlock bumps the version
 		g.c.used.Add(-1) // the slot became EMPTY
 	}
 	g.c.live.Add(-1)
@@ -244,9 +255,20 @@ func (g *gwrite[K, V]) unlock() {
 		g.reserved = false
 	}
 	if g.g1 != g.g0 {
-		g.t.UnlockGroup(g.g1)
+		g.unlockGroup(g.g1)
 	}
-	g.t.UnlockGroup(g.g0)
+	g.unlockGroup(g.g0)
+}
+
+// unlockGroup releases the lock of group gr, one of those held, bumping
+// its version if the write deleted from it.
+func (g *gwrite[K, V]) unlockGroup(gr uint64) {
+	if g.bump && gr == g.bumpG {
+		g.bump = false
+		g.t.UnlockGroupBump(gr)
+		return
+	}
+	g.t.UnlockGroup(gr)
 }
 
 // close ends the write: unlock, then, in a segmap_invariants build, the

@@ -542,3 +542,49 @@ func countStripesMixed(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupLockDeleteBumpsItsGroup: a group-lock delete bumps the version
+// of the group that held the key (readers of a slot freed and refilled
+// would otherwise accept what they read: internal/table's
+// TestDeleteHeldBumpsAtUnlock), once, in the same atomic operation as its
+// unlock, and leaves every lock free. Keys of one hash share a home group;
+// the ninth goes into the next group, so its delete holds two groups and
+// must bump the one it deleted from, not its home. (With the unlock's bump
+// left out, no version moves; with it on the home group, group 0 moves.)
+func TestGroupLockDeleteBumpsItsGroup(t *testing.T) {
+	m := cmap.New[uint64, uint64](cmap.WithSegments(1), cmap.WithHasher(func(uint64, uint64) uint64 { return 0 }))
+	for k := uint64(1); k <= 9; k++ {
+		m.Store(k, k)
+	}
+	locked := 0
+	cmap.SetGroupLockedHook(func(any) { locked++ })
+	defer cmap.SetGroupLockedHook(nil)
+	for _, c := range []struct {
+		key   uint64
+		group int // the group the key is in
+	}{{9, 1}, {1, 0}} {
+		before := m.GroupVersions(c.key)
+		locked = 0
+		m.Delete(c.key)
+		if locked != 1 {
+			t.Fatalf("Delete(%d) took group locks %d times, want 1: the test proves nothing", c.key, locked)
+		}
+		after := m.GroupVersions(c.key)
+		if len(after) != len(before) {
+			t.Fatalf("Delete(%d) rebuilt the table: the test proves nothing", c.key)
+		}
+		for g := range after {
+			want := before[g]
+			if g == c.group {
+				want += 2
+			}
+			if after[g] != want {
+				t.Fatalf("Delete(%d): group %d's version word %#x -> %#x, want %#x (the key was in group %d)", c.key, g, before[g], after[g], want, c.group)
+			}
+		}
+		if _, ok := m.Load(c.key); ok {
+			t.Fatalf("key %d still present after its Delete", c.key)
+		}
+	}
+	noGroupLocks(t, m)
+}

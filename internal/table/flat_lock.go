@@ -16,6 +16,8 @@ import (
 //	lock    CompareAndSwap(v, v|1) from an even v
 //	unlock  AndUint64(^1)
 //	bump    AddUint64(2)   (Replace, Delete)
+//	both    AddUint64(1)   (UnlockGroupBump, after DeleteHeld: the
+//	                        holder's 1 carries into the version)
 //
 // A reader compares the whole word before and after its scan of a group:
 // a lock or an unlock in between makes it retry the group, needlessly but
@@ -82,6 +84,18 @@ func (t *Flat[K, V]) LockGroup(g uint64) {
 func (t *Flat[K, V]) UnlockGroup(g uint64) {
 	atomic.AndUint64(t.verWord(g), ^uint64(lockBit))
 }
+
+// UnlockGroupBump releases group g's lock, which the caller holds, and
+// bumps its version, in one atomic operation: the word is v|lockBit while
+// the lock is held, and adding lockBit clears the bit and carries into
+// the version (v+versionStep). For a holder that deleted with DeleteHeld.
+func (t *Flat[K, V]) UnlockGroupBump(g uint64) {
+	atomic.AddUint64(t.verWord(g), lockBit)
+}
+
+// Version returns group g's version word: the version proper in the bits
+// above lockBit, and the lock bit.
+func (t *Flat[K, V]) Version(g uint64) uint64 { return atomic.LoadUint64(t.verWord(g)) }
 
 // GroupLocked reports whether group g's lock is held now.
 func (t *Flat[K, V]) GroupLocked(g uint64) bool {

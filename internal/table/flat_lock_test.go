@@ -98,3 +98,43 @@ func TestFlatBornSealed(t *testing.T) {
 		}
 	}
 }
+
+// TestDeleteHeldBumpsAtUnlock: a reader that loaded a group's version and
+// ctrl word while a writer held the group's lock, before that writer
+// deleted (DeleteHeld) and released the lock (UnlockGroupBump), must not
+// return the value that the next holder is writing into the freed slot
+// and has not published: the unlock bumped the version, so the reader's
+// version no longer matches even with the lock bit set again. (With
+// UnlockGroupBump a plain unlock, the word is back to the reader's value
+// once the next writer locks, and the reader returns the unpublished
+// value.)
+func TestDeleteHeldBumpsAtUnlock(t *testing.T) {
+	tb := NewFlat[uint64, tornVal](1)
+	_, _, free, _ := tb.Locate(0, 1)
+	tb.Insert(free, 0, 1, makeTorn(1, 0))
+	grp := tb.group(0)
+	tb.LockGroup(0)
+	ver, ctrl := atomic.LoadUint64(&grp[1]), atomic.LoadUint64(&grp[0]) // the reader starts
+	tb.DeleteHeld(free)
+	tb.UnlockGroupBump(0)
+	if tb.GroupLocked(0) {
+		t.Fatal("UnlockGroupBump left the group locked")
+	}
+	if got := atomic.LoadUint64(&grp[1]); got != ver&^lockBit+versionStep {
+		t.Fatalf("version word %#x after UnlockGroupBump of %#x, want %#x", got, ver, ver&^lockBit+versionStep)
+	}
+	tb.LockGroup(0)
+	_, _, again, _ := tb.Locate(0, 1)
+	if again != free {
+		t.Fatalf("re-insert goes to slot %d, want %d", again, free)
+	}
+	var v tornVal
+	var ok bool
+	flatPublishHook = func() { v, ok = resolve(tb, 1, ver, ctrl) }
+	defer func() { flatPublishHook = nil }()
+	tb.Insert(again, 0, 1, makeTorn(1, 1))
+	tb.UnlockGroup(0)
+	if ok {
+		t.Fatalf("reader returned %#x, a value not yet published", v)
+	}
+}

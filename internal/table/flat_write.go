@@ -156,6 +156,21 @@ func (t *Flat[K, V]) Replace(p Pos, key K, value V) Pos {
 // readers that held the old ctrl word that the slot's words may be
 // reused.
 func (t *Flat[K, V]) Delete(p Pos) (tombstone bool) {
+	tombstone = t.DeleteHeld(p)
+	atomic.AddUint64(&t.group(uint64(p) >> 3)[1], versionStep) // one atomic op: see flat_lock.go
+	return tombstone
+}
+
+// DeleteHeld is Delete without the version bump, for the holder of the
+// group's lock, which must release it with UnlockGroupBump: one atomic
+// operation where an unlock after a bump takes two. Between the two, the
+// group is the holder's alone and it writes nothing else there, so a
+// reader sees what it would see if the bump came at once: a reader that
+// loaded the version before the delete and after it, both before the
+// unlock, read a slot's words that nobody could change meanwhile (a
+// delete changes only the ctrl byte), and a writer that reuses the slot
+// needs the lock, which it gets only with the bump.
+func (t *Flat[K, V]) DeleteHeld(p Pos) (tombstone bool) {
 	grp := t.group(uint64(p) >> 3)
 	ctrl := loadCtrl(grp)
 	b := uint8(ctrlEmpty)
@@ -163,7 +178,6 @@ func (t *Flat[K, V]) Delete(p Pos) (tombstone bool) {
 		b, tombstone = ctrlTombstone, true
 	}
 	storeCtrl(grp, setByte(ctrl, int(p&7), b))
-	atomic.AddUint64(&grp[1], versionStep) // one atomic op: see flat_lock.go
 	return tombstone
 }
 
