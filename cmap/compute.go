@@ -90,7 +90,8 @@ func (m *Map[K, V]) Compute(key K, f func(old V, loaded bool) (newValue V, op Co
 	}
 	var w writer[K, V]
 	defer w.close()
-	st.open(&w, "Compute", key, h, hint[K, V]{})
+	w.init(st, "Compute", key, h)
+	w.open(hint[K, V]{})
 	var old V
 	if w.found() {
 		old = w.value()

@@ -125,7 +125,8 @@ func (st *state[K, V]) deleteEntry(e *table.Entry[K, V]) bool {
 	}
 	var w writer[K, V]
 	defer w.close()
-	st.open(&w, "DeleteFunc", e.Key, h, hn)
+	w.init(st, "DeleteFunc", e.Key, h)
+	w.open(hn)
 	if !w.found() || w.cur.e != e {
 		return false
 	}
@@ -159,7 +160,8 @@ func (st *state[K, V]) deleteFlat(p *flatPair[K, V], eq func(a, b *V) bool, keq 
 	}
 	var w writer[K, V]
 	defer w.close()
-	st.open(&w, "DeleteFunc", p.key, h, hint[K, V]{})
+	w.init(st, "DeleteFunc", p.key, h)
+	w.open(hint[K, V]{})
 	if !w.found() {
 		return false
 	}

@@ -221,7 +221,8 @@ func (st *state[K, V]) insertComputed(fn string, key K, h uint64, v V, c *call[V
 	}
 	var w writer[K, V]
 	defer w.close()
-	st.open(&w, fn, key, h, hint[K, V]{})
+	w.init(st, fn, key, h)
+	w.open(hint[K, V]{})
 	switch {
 	case w.found():
 		value, loaded = w.value(), true

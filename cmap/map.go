@@ -481,7 +481,8 @@ func (m *Map[K, V]) swap(fn string, key K, value V) (previous V, loaded bool, er
 	ne := st.entry(key, value) // allocated before the lock
 	var w writer[K, V]
 	defer w.close()
-	st.open(&w, fn, key, h, hint[K, V]{})
+	w.init(st, fn, key, h)
+	w.open(hint[K, V]{})
 	if w.found() {
 		previous, loaded = w.value(), true
 	}
@@ -518,7 +519,8 @@ func (m *Map[K, V]) LoadOrStore(key K, value V) (actual V, loaded bool) {
 	ne := st.entry(key, value)
 	var w writer[K, V]
 	defer w.close()
-	st.open(&w, "LoadOrStore", key, h, hint[K, V]{})
+	w.init(st, "LoadOrStore", key, h)
+	w.open(hint[K, V]{})
 	if w.found() {
 		return w.value(), true
 	}
@@ -554,7 +556,8 @@ func (m *Map[K, V]) LoadAndDelete(key K) (value V, loaded bool) {
 	}
 	var w writer[K, V]
 	defer w.close()
-	st.open(&w, "LoadAndDelete", key, h, hn)
+	w.init(st, "LoadAndDelete", key, h)
+	w.open(hn)
 	if !w.found() {
 		return value, false
 	}
@@ -606,7 +609,8 @@ func (m *Map[K, V]) CompareAndSwap(key K, old, new V) (swapped bool) {
 	ne := st.entry(key, new)
 	var w writer[K, V]
 	defer w.close()
-	st.open(&w, "CompareAndSwap", key, h, hn)
+	w.init(st, "CompareAndSwap", key, h)
+	w.open(hn)
 	if !w.found() || any(w.value()) != any(old) {
 		return false
 	}
@@ -634,7 +638,8 @@ func (m *Map[K, V]) CompareAndDelete(key K, old V) (deleted bool) {
 	}
 	var w writer[K, V]
 	defer w.close()
-	st.open(&w, "CompareAndDelete", key, h, hn)
+	w.init(st, "CompareAndDelete", key, h)
+	w.open(hn)
 	if !w.found() || any(w.value()) != any(old) {
 		return false
 	}

@@ -138,7 +138,19 @@ type hint[K comparable, V any] struct {
 	e   *table.Entry[K, V]
 }
 
-// open starts a write of key, hashed h: it locks key's segment and
+// init sets the writer of key, hashed h, for method fn, not open yet.
+// Inlined into a caller that holds w in a local variable (and defers its
+// close, then calls open), its stores go to the caller's stack, with
+// none of the write barriers that pointer stores through a pointer need
+// while the garbage collector marks. (A writer returned by value instead
+// is built in a temporary and copied with loads that the CPU cannot
+// forward from its store buffer.)
+func (w *writer[K, V]) init(st *state[K, V], fn string, key K, h uint64) {
+	w.st, w.fn, w.key, w.h = st, fn, key, h
+	w.s, w.i = st.seg(h)
+}
+
+// open starts the write that init set: it locks key's segment and
 // locates key. If hn is not the zero hint, a lock-free lookup found key's
 // entry hn.e at hn.pos in table hn.t before the lock was taken; if the
 // table is still hn.t and the slot still holds hn.e, that position is
@@ -146,9 +158,8 @@ type hint[K comparable, V any] struct {
 // CompareAndDelete). On a bounded map where key is absent, it takes a
 // reservation, or, if the map is full, every segment lock (admit). The
 // caller must defer w.close() before calling open.
-func (st *state[K, V]) open(w *writer[K, V], fn string, key K, h uint64, hn hint[K, V]) {
-	w.st, w.fn, w.key, w.h = st, fn, key, h
-	w.s, w.i = st.seg(h)
+func (w *writer[K, V]) open(hn hint[K, V]) {
+	st := w.st
 	st.lockSeg(w.i)
 	w.held = heldSegment
 	if w.cur.t = w.s.table.Load(); hn.e != nil && w.cur.t == hn.t && hn.t.At(hn.pos) == hn.e {
