@@ -399,9 +399,9 @@ func (w *writer[K, V]) evictFor() {
 // from the segment that the evicting insert is about to refill). Every
 // segment lock must be held, by the caller, which releases them.
 func (st *state[K, V]) deleteRecordLocked(fn string, i int, r table.Record[K, V], keepSize bool) {
-	s := &st.segs[i]
-	w := writer[K, V]{st: st, fn: fn, s: s, i: i, byRecord: true,
-		cur: cursor[K, V]{t: s.table.Load(), pos: r.Pos, e: r.Entry, free: table.NoPos}}
+	var w writer[K, V] // set field by field: see init
+	w.st, w.fn, w.s, w.i, w.byRecord = st, fn, &st.segs[i], i, true
+	w.cur.t, w.cur.pos, w.cur.e, w.cur.free = w.s.table.Load(), r.Pos, r.Entry, table.NoPos
 	w.remove(!keepSize)
 	if invariants {
 		st.mustCheckSegment(fn, i)
