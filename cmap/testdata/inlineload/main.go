@@ -1,6 +1,7 @@
 // Command inlineload instantiates cmap's Load for the shapes of its
 // hand-inlined read paths, for TestLoadInlines, which builds it with
-// -gcflags=-m and reads the disassembly. It does not import sync/atomic:
+// -gcflags=-m and reads the disassembly, and the write paths of flat and
+// arena maps, for TestWritePathsCopyNoStructs. It does not import sync/atomic:
 // an instantiating package that does not must get the same code.
 package main
 
@@ -23,4 +24,10 @@ func main() {
 	d := cmap.New[string, int]()
 	d.Store("a", 1)
 	fmt.Println(d.Load("a"))
+	inc := func(old int, _ bool) (int, cmap.ComputeOp) { return old + 1, cmap.UpdateOp }
+	d.Compute("a", inc)
+	d.Delete("a")
+	a.Compute(1, func(old uint64, _ bool) (uint64, cmap.ComputeOp) { return old + 1, cmap.UpdateOp })
+	a.Delete(1)
+	fmt.Println(a.Len(), d.Len())
 }
