@@ -538,10 +538,21 @@ func (m *Map[K, V]) LoadAndDelete(key K) (value V, loaded bool) {
 	if st == nil {
 		return value, false
 	}
+	var hn hint[K, V]
+	if st.flat || st.arena {
+		// Load's inlined probe is the cheapest test of an absent key (no
+		// call when the key's home group settles it), and an inline table
+		// gives no hint for the locked step anyway.
+		if _, ok := m.Load(key); !ok {
+			return value, false
+		}
+	}
 	h := st.hasher.Hash(key)
-	_, ok, hn := st.lookup(h, key)
-	if !ok {
-		return value, false
+	if !st.flat && !st.arena {
+		var ok bool
+		if _, ok, hn = st.lookup(h, key); !ok {
+			return value, false
+		}
 	}
 	if st.glock {
 		var g gwrite[K, V]
