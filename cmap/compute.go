@@ -171,10 +171,9 @@ func (m *Map[K, V]) LoadOrTryCompute(key K, f func() (V, error)) (value V, loade
 // is set if its caller can return f's errors. The path of a present key
 // is the lock-free lookup; the rest is in inflight.go.
 func (m *Map[K, V]) loadOrCompute(fn string, key K, f func() (V, error), try bool) (value V, loaded bool, err error) {
-	st := m.state()
-	h := st.hasher.Hash(key)
-	if v, ok, _ := st.lookup(h, key); ok {
+	if v, ok := m.Load(key); ok { // Load's inlined probe: a present key costs a Load
 		return v, true, nil
 	}
-	return st.loadOrComputeSlow(fn, key, h, f, try)
+	st := m.state()
+	return st.loadOrComputeSlow(fn, key, st.hasher.Hash(key), f, try)
 }

@@ -414,9 +414,8 @@ func (m *Map[K, V]) loadZero(key K) (value V, ok bool) {
 }
 
 // get returns key's value, hashed h, and whether key is present: Load's
-// home-group steps behind one call (table's Read), for the read paths
-// that have hashed the key already (LoadOrStore's present key, a zero
-// Map's Load). It takes no lock.
+// home-group steps behind one call (table's Read), for a zero Map's Load.
+// It takes no lock.
 func (st *state[K, V]) get(h uint64, key K) (value V, ok bool) {
 	return st.table(h).Read(h, key)
 }
@@ -498,11 +497,11 @@ func (m *Map[K, V]) swap(fn string, key K, value V) (previous V, loaded bool, er
 // with [WithMaxLen] and [RejectNew], leaving the map unchanged; use
 // [Map.TryStore] to get the error instead.
 func (m *Map[K, V]) LoadOrStore(key K, value V) (actual V, loaded bool) {
-	st := m.state()
-	h := st.hasher.Hash(key)
-	if v, ok := st.get(h, key); ok {
+	if v, ok := m.Load(key); ok { // Load's inlined probe: a present key costs a Load
 		return v, true
 	}
+	st := m.state()
+	h := st.hasher.Hash(key)
 	if st.glock {
 		var g gwrite[K, V]
 		if st.gbegin(&g, h, key, true, false) {
