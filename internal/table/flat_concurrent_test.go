@@ -217,6 +217,15 @@ func TestFlatHitChecksVersion(t *testing.T) {
 	grp := tb.group(0)
 	ver, ctrl := atomic.LoadUint64(&grp[1]), atomic.LoadUint64(&grp[0]) // the reader starts
 	tb.Delete(free)
+	reinsertUnseen(t, tb, free, ver, ctrl)
+}
+
+// reinsertUnseen re-inserts key 1 (hash 0), deleted from slot free, and
+// fails if a reader that loaded ver and ctrl before the delete, reading
+// while the insert's words are written and its ctrl byte is not, returns
+// a value.
+func reinsertUnseen(t *testing.T, tb *Flat[uint64, tornVal], free Pos, ver, ctrl uint64) {
+	t.Helper()
 	_, _, again, _ := tb.Locate(0, 1)
 	if again != free {
 		t.Fatalf("re-insert goes to slot %d, want %d", again, free)
