@@ -587,9 +587,17 @@ func (m *Map[K, V]) Delete(key K) {
 // holds old now; if not, the operation fails without taking a lock (a
 // failed compare is linearizable at this read). It returns key's hash and
 // the lookup's hint for the locked second step.
-func (st *state[K, V]) holds(fn string, key K, old V) (h uint64, hn hint[K, V], ok bool) {
+func (m *Map[K, V]) holds(st *state[K, V], fn string, key K, old V) (h uint64, hn hint[K, V], ok bool) {
 	if !st.valueComparable {
 		panic(fmt.Sprintf("cmap: %s: value type %v is not comparable", fn, reflect.TypeFor[V]()))
+	}
+	if st.flat || st.arena {
+		// As LoadAndDelete: Load's inlined probe, and no hint to take;
+		// the hash only for the locked step.
+		if v, found := m.Load(key); !found || any(v) != any(old) {
+			return 0, hn, false
+		}
+		return st.hasher.Hash(key), hn, true
 	}
 	h = st.hasher.Hash(key)
 	v, found, hn := st.lookup(h, key)
@@ -602,7 +610,7 @@ func (st *state[K, V]) holds(fn string, key K, old V) (h uint64, hn hint[K, V], 
 // panics as == does, leaving the map unchanged.
 func (m *Map[K, V]) CompareAndSwap(key K, old, new V) (swapped bool) {
 	st := m.state()
-	h, hn, maybe := st.holds("CompareAndSwap", key, old)
+	h, hn, maybe := m.holds(st, "CompareAndSwap", key, old)
 	if !maybe {
 		return false
 	}
@@ -632,7 +640,7 @@ func (m *Map[K, V]) CompareAndSwap(key K, old, new V) (swapped bool) {
 // if old is the zero value). It panics if V is not a comparable type.
 func (m *Map[K, V]) CompareAndDelete(key K, old V) (deleted bool) {
 	st := m.state()
-	h, hn, maybe := st.holds("CompareAndDelete", key, old)
+	h, hn, maybe := m.holds(st, "CompareAndDelete", key, old)
 	if !maybe {
 		return false
 	}
