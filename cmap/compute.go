@@ -82,7 +82,7 @@ func (m *Map[K, V]) Compute(key K, f func(old V, loaded bool) (newValue V, op Co
 		panic("cmap: Compute: nil function")
 	}
 	st := m.state()
-	h := st.hasher.Hash(key)
+	h := st.hash(key)
 	if st.glock {
 		if actual, ok, done := st.gcompute(key, h, f); done {
 			return actual, ok
@@ -175,5 +175,5 @@ func (m *Map[K, V]) loadOrCompute(fn string, key K, f func() (V, error), try boo
 		return v, true, nil
 	}
 	st := m.state()
-	return st.loadOrComputeSlow(fn, key, st.hasher.Hash(key), f, try)
+	return st.loadOrComputeSlow(fn, key, st.hash(key), f, try)
 }

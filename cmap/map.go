@@ -291,6 +291,24 @@ func (st *state[K, V]) entry(key K, value V) *table.Entry[K, V] {
 	return &table.Entry[K, V]{Key: key, Value: value}
 }
 
+// hash returns key's hash, as st.hasher.Hash does, with Load's inline
+// cases first: a string key of 4 to 16 bytes (hashed from its two words)
+// and an 8-byte integer; other keys call Hash. The view of key as a
+// string is sound for the reason given in Load: ShortStr reports true
+// only if K's underlying type is string.
+func (st *state[K, V]) hash(key K) uint64 {
+	if unsafe.Sizeof(key) == unsafe.Sizeof("") && st.hasher.ShortStr() {
+		if s := *(*string)(unsafe.Pointer(&key)); uint(len(s))-4 <= 12 {
+			a, b := table.KeyWords(s)
+			return st.hasher.StrMix(a, b, uint64(len(s)))
+		}
+	}
+	if h, ok := st.hasher.IntHash(key); ok {
+		return h
+	}
+	return st.hasher.Hash(key)
+}
+
 // seg returns the segment of hash h and its index.
 func (st *state[K, V]) seg(h uint64) (*segment[K, V], int) {
 	i := int(h >> (st.shift & 63) & st.mask)
@@ -465,7 +483,7 @@ func (m *Map[K, V]) Swap(key K, value V) (previous V, loaded bool) {
 // names the method called.
 func (m *Map[K, V]) swap(fn string, key K, value V) (previous V, loaded bool, err error) {
 	st := m.state()
-	h := st.hasher.Hash(key)
+	h := st.hash(key)
 	if st.glock {
 		var g gwrite[K, V]
 		if st.gbegin(&g, h, key, true, false) {
@@ -501,7 +519,7 @@ func (m *Map[K, V]) LoadOrStore(key K, value V) (actual V, loaded bool) {
 		return v, true
 	}
 	st := m.state()
-	h := st.hasher.Hash(key)
+	h := st.hash(key)
 	if st.glock {
 		var g gwrite[K, V]
 		if st.gbegin(&g, h, key, true, false) {
@@ -546,7 +564,7 @@ func (m *Map[K, V]) LoadAndDelete(key K) (value V, loaded bool) {
 			return value, false
 		}
 	}
-	h := st.hasher.Hash(key)
+	h := st.hash(key)
 	if !st.flat && !st.arena {
 		var ok bool
 		if _, ok, hn = st.lookup(h, key); !ok {
@@ -597,9 +615,9 @@ func (m *Map[K, V]) holds(st *state[K, V], fn string, key K, old V) (h uint64, h
 		if v, found := m.Load(key); !found || any(v) != any(old) {
 			return 0, hn, false
 		}
-		return st.hasher.Hash(key), hn, true
+		return st.hash(key), hn, true
 	}
-	h = st.hasher.Hash(key)
+	h = st.hash(key)
 	v, found, hn := st.lookup(h, key)
 	return h, hn, found && any(v) == any(old)
 }
