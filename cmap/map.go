@@ -555,6 +555,7 @@ func (m *Map[K, V]) LoadAndDelete(key K) (value V, loaded bool) {
 	if st == nil {
 		return value, false
 	}
+	var h uint64
 	var hn hint[K, V]
 	if st.flat || st.arena {
 		// Load's inlined probe is the cheapest test of an absent key (no
@@ -563,9 +564,9 @@ func (m *Map[K, V]) LoadAndDelete(key K) (value V, loaded bool) {
 		if _, ok := m.Load(key); !ok {
 			return value, false
 		}
-	}
-	h := st.hash(key)
-	if !st.flat && !st.arena {
+		h = st.hash(key)
+	} else {
+		h = st.hash(key)
 		var ok bool
 		if _, ok, hn = st.lookup(h, key); !ok {
 			return value, false
