@@ -3,6 +3,7 @@ package cmap
 import (
 	"sync/atomic"
 
+	"github.com/segmap/segmap/internal/release"
 	"github.com/segmap/segmap/internal/table"
 )
 
@@ -113,8 +114,15 @@ func (c segCount) shares() int64 {
 // Load returns the count.
 func (c segCount) Load() int64 { return c.base.Load() + c.shares() }
 
-// Add adds d to the count and returns the new count.
-func (c segCount) Add(d int64) int64 { return c.base.Add(d) + c.shares() }
+// Add adds d to the count and returns the new count. The slot's word has
+// one writer, the holder of the segment lock, whose release (an atomic
+// read-modify-write) follows: a load and a release store make the add
+// (internal/release), with no locked instruction.
+func (c segCount) Add(d int64) int64 {
+	v := c.base.Load() + d
+	release.StoreInt64(c.base, v)
+	return v + c.shares()
+}
 
 // Store sets the count to v.
 func (c segCount) Store(v int64) { c.base.Store(v - c.shares()) }

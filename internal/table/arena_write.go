@@ -3,6 +3,8 @@ package table
 import (
 	"slices"
 	"sync/atomic"
+
+	"github.com/segmap/segmap/internal/release"
 )
 
 // The writer's side of an arena table, with the rules of flat_write.go:
@@ -114,9 +116,9 @@ func (t *Arena[K, V]) recLen(ref uint64) int {
 // atomic stores, the value first.
 func (t *Arena[K, V]) storeSlot(grp []uint64, s int, ref uint64, vb *[flatMaxWords]uint64) {
 	for w := range t.vw {
-		atomic.StoreUint64(&grp[s+1+w], vb[w])
+		release.Store(&grp[s+1+w], vb[w])
 	}
-	atomic.StoreUint64(&grp[s], ref)
+	release.Store(&grp[s], ref)
 }
 
 // Insert publishes key and value in the free slot p that Locate returned
@@ -149,7 +151,7 @@ func (t *Arena[K, V]) Replace(p Pos, key K, value V) Pos {
 	putWords(&vb, value)
 	if t.vw <= 1 {
 		if t.vw == 1 {
-			atomic.StoreUint64(&grp[s+1], vb[0])
+			release.Store(&grp[s+1], vb[0])
 		}
 		return p
 	}
@@ -164,8 +166,18 @@ func (t *Arena[K, V]) Replace(p Pos, key K, value V) Pos {
 		arenaPublishHook()
 	}
 	storeCtrl(grp, setByte(setByte(c, j, byteAt(c, i)), i, byteAt(c, j)))
-	atomic.AddUint64(&grp[1], versionStep) // as flat tables: bit 0 stays clear (no group locks here)
+	t.bump(grp)
 	return p&^7 + Pos(j)
+}
+
+// bump adds versionStep to the group's version word, as flat tables do
+// after a ctrl store that frees a slot. An arena group's version word has
+// one writer, the holder of the segment lock (arena maps take no group
+// locks, so bit 0 stays clear and no one else ever writes the word), so
+// the add is a load and a release store (internal/release), made after
+// the ctrl store and before the lock's release.
+func (t *Arena[K, V]) bump(grp []uint64) {
+	release.Store(&grp[1], atomic.LoadUint64(&grp[1])+versionStep)
 }
 
 // Delete removes the key in slot p, as Flat.Delete does, and counts its
@@ -182,7 +194,7 @@ func (t *Arena[K, V]) Delete(p Pos) (tombstone bool) {
 		b, tombstone = ctrlTombstone, true
 	}
 	storeCtrl(grp, setByte(ctrl, int(p&7), b))
-	atomic.AddUint64(&grp[1], versionStep) // as flat tables: bit 0 stays clear (no group locks here)
+	t.bump(grp)
 	return tombstone
 }
 

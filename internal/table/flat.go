@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/segmap/segmap/internal/release"
 )
 
 // The flat layout: keys and values inline, for pointer-free K and V
@@ -131,8 +133,9 @@ const flatCtrl = emptyCtrl
 // loadCtrl returns the logical ctrl word of grp.
 func loadCtrl(grp []uint64) uint64 { return atomic.LoadUint64(&grp[0]) ^ flatCtrl }
 
-// storeCtrl stores the logical ctrl word ctrl into grp.
-func storeCtrl(grp []uint64, ctrl uint64) { atomic.StoreUint64(&grp[0], ctrl^flatCtrl) }
+// storeCtrl stores the logical ctrl word ctrl into grp, with a release
+// store: its caller is the group's one writer (internal/release).
+func storeCtrl(grp []uint64, ctrl uint64) { release.Store(&grp[0], ctrl^flatCtrl) }
 
 // stops reports whether a group whose EMPTY slots are e (matchEmpty) has
 // more than sp of them: a group that stops probes (docs/design.md, "The

@@ -2,6 +2,8 @@ package table
 
 import (
 	"sync/atomic"
+
+	"github.com/segmap/segmap/internal/release"
 )
 
 // The writer's side of a flat table. Every method here must be called by
@@ -69,11 +71,11 @@ func (t *Flat[K, V]) slotWords(p Pos) ([]uint64, int) {
 // reading them (it will see the version moved).
 func (t *Flat[K, V]) storeSlot(grp []uint64, s int, kb, vb *[flatMaxWords]uint64) {
 	for w := range t.kw {
-		atomic.StoreUint64(&grp[s+w], kb[w])
+		release.Store(&grp[s+w], kb[w])
 	}
 	s += t.kw
 	for w := range t.vw {
-		atomic.StoreUint64(&grp[s+w], vb[w])
+		release.Store(&grp[s+w], vb[w])
 	}
 }
 
@@ -118,7 +120,7 @@ func (t *Flat[K, V]) Replace(p Pos, key K, value V) Pos {
 	if t.vw <= 1 {
 		for w := range t.kw {
 			if atomic.LoadUint64(&grp[s+w]) != kb[w] {
-				atomic.StoreUint64(&grp[s+w], kb[w])
+				release.Store(&grp[s+w], kb[w])
 				if flatReplaceKeyHook != nil {
 					flatReplaceKeyHook()
 				}
@@ -127,7 +129,7 @@ func (t *Flat[K, V]) Replace(p Pos, key K, value V) Pos {
 		if t.vw == 1 {
 			var vb [flatMaxWords]uint64
 			putWords(&vb, value)
-			atomic.StoreUint64(&grp[s+t.kw], vb[0])
+			release.Store(&grp[s+t.kw], vb[0])
 		}
 		return p
 	}
