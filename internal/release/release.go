@@ -55,3 +55,11 @@ import (
 func StoreInt64(x *atomic.Int64, v int64) {
 	Store((*uint64)(unsafe.Pointer(x)), uint64(v))
 }
+
+// StoreUint64 stores v into x as Store does, for a word that readers load
+// with x.Load and that only the holder of one lock changes. The conversion
+// is sound as StoreInt64's: atomic.Uint64 has atomic.Int64's layout
+// (TestInt64Layout checks both).
+func StoreUint64(x *atomic.Uint64, v uint64) {
+	Store((*uint64)(unsafe.Pointer(x)), v)
+}

@@ -7,8 +7,9 @@ import (
 	"unsafe"
 )
 
-// TestInt64Layout checks what StoreInt64's conversion relies on:
-// atomic.Int64 is one 8-byte word at its own address.
+// TestInt64Layout checks what the conversions of StoreInt64 and
+// StoreUint64 rely on: atomic.Int64 and atomic.Uint64 are one 8-byte word
+// at their own address.
 func TestInt64Layout(t *testing.T) {
 	var x struct {
 		pad byte
@@ -32,6 +33,25 @@ func TestInt64Layout(t *testing.T) {
 	}
 	if x.pad != 0 {
 		t.Fatalf("StoreInt64 wrote outside the Int64: pad = %d", x.pad)
+	}
+	var y struct {
+		pad byte
+		n   atomic.Uint64
+	}
+	if s := unsafe.Sizeof(y.n); s != 8 {
+		t.Fatalf("unsafe.Sizeof(atomic.Uint64{}) = %d, want 8", s)
+	}
+	if a := uintptr(unsafe.Pointer(&y.n)); a%8 != 0 {
+		t.Fatalf("atomic.Uint64 at %#x: not 8-byte aligned", a)
+	}
+	for _, v := range []uint64{1, 1 << 63, ^uint64(0)} {
+		StoreUint64(&y.n, v)
+		if got := y.n.Load(); got != v {
+			t.Fatalf("StoreUint64(%#x): Load returns %#x", v, got)
+		}
+	}
+	if y.pad != 0 {
+		t.Fatalf("StoreUint64 wrote outside the Uint64: pad = %d", y.pad)
 	}
 }
 

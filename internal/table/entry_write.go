@@ -1,5 +1,7 @@
 package table
 
+import "github.com/segmap/segmap/internal/release"
+
 // The writer's side of an entry table. Every function here must be called
 // by the single writer of the table (in cmap: with the segment lock held),
 // on a table that is not frozen, except copyEntries and cloneEntries,
@@ -47,7 +49,7 @@ func (t *Table[K, V]) Insert(p Pos, h uint64, e *Entry[K, V]) {
 	grp := &t.entries()[g]
 	// The tag first, then the entry: see docs/design.md, "Memory
 	// ordering", for why the reverse order is wrong.
-	grp.ctrl.Store(setByte(grp.ctrl.Load(), i, tagOf(h)))
+	release.StoreUint64(&grp.ctrl, setByte(grp.ctrl.Load(), i, tagOf(h)))
 	grp.slots[i].Store(e)
 }
 
@@ -81,7 +83,7 @@ func (t *Table[K, V]) deleteEntry(p Pos) (tombstone bool) {
 	}
 	// The ctrl byte first (the delete's linearization point), then the
 	// pointer, so that the entry can be collected.
-	grp.ctrl.Store(setByte(ctrl, i, b))
+	release.StoreUint64(&grp.ctrl, setByte(ctrl, i, b))
 	grp.slots[i].Store(nil)
 	return tombstone
 }
@@ -136,7 +138,7 @@ func (t *Table[K, V]) insertFresh(h uint64, e *Entry[K, V]) Pos {
 		ctrl := grp.ctrl.Load()
 		if m := matchEmpty(ctrl); m != 0 {
 			i := slotOf(m)
-			grp.ctrl.Store(setByte(ctrl, i, tagOf(h)))
+			release.StoreUint64(&grp.ctrl, setByte(ctrl, i, tagOf(h)))
 			grp.slots[i].Store(e)
 			return Pos(g<<3) + Pos(i)
 		}
