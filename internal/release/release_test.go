@@ -8,50 +8,35 @@ import (
 )
 
 // TestInt64Layout checks what the conversions of StoreInt64 and
-// StoreUint64 rely on: atomic.Int64 and atomic.Uint64 are one 8-byte word
-// at their own address.
+// StoreUint64 rely on: atomic.Int64 and atomic.Uint64 are one 8-byte,
+// 8-byte-aligned word at their own address, which the Store functions
+// write and Load reads, and which Load's and Store's word is.
 func TestInt64Layout(t *testing.T) {
 	var x struct {
 		pad byte
-		n   atomic.Int64
+		i   atomic.Int64
+		u   atomic.Uint64
 	}
-	if s := unsafe.Sizeof(x.n); s != 8 {
-		t.Fatalf("unsafe.Sizeof(atomic.Int64{}) = %d, want 8", s)
+	if si, su := unsafe.Sizeof(x.i), unsafe.Sizeof(x.u); si != 8 || su != 8 {
+		t.Fatalf("unsafe.Sizeof: atomic.Int64 %d, atomic.Uint64 %d bytes, want 8", si, su)
 	}
-	if a := uintptr(unsafe.Pointer(&x.n)); a%8 != 0 {
-		t.Fatalf("atomic.Int64 at %#x: not 8-byte aligned", a)
+	if ai, au := uintptr(unsafe.Pointer(&x.i)), uintptr(unsafe.Pointer(&x.u)); ai%8 != 0 || au%8 != 0 {
+		t.Fatalf("atomic.Int64 at %#x, atomic.Uint64 at %#x: not 8-byte aligned", ai, au)
 	}
-	for _, v := range []int64{1, -1, 1 << 62, -1 << 63} {
-		StoreInt64(&x.n, v)
-		if got := x.n.Load(); got != v {
-			t.Fatalf("StoreInt64(%d): Load returns %d", v, got)
+	for _, v := range []uint64{1, 1 << 63, ^uint64(0), 0x0123456789ABCDEF} {
+		StoreInt64(&x.i, int64(v))
+		StoreUint64(&x.u, v)
+		if gi, gu := x.i.Load(), x.u.Load(); gi != int64(v) || gu != v {
+			t.Fatalf("StoreInt64 and StoreUint64 of %#x: Load returns %#x and %#x", v, gi, gu)
 		}
-		x.n.Store(v - 1)
-		if got := *(*int64)(unsafe.Pointer(&x.n)); got != v-1 {
-			t.Fatalf("Store(%d): the word at the Int64's address holds %d", v-1, got)
+		x.i.Store(int64(v - 1))
+		x.u.Store(v - 1)
+		if gi, gu := *(*int64)(unsafe.Pointer(&x.i)), *(*uint64)(unsafe.Pointer(&x.u)); gi != int64(v-1) || gu != v-1 {
+			t.Fatalf("Store of %#x: the words at the atomics' addresses hold %#x and %#x", v-1, gi, gu)
 		}
 	}
 	if x.pad != 0 {
-		t.Fatalf("StoreInt64 wrote outside the Int64: pad = %d", x.pad)
-	}
-	var y struct {
-		pad byte
-		n   atomic.Uint64
-	}
-	if s := unsafe.Sizeof(y.n); s != 8 {
-		t.Fatalf("unsafe.Sizeof(atomic.Uint64{}) = %d, want 8", s)
-	}
-	if a := uintptr(unsafe.Pointer(&y.n)); a%8 != 0 {
-		t.Fatalf("atomic.Uint64 at %#x: not 8-byte aligned", a)
-	}
-	for _, v := range []uint64{1, 1 << 63, ^uint64(0)} {
-		StoreUint64(&y.n, v)
-		if got := y.n.Load(); got != v {
-			t.Fatalf("StoreUint64(%#x): Load returns %#x", v, got)
-		}
-	}
-	if y.pad != 0 {
-		t.Fatalf("StoreUint64 wrote outside the Uint64: pad = %d", y.pad)
+		t.Fatalf("a store wrote outside the atomics: pad = %d", x.pad)
 	}
 }
 
