@@ -24,7 +24,8 @@ func goCommand(t *testing.T) string {
 // (testdata/inlineload): the steps of the home-group probes inline into
 // Load for one-word flat keys (uint64), flat keys of more than a word
 // ([2]uint64), entry-layout keys (string to *int) and arena keys (string
-// to int), and Load calls nothing
+// to int), one-word values are read with no buffer (Value1, not Value),
+// and Load calls nothing
 // else than the hasher, the longer probes, a zero Map's path, string
 // comparison, stack growth and the explicit panics of the layout tag
 // checks (runtime.gopanic, on branches never taken): no sync/atomic
@@ -56,7 +57,7 @@ func TestLoadInlines(t *testing.T) {
 		`table\.FlatGroup\[` + arr + `\]\.Matches`,
 		`table\.FlatGroup\[` + arr + `\]\.Slot`,
 		`table\.FlatGroup\[` + arr + `\]\.Key`,
-		`table\.FlatGroup\[` + arr + `\]\.Value`,
+		`table\.FlatGroup\[` + arr + `\]\.Value1`,
 		`table\.FlatGroup\[` + arr + `\]\.Settled`,
 		`table\.\(\*Table\[` + str + `\]\)\.EntryHome`,
 		`table\.EntryGroup\[` + str + `\]\.Find`,
@@ -68,7 +69,7 @@ func TestLoadInlines(t *testing.T) {
 		`table\.ArenaGroup\[` + ars + `\]\.Check`,
 		`table\.ArenaGroup\[` + ars + `\]\.Chunk`,
 		`table\.ArenaGroup\[` + ars + `\]\.Is`,
-		`table\.ArenaGroup\[` + ars + `\]\.Value`,
+		`table\.ArenaGroup\[` + ars + `\]\.Value1`,
 		`table\.ArenaGroup\[` + ars + `\]\.Settled`,
 		// the short-key path: hash and compare of 4 to 16 bytes
 		`table\.\(\*Hasher\[go\.shape\.string\]\)\.ShortStr`,

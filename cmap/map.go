@@ -354,7 +354,12 @@ func (m *Map[K, V]) Load(key K) (value V, ok bool) {
 						// (Short's "" means another length: KeyWords is not called on it)
 						if rs := g.Short(g.Chunk(r), r, uint64(len(s))); rs != "" {
 							if x, y := table.KeyWords(rs); x == a && y == b {
-								value, ok = g.Value(g.Slot(m)), true
+								if unsafe.Sizeof(value) <= 8 { // a constant: see Value1
+									value = g.Value1(g.Slot(m))
+								} else {
+									value = g.Value(g.Slot(m))
+								}
+								ok = true
 								break
 							}
 						}
@@ -383,8 +388,12 @@ func (m *Map[K, V]) Load(key K) (value V, ok bool) {
 			g := t.ArenaHome(h)
 			for m := g.Matches(); m != 0; m &= m - 1 {
 				if r := g.Ref(g.Slot(m)); g.Check(r, h) && g.Is(g.Chunk(r), r, s) {
-					i := g.Slot(m)
-					value, ok = g.Value(i), true
+					if i := g.Slot(m); unsafe.Sizeof(value) <= 8 { // a constant: see Value1
+						value = g.Value1(i)
+					} else {
+						value = g.Value(i)
+					}
+					ok = true
 					break
 				}
 			}
@@ -401,7 +410,12 @@ func (m *Map[K, V]) Load(key K) (value V, ok bool) {
 		} else {
 			for m := g.Matches(); m != 0; m &= m - 1 {
 				if i := g.Slot(m); g.Key(i) == key {
-					value, ok = g.Value(i), true
+					if unsafe.Sizeof(value) <= 8 { // a constant: see Value1
+						value = g.Value1(i)
+					} else {
+						value = g.Value(i)
+					}
+					ok = true
 					break
 				}
 			}

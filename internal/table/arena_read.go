@@ -131,6 +131,23 @@ func (g ArenaGroup[K, V]) Value(i uintptr) V {
 	return flatLoad[V](unsafe.Add(g.p, flatHeader*8+8+i*(8+(unsafe.Sizeof(v)+7)&^7)))
 }
 
+// Value1 is Value for a V of at most one word (the caller's test of
+// unsafe.Sizeof, a constant of the instantiation: Value1 and Value do not
+// both fit one function within the inliner's budget). The value is
+// converted from the one word loaded, as in FlatGroup.Find1, with no
+// buffer (Value's, zeroed, written and read back through the stack, cost
+// a string key's Load hit about a tenth of its time). The word is the
+// value's for vb = 8 (V's bytes rounded up to words); for a zero-size V
+// it is the slot's ref, which lies inside the table (the value's own
+// address would be one past the table's allocation for slot 6 of the
+// last group, which checkptr rejects), converted to nothing.
+func (g ArenaGroup[K, V]) Value1(i uintptr) V {
+	var v V
+	vb := (unsafe.Sizeof(v) + 7) &^ 7 // 8 or 0
+	w := atomic.LoadUint64((*uint64)(unsafe.Add(g.p, flatHeader*8+i*(8+vb)+vb)))
+	return *(*V)(unsafe.Pointer(&w))
+}
+
 // Settled reports whether the answer (ok: key found) stands, as
 // FlatGroup.Settled: the version did not move, and key was found or the
 // group stops probes.

@@ -118,6 +118,16 @@ func (g FlatGroup[K, V]) Value(i uintptr) V {
 	return flatLoad[V](unsafe.Add(g.p, flatHeader*8+i*g.sb+g.sb-(unsafe.Sizeof(v)+7)&^7))
 }
 
+// Value1 is Value for a V of at most one word (the caller's test of
+// unsafe.Sizeof, a constant of the instantiation, as for
+// ArenaGroup.Value1), converted with no buffer from the slot's last word,
+// loaded as in Find1: the value's word, or for a zero-size V the key's
+// last word, converted to nothing.
+func (g FlatGroup[K, V]) Value1(i uintptr) V {
+	w := atomic.LoadUint64((*uint64)(unsafe.Add(g.p, flatHeader*8+i*g.sb+g.sb-8)))
+	return *(*V)(unsafe.Pointer(&w))
+}
+
 // Settled reports whether the answer of Find or Find1 (ok: key found)
 // stands: no slot of the group was freed since its version was loaded (a
 // slot read may have been refilled, or key moved within the group), and
