@@ -18,7 +18,7 @@ import (
 // Loads, so that the slots of every group are used.
 func TestLoadValueShapes(t *testing.T) {
 	const n = 3000
-	short := func(i int) string { return fmt.Sprintf("k%d", i+1000) }            // 5 bytes
+	short := func(i int) string { return fmt.Sprintf("k%d", i+1000) }           // 5 bytes
 	long := func(i int) string { return fmt.Sprintf("a longer key, %012d", i) } // 26 bytes
 	pair := func(i int) [2]uint64 { return [2]uint64{uint64(i), ^uint64(i)} }
 	t.Run("string→struct{}", func(t *testing.T) {
