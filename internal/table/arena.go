@@ -254,14 +254,7 @@ func (t *Arena[K, V]) keyEq(ref uint64, s string) bool {
 
 // loadValue returns the value of the slot at word s of grp (the value's
 // words follow the ref word).
-func (t *Arena[K, V]) loadValue(grp []uint64, s int) V {
-	var buf [flatMaxWords]uint64
-	s++
-	for w := range wordsOf[V]() {
-		buf[w] = atomic.LoadUint64(&grp[s+w])
-	}
-	return fromWords[V](&buf)
-}
+func (t *Arena[K, V]) loadValue(grp []uint64, s int) V { return loadWords[V](grp, s+1) }
 
 // Find returns the value of key and true, or false if key is absent. It
 // takes no lock, never waits, and may run concurrently with the table's

@@ -179,25 +179,33 @@ func wordsOf[T any]() int {
 	return int(unsafe.Sizeof(x)+7) >> 3
 }
 
-// loadKey returns the key of the slot at word s of grp, loaded word by
-// word.
-func (t *Flat[K, V]) loadKey(grp []uint64, s int) K {
-	var buf [flatMaxWords]uint64
-	kw := wordsOf[K]()
-	for w := range kw {
-		buf[w] = atomic.LoadUint64(&grp[s+w])
-	}
-	return fromWords[K](&buf)
-}
+// loadKey returns the key of the slot at word s of grp.
+func (t *Flat[K, V]) loadKey(grp []uint64, s int) K { return loadWords[K](grp, s) }
 
 // loadValue returns the value of the slot at word s of grp.
 func (t *Flat[K, V]) loadValue(grp []uint64, s int) V {
+	var k K
+	return loadWords[V](grp, s+int(unsafe.Sizeof(k)+7)>>3)
+}
+
+// loadWords returns the T stored in the words of grp from word s, loaded
+// one by one into a buffer (see fromWords for the conversion). A T of
+// one word is converted from the word loaded, with no buffer: the
+// compiler zeroes a buffer, writes it and reads it back through the
+// stack, on every key compared by a write's probe. The size test is a
+// constant of the instantiation.
+func loadWords[T any](grp []uint64, s int) T {
+	var x T
+	n := int(unsafe.Sizeof(x)+7) >> 3
+	if n == 1 {
+		w := atomic.LoadUint64(&grp[s])
+		return *(*T)(unsafe.Pointer(&w)) // see fromWords
+	}
 	var buf [flatMaxWords]uint64
-	s += wordsOf[K]()
-	for w := range wordsOf[V]() {
+	for w := range n {
 		buf[w] = atomic.LoadUint64(&grp[s+w])
 	}
-	return fromWords[V](&buf)
+	return *(*T)(unsafe.Pointer(&buf)) // see fromWords
 }
 
 // Find returns the value of key and true, or false if key is absent. It
