@@ -170,6 +170,15 @@ func putWords[T any](buf *[flatMaxWords]uint64, x T) {
 	*(*T)(unsafe.Pointer(buf)) = x
 }
 
+// wordOf returns the word that stores a T of at most one word: its
+// bytes first, the rest zero, as putWords stores it into a buffer's
+// first word, with no buffer.
+func wordOf[T any](x T) uint64 {
+	var w uint64
+	*(*T)(unsafe.Pointer(&w)) = x
+	return w
+}
+
 // wordsOf returns the number of words of a T. It is a constant in each
 // instantiation (the compiler knows the size of every shape), so the
 // loops over a key's or value's words below are unrolled; t.kw and t.vw

@@ -87,6 +87,17 @@ func (t *Flat[K, V]) storeSlot(grp []uint64, s int, kb, vb *[flatMaxWords]uint64
 // see.
 func (t *Flat[K, V]) Insert(p Pos, h uint64, key K, value V) {
 	grp, s := t.slotWords(p)
+	if wordsOf[K]() == 1 && wordsOf[V]() <= 1 { // constants: storeSlot's stores, with no buffers
+		release.Store(&grp[s], wordOf(key))
+		if wordsOf[V]() == 1 {
+			release.Store(&grp[s+1], wordOf(value))
+		}
+		if flatPublishHook != nil {
+			flatPublishHook()
+		}
+		storeCtrl(grp, setByte(loadCtrl(grp), int(p&7), tagOf(h)))
+		return
+	}
 	var kb, vb [flatMaxWords]uint64
 	putWords(&kb, key)
 	putWords(&vb, value)
@@ -115,6 +126,18 @@ func (t *Flat[K, V]) Insert(p Pos, h uint64, key K, value V) {
 // since slot p was freed.
 func (t *Flat[K, V]) Replace(p Pos, key K, value V) Pos {
 	grp, s := t.slotWords(p)
+	if wordsOf[K]() == 1 && wordsOf[V]() <= 1 { // constants: the stores below, with no buffers
+		if kw := wordOf(key); atomic.LoadUint64(&grp[s]) != kw {
+			release.Store(&grp[s], kw)
+			if flatReplaceKeyHook != nil {
+				flatReplaceKeyHook()
+			}
+		}
+		if wordsOf[V]() == 1 {
+			release.Store(&grp[s+1], wordOf(value))
+		}
+		return p
+	}
 	var kb [flatMaxWords]uint64
 	putWords(&kb, key)
 	if t.vw <= 1 {
