@@ -128,9 +128,16 @@ func (t *Arena[K, V]) Insert(p Pos, h uint64, key K, value V) {
 	grp := t.group(uint64(p) >> 3)
 	s := flatHeader + int(p&7)*t.sw
 	ref := t.appendRecord(keyString(&key)) | checkOf(h)
-	var vb [flatMaxWords]uint64
-	putWords(&vb, value)
-	t.storeSlot(grp, s, ref, &vb)
+	if wordsOf[V]() <= 1 { // a constant: storeSlot's stores, with no buffer
+		if wordsOf[V]() == 1 {
+			release.Store(&grp[s+1], wordOf(value))
+		}
+		release.Store(&grp[s], ref)
+	} else {
+		var vb [flatMaxWords]uint64
+		putWords(&vb, value)
+		t.storeSlot(grp, s, ref, &vb)
+	}
 	if arenaPublishHook != nil {
 		arenaPublishHook()
 	}
@@ -147,14 +154,14 @@ func (t *Arena[K, V]) Insert(p Pos, h uint64, key K, value V) {
 func (t *Arena[K, V]) Replace(p Pos, key K, value V) Pos {
 	grp := t.group(uint64(p) >> 3)
 	s := flatHeader + int(p&7)*t.sw
-	var vb [flatMaxWords]uint64
-	putWords(&vb, value)
-	if t.vw <= 1 {
-		if t.vw == 1 {
-			release.Store(&grp[s+1], vb[0])
+	if wordsOf[V]() <= 1 { // a constant
+		if wordsOf[V]() == 1 {
+			release.Store(&grp[s+1], wordOf(value))
 		}
 		return p
 	}
+	var vb [flatMaxWords]uint64
+	putWords(&vb, value)
 	c := loadCtrl(grp)
 	f := matchFree(c)
 	if f == 0 {
