@@ -150,22 +150,20 @@ func (t *Flat[K, V]) group(g uint64) []uint64 {
 	return t.words[b : b+stride : b+stride]
 }
 
-// fromWords converts the first words of buf to a T (a key or a value).
-//
-// Soundness of the unsafe view: buf is one object of flatMaxBytes bytes,
-// 8-byte aligned; T is at most flatMaxBytes bytes and aligned to at most 8
-// (FlatFits, checked by NewFlat; no Go type has a larger alignment), so
-// the T lies inside buf, aligned (checkptr accepts it). T holds no
-// pointers, so any bits are a valid T and the GC need not see the words.
-func fromWords[T any](buf *[flatMaxWords]uint64) T { return *(*T)(unsafe.Pointer(buf)) }
-
 // putWords writes x into the first words of buf, which the caller has
-// zeroed: the inverse of fromWords (same soundness argument; padding bytes
-// of x are copied as they are, and no reader ever compares them). It
-// writes in place rather than returning a buffer: a returned buffer is
-// copied 16 bytes at a time right after x's narrower store, a load the
-// CPU cannot forward from the store buffer, which stalled every Replace
-// for a dozen cycles.
+// zeroed. It writes in place rather than returning a buffer: a returned
+// buffer is copied 16 bytes at a time right after x's narrower store, a
+// load the CPU cannot forward from the store buffer, which stalled every
+// Replace for a dozen cycles.
+//
+// Soundness of the unsafe views of words as a K or V (here, and in
+// loadWords, wordOf, flatLoad, Find1, Value1, range1): buf is one object
+// of flatMaxBytes bytes, 8-byte aligned, or, for a T of at most 8 bytes,
+// one uint64; T is at most that size and aligned to at most 8 (FlatFits,
+// checked by NewFlat; no Go type has a larger alignment), so the T lies
+// inside it, aligned (checkptr accepts it). T holds no pointers, so any
+// bits are a valid T and the GC need not see the words. Padding bytes of
+// a T are copied as they are, and no reader ever compares them.
 func putWords[T any](buf *[flatMaxWords]uint64, x T) {
 	*(*T)(unsafe.Pointer(buf)) = x
 }
@@ -198,7 +196,7 @@ func (t *Flat[K, V]) loadValue(grp []uint64, s int) V {
 }
 
 // loadWords returns the T stored in the words of grp from word s, loaded
-// one by one into a buffer (see fromWords for the conversion). A T of
+// one by one into a buffer (see putWords for the conversion). A T of
 // one word is converted from the word loaded, with no buffer: the
 // compiler zeroes a buffer, writes it and reads it back through the
 // stack, on every key compared by a write's probe. The size test is a
@@ -208,13 +206,13 @@ func loadWords[T any](grp []uint64, s int) T {
 	n := int(unsafe.Sizeof(x)+7) >> 3
 	if n == 1 {
 		w := atomic.LoadUint64(&grp[s])
-		return *(*T)(unsafe.Pointer(&w)) // see fromWords
+		return *(*T)(unsafe.Pointer(&w)) // see putWords
 	}
 	var buf [flatMaxWords]uint64
 	for w := range n {
 		buf[w] = atomic.LoadUint64(&grp[s+w])
 	}
-	return *(*T)(unsafe.Pointer(&buf)) // see fromWords
+	return *(*T)(unsafe.Pointer(&buf)) // see putWords
 }
 
 // Find returns the value of key and true, or false if key is absent. It

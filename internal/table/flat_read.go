@@ -143,14 +143,14 @@ func (g FlatGroup[K, V]) Settled(h uint64, ok bool) bool {
 }
 
 // flatLoad returns the T stored in the words at p, loaded one by one
-// into a buffer (see fromWords for the conversion). p points to a key's
+// into a buffer (see putWords for the conversion). p points to a key's
 // or a value's words in a flat table.
 func flatLoad[T any](p unsafe.Pointer) T {
 	var buf [flatMaxWords]uint64
 	for w := range wordsOf[T]() {
 		buf[w] = atomic.LoadUint64((*uint64)(unsafe.Add(p, w*8)))
 	}
-	return *(*T)(unsafe.Pointer(&buf)) // see fromWords
+	return *(*T)(unsafe.Pointer(&buf)) // see putWords
 }
 
 // range1 is Flat.Range for a one-word K and a V of at most one word
