@@ -189,7 +189,9 @@ func wordsOf[T any]() int {
 // loadKey returns the key of the slot at word s of grp.
 func (t *Flat[K, V]) loadKey(grp []uint64, s int) K { return loadWords[K](grp, s) }
 
-// loadValue returns the value of the slot at word s of grp.
+// loadValue returns the value of the slot at word s of grp. (K's words
+// are written out rather than wordsOf[K](), a generic call that would
+// take loadValue over the inliner's budget: 84 > 80.)
 func (t *Flat[K, V]) loadValue(grp []uint64, s int) V {
 	var k K
 	return loadWords[V](grp, s+int(unsafe.Sizeof(k)+7)>>3)

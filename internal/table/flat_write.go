@@ -92,16 +92,12 @@ func (t *Flat[K, V]) Insert(p Pos, h uint64, key K, value V) {
 		if wordsOf[V]() == 1 {
 			release.Store(&grp[s+1], wordOf(value))
 		}
-		if flatPublishHook != nil {
-			flatPublishHook()
-		}
-		storeCtrl(grp, setByte(loadCtrl(grp), int(p&7), tagOf(h)))
-		return
+	} else {
+		var kb, vb [flatMaxWords]uint64
+		putWords(&kb, key)
+		putWords(&vb, value)
+		t.storeSlot(grp, s, &kb, &vb)
 	}
-	var kb, vb [flatMaxWords]uint64
-	putWords(&kb, key)
-	putWords(&vb, value)
-	t.storeSlot(grp, s, &kb, &vb)
 	if flatPublishHook != nil {
 		flatPublishHook()
 	}
