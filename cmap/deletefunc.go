@@ -141,7 +141,8 @@ func (st *state[K, V]) deleteEntry(e *table.Entry[K, V]) bool {
 // a lock-free lookup finds another value or none.
 func (st *state[K, V]) deleteFlat(p *flatPair[K, V], eq func(a, b *V) bool, keq func(a, b *K) bool) bool {
 	h := st.hasher.Hash(p.key)
-	if v, ok, _ := st.lookup(h, p.key); !ok || !eq(&v, &p.value) {
+	v, ok, hn := st.lookup(h, p.key)
+	if !ok || !eq(&v, &p.value) {
 		return false
 	}
 	if st.glock {
@@ -161,7 +162,7 @@ func (st *state[K, V]) deleteFlat(p *flatPair[K, V], eq func(a, b *V) bool, keq 
 	var w writer[K, V]
 	defer w.close()
 	w.init(st, "DeleteFunc", p.key, h)
-	w.open(hint[K, V]{})
+	w.open(hn)
 	if !w.found() {
 		return false
 	}

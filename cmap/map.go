@@ -454,15 +454,19 @@ func (st *state[K, V]) get(h uint64, key K) (value V, ok bool) {
 
 // lookup is the lock-free lookup of the read paths that may go on to
 // write, for key hashed h: whether key is present and its value, and, in
-// an entry table, its table, slot and entry, as a hint that open takes; a
-// flat table gives the zero hint: its slots hold no identity that open
-// could check.
+// an entry or arena table, its table, slot and entry or ref, as a hint
+// that open takes; a flat table gives the zero hint: its slots hold no
+// identity that open could check.
 //
 // It reads one table, of one readers' array: a Clear that runs meanwhile
 // replaces the whole array at one instant, so the answer is that of the
 // map before or after that instant, never of a map cleared in part.
 func (st *state[K, V]) lookup(h uint64, key K) (v V, ok bool, hn hint[K, V]) {
 	t := st.table(h)
+	if st.arena {
+		_, v, ok, hn = st.lookupArena(key, h, true)
+		return v, ok, hn
+	}
 	if t.IsInline() {
 		v, ok = t.Get(h, key)
 		return v, ok, hint[K, V]{}
@@ -471,6 +475,47 @@ func (st *state[K, V]) lookup(h uint64, key K) (v V, ok bool, hn hint[K, V]) {
 		return e.Value, true, hint[K, V]{t: t, pos: pos, e: e}
 	}
 	return v, false, hint[K, V]{}
+}
+
+// lookupArena is lookup in an arena map, hashing key itself unless
+// hashed (h is then its hash; the hash used is returned): the hash of a short key and the probe of its
+// home group inline, as in Load, so that a lookup that the home group
+// settles makes one call, this one (the view of key as a string: see
+// Load); then the whole probe. Either gives key's slot and ref.
+func (st *state[K, V]) lookupArena(key K, h uint64, hashed bool) (uint64, V, bool, hint[K, V]) {
+	var v V
+	if unsafe.Sizeof(key) != unsafe.Sizeof("") { // a constant: K is no string
+		panic("cmap: internal error: lookupArena in a map whose keys are not strings")
+	}
+	s := *(*string)(unsafe.Pointer(&key))
+	if !hashed {
+		if st.hasher.ShortStr() && uint(len(s))-4 <= 12 {
+			a, b := table.KeyWords(s)
+			h = st.hasher.StrMix(a, b, uint64(len(s)))
+		} else {
+			h = st.hash(key)
+		}
+	}
+	t := st.table(h)
+	pos, ref := table.NoPos, uint64(0)
+	if len(s) < 0x80 {
+		g := t.ArenaHome(h)
+		for m := g.Matches(); m != 0; m &= m - 1 {
+			if r := g.Ref(g.Slot(m)); g.Check(r, h) && g.Is(g.Chunk(r), r, s) {
+				v, pos, ref = g.Value(g.Slot(m)), g.Pos(h, g.Slot(m)), r
+				break
+			}
+		}
+		if !g.Settled(h, pos != table.NoPos) {
+			v, pos, ref = t.Arena().Lookup(h, key)
+		}
+	} else {
+		v, pos, ref = t.Arena().Lookup(h, key)
+	}
+	if pos == table.NoPos {
+		return h, v, false, hint[K, V]{}
+	}
+	return h, v, true, hint[K, V]{t: t, pos: pos, ref: ref}
 }
 
 // Store sets the value for key. On a map bounded by [WithMaxLen], storing
@@ -571,14 +616,19 @@ func (m *Map[K, V]) LoadAndDelete(key K) (value V, loaded bool) {
 	}
 	var h uint64
 	var hn hint[K, V]
-	if st.flat || st.arena {
+	if st.flat {
 		// Load's inlined probe is the cheapest test of an absent key (no
-		// call when the key's home group settles it), and an inline table
+		// call when the key's home group settles it), and a flat table
 		// gives no hint for the locked step anyway.
 		if _, ok := m.Load(key); !ok {
 			return value, false
 		}
 		h = st.hash(key)
+	} else if st.arena {
+		var ok bool
+		if h, _, ok, hn = st.lookupArena(key, 0, false); !ok {
+			return value, false
+		}
 	} else {
 		h = st.hash(key)
 		var ok bool
@@ -624,7 +674,7 @@ func (m *Map[K, V]) holds(st *state[K, V], fn string, key K, old V) (h uint64, h
 	if !st.valueComparable {
 		panic(fmt.Sprintf("cmap: %s: value type %v is not comparable", fn, reflect.TypeFor[V]()))
 	}
-	if st.flat || st.arena {
+	if st.flat {
 		// As LoadAndDelete: Load's inlined probe, and no hint to take;
 		// the hash only for the locked step.
 		if v, found := m.Load(key); !found || any(v) != any(old) {
@@ -632,8 +682,14 @@ func (m *Map[K, V]) holds(st *state[K, V], fn string, key K, old V) (h uint64, h
 		}
 		return st.hash(key), hn, true
 	}
-	h = st.hash(key)
-	v, found, hn := st.lookup(h, key)
+	var v V
+	var found bool
+	if st.arena {
+		h, v, found, hn = st.lookupArena(key, 0, false)
+	} else {
+		h = st.hash(key)
+		v, found, hn = st.lookup(h, key)
+	}
 	return h, hn, found && any(v) == any(old)
 }
 

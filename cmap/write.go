@@ -129,13 +129,34 @@ const (
 )
 
 // hint is what a lock-free lookup found, for open to take as is if the
-// table has not changed: key's entry e, at slot pos of table t. The zero
-// hint (e nil) is none: key was absent, or the table is flat, whose slots
-// hold no identity that open could check.
+// table has not changed: key at slot pos of table t, which held key's
+// entry e (entry layout) or the ref word ref naming key's record (arena
+// layout). The zero hint (t nil) is none: key was absent, or the table is
+// flat, whose slots hold no identity that open could check.
 type hint[K comparable, V any] struct {
 	t   *table.Table[K, V]
 	pos table.Pos
 	e   *table.Entry[K, V]
+	ref uint64
+}
+
+// testHookHint, if set (by tests only, while no writer runs), is called
+// by open, holding no lock, before it takes a lookup's hint.
+var testHookHint func()
+
+// holds reports whether hn names key's slot in table t, the current
+// table of key's segment, whose lock the caller holds: t is the table
+// that the lookup probed and the slot still holds what it found there
+// (table.Arena.Holds says why a ref identifies key; an entry is key's own
+// object).
+func (hn *hint[K, V]) holds(t *table.Table[K, V]) bool {
+	if hn.t == nil || t != hn.t {
+		return false
+	}
+	if hn.e == nil {
+		return t.Arena().Holds(hn.pos, hn.ref)
+	}
+	return t.At(hn.pos) == hn.e
 }
 
 // init sets the writer of key, hashed h, for method fn, not open yet.
@@ -151,18 +172,21 @@ func (w *writer[K, V]) init(st *state[K, V], fn string, key K, h uint64) {
 }
 
 // open starts the write that init set: it locks key's segment and
-// locates key. If hn is not the zero hint, a lock-free lookup found key's
-// entry hn.e at hn.pos in table hn.t before the lock was taken; if the
-// table is still hn.t and the slot still holds hn.e, that position is
-// taken as is (one probe per LoadAndDelete, CompareAndSwap and
-// CompareAndDelete). On a bounded map where key is absent, it takes a
+// locates key. If hn is not the zero hint, a lock-free lookup found key
+// at hn.pos in table hn.t before the lock was taken; if the table is
+// still hn.t and the slot still holds what the lookup found (hint.holds),
+// that position is taken as is (one probe per LoadAndDelete,
+// CompareAndSwap and CompareAndDelete). On a bounded map where key is absent, it takes a
 // reservation, or, if the map is full, every segment lock (admit). The
 // caller must defer w.close() before calling open.
 func (w *writer[K, V]) open(hn hint[K, V]) {
 	st := w.st
+	if hn.t != nil && testHookHint != nil {
+		testHookHint()
+	}
 	st.lockSeg(w.i)
 	w.held = heldSegment
-	if w.cur.t = w.s.table.Load(); hn.e != nil && w.cur.t == hn.t && hn.t.At(hn.pos) == hn.e {
+	if w.cur.t = w.s.table.Load(); hn.holds(w.cur.t) {
 		w.cur.pos, w.cur.e, w.cur.free = hn.pos, hn.e, table.NoPos
 	} else {
 		w.locateKey()

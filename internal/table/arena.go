@@ -260,12 +260,35 @@ func (t *Arena[K, V]) loadValue(grp []uint64, s int) V { return loadWords[V](grp
 // takes no lock, never waits, and may run concurrently with the table's
 // writer: the protocol of Flat.Find, with the keys compared in the arena
 // (see the file comment).
-func (t *Arena[K, V]) Find(h uint64, key K) (V, bool) { return t.probe(h, keyString(&key), nil) }
+func (t *Arena[K, V]) Find(h uint64, key K) (V, bool) {
+	v, p, _ := t.probe(h, keyString(&key), nil)
+	return v, p != NoPos
+}
 
-// probe is Find. If stale is not nil, the probe starts with stale[0] and
+// Lookup is Find, for a writer about to lock key's segment: it also
+// returns key's slot and the ref word it held (NoPos and 0 if key is
+// absent), which the writer, once it holds the lock, checks with Holds
+// instead of probing again.
+func (t *Arena[K, V]) Lookup(h uint64, key K) (V, Pos, uint64) {
+	return t.probe(h, keyString(&key), nil)
+}
+
+// Holds reports whether slot p holds ref now: whether its ctrl byte is a
+// tag (the slot is full) and its ref word is ref. Called by the writer of
+// t (which changes nothing meanwhile) with a slot and ref that Lookup
+// returned for a key k in this table, true means that p holds k: a ref
+// names one record of the table's arena (records are appended at fresh
+// offsets, never moved within a table: a compaction makes a new table),
+// whose bytes, which Lookup compared with k, never change.
+func (t *Arena[K, V]) Holds(p Pos, ref uint64) bool {
+	grp := t.group(uint64(p) >> 3)
+	return byteAt(loadCtrl(grp), int(p&7)) < ctrlEmpty && atomic.LoadUint64(&grp[flatHeader+int(p&7)*t.sw]) == ref
+}
+
+// probe is Lookup. If stale is not nil, the probe starts with stale[0] and
 // stale[1] as the version and stored ctrl words of key's home group, as
 // if it had loaded them earlier (tests).
-func (t *Arena[K, V]) probe(h uint64, key string, stale *[2]uint64) (V, bool) {
+func (t *Arena[K, V]) probe(h uint64, key string, stale *[2]uint64) (V, Pos, uint64) {
 	sw := 1 + wordsOf[V]()
 	tw := tagWord[uint64](tagOf(h))
 	chk := checkOf(h)
@@ -281,11 +304,12 @@ func (t *Arena[K, V]) probe(h uint64, key string, stale *[2]uint64) (V, bool) {
 	var v V
 	for n := uint64(0); ; {
 		ctrl := stored ^ flatCtrl
-		hit := false
+		hit, pos, ref := false, NoPos, uint64(0)
 		for m := matchWord(ctrl, tw); m != 0; m &= m - 1 {
-			s := flatHeader + slotOf(m)*sw
-			if ref := atomic.LoadUint64(&grp[s]); ref&refCheck == chk && t.keyEq(ref, key) {
-				v, hit = t.loadValue(grp, s), true
+			i := slotOf(m)
+			s := flatHeader + i*sw
+			if ref = atomic.LoadUint64(&grp[s]); ref&refCheck == chk && t.keyEq(ref, key) {
+				v, hit, pos = t.loadValue(grp, s), true, Pos(g<<3)+Pos(i)
 				break
 			}
 		}
@@ -297,11 +321,11 @@ func (t *Arena[K, V]) probe(h uint64, key string, stale *[2]uint64) (V, bool) {
 			continue
 		}
 		if hit {
-			return v, true
+			return v, pos, ref
 		}
 		if stops(matchEmpty(ctrl), t.sp) || n == t.mask {
 			var zero V
-			return zero, false
+			return zero, NoPos, 0
 		}
 		n++
 		g = (g + 1) & t.mask

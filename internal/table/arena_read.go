@@ -57,6 +57,9 @@ func (g ArenaGroup[K, V]) Matches() uint64 { return matchZero(g.x) }
 // Slot returns the lowest slot of a match word m != 0 of Matches (<= 6).
 func (g ArenaGroup[K, V]) Slot(m uint64) uintptr { return uintptr(slotOf(m)) }
 
+// Pos returns the Pos of slot i of the group, the home group of hash h.
+func (g ArenaGroup[K, V]) Pos(h uint64, i uintptr) Pos { return Pos((h&g.a.mask)<<3) + Pos(i) }
+
 // Ref returns the ref word of slot i <= 6.
 func (g ArenaGroup[K, V]) Ref(i uintptr) uint64 {
 	var v V

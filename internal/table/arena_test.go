@@ -91,8 +91,12 @@ func (f *arenaModel[K, V]) lookup(k K) {
 	if got, ok := arenaRead(wrapArena(f.t), h, k); ok != in || (ok && got != want) {
 		f.tb.Fatalf("home-group read of %q = %v, %v; want %v, %v", k, got, ok, want, in)
 	}
-	if pos, found, _, _ := f.t.Locate(h, k); found != in || (found && func() bool { kk, v := f.t.At(pos); return v != want || kk != k }()) {
+	pos, found, _, _ := f.t.Locate(h, k)
+	if found != in || (found && func() bool { kk, v := f.t.At(pos); return v != want || kk != k }()) {
 		f.tb.Fatalf("Locate(%q) found = %v at %d; model: %v", k, found, pos, in)
+	}
+	if v, p, ref := f.t.Lookup(h, k); p != pos || (found && (v != want || !f.t.Holds(p, ref))) {
+		f.tb.Fatalf("Lookup(%q) = %v at %d (held: %v); Locate: %d", k, v, p, found && f.t.Holds(p, ref), pos)
 	}
 }
 
@@ -471,7 +475,8 @@ func TestArenaConcurrentReads(t *testing.T) {
 // arenaResolve finishes a reader's Find of key in group 0, begun with the
 // version and ctrl words ver and ctrl loaded earlier.
 func arenaResolve(tb *Arena[string, tornVal], key string, ver, ctrl uint64) (tornVal, bool) {
-	return tb.probe(0, key, &[2]uint64{ver, ctrl})
+	v, p, _ := tb.probe(0, key, &[2]uint64{ver, ctrl})
+	return v, p != NoPos
 }
 
 // TestArenaHitChecksVersion: a reader that loaded a group's ctrl word,
@@ -580,4 +585,55 @@ func TestArenaReadersNeverWait(t *testing.T) {
 func arenaHash() func(string) uint64 {
 	h := MakeHasher[string](nil, 0)
 	return h.Hash
+}
+
+// TestArenaHolds: the slot and ref that Lookup returns identify key for a
+// writer while the slot holds it, and no longer once the key is deleted,
+// its slot refilled by another key, or the key moved by a spare table's
+// Replace. Every key hashes alike (one group, one tag, one check), so
+// slots are reused in order and only the ref tells the keys apart.
+func TestArenaHolds(t *testing.T) {
+	same := func(string) uint64 { return 0x1234_5678_9abc_0000 }
+	h := same("")
+	tb := NewArena[string, uint64](1)
+	_, _, free, _ := tb.Locate(h, "a")
+	tb.Insert(free, h, "a", 1)
+	v, p, ref := tb.Lookup(h, "a")
+	if p != free || v != 1 || !tb.Holds(p, ref) {
+		t.Fatalf("Lookup(a) = %v, %v, %#x; Holds = %v; want slot %v, value 1, held", v, p, ref, tb.Holds(p, ref), free)
+	}
+	if _, q, _ := tb.Lookup(h, "b"); q != NoPos {
+		t.Fatalf("Lookup(b) = slot %v, want NoPos", q)
+	}
+	tb.Delete(p)
+	if tb.Holds(p, ref) {
+		t.Fatal("Holds: true for a deleted key's slot (its ref word is still there)")
+	}
+	_, _, free, _ = tb.Locate(h, "b")
+	if free != p {
+		t.Fatalf("b's free slot %v, want the freed slot %v", free, p)
+	}
+	tb.Insert(free, h, "b", 2)
+	if tb.Holds(p, ref) {
+		t.Fatal("Holds: true for a's ref in a slot refilled by b (its ctrl byte is a tag again)")
+	}
+	if _, q, rb := tb.Lookup(h, "b"); q != p || !tb.Holds(q, rb) {
+		t.Fatalf("Lookup(b) = slot %v, held %v; want slot %v, held", q, tb.Holds(q, rb), p)
+	}
+
+	// A spare table (two-word values): Replace moves the key.
+	ts := NewArena[string, [2]uint64](1)
+	_, _, free, _ = ts.Locate(h, "a")
+	ts.Insert(free, h, "a", [2]uint64{1, 1})
+	_, p, ref = ts.Lookup(h, "a")
+	np := ts.Replace(p, "a", [2]uint64{2, 2})
+	if np == p {
+		t.Fatalf("spare Replace kept slot %v: the test needs a move", p)
+	}
+	if ts.Holds(p, ref) {
+		t.Fatal("Holds: true for the slot a spare Replace moved the key out of")
+	}
+	if v, q, r := ts.Lookup(h, "a"); q != np || r != ref || v != [2]uint64{2, 2} || !ts.Holds(q, r) {
+		t.Fatalf("after the move Lookup(a) = %v, slot %v, ref %#x (held %v); want %v, slot %v, ref %#x", v, q, r, ts.Holds(q, r), [2]uint64{2, 2}, np, ref)
+	}
 }

@@ -1,0 +1,56 @@
+package cmap
+
+import "testing"
+
+// TestHintRefilledSlot: the lock-free lookup of LoadAndDelete,
+// CompareAndSwap and CompareAndDelete hands key's slot to the locked step,
+// which must check that the slot still holds key. Here, between the
+// lookup and the lock, key is deleted and its slot refilled by another
+// key: every key hashes alike, so the other key lands in the same slot,
+// with the same tag, and only its arena record tells them apart. The
+// locked step must find key absent and leave the other key alone.
+func TestHintRefilledSlot(t *testing.T) {
+	same := WithHasher(func(uint64, string) uint64 { return 0x0123_4567_89ab_cdef })
+	ops := map[string]func(m *Map[string, uint64]) bool{
+		"LoadAndDelete": func(m *Map[string, uint64]) bool {
+			_, loaded := m.LoadAndDelete("a")
+			return loaded
+		},
+		"CompareAndSwap":   func(m *Map[string, uint64]) bool { return m.CompareAndSwap("a", 1, 5) },
+		"CompareAndDelete": func(m *Map[string, uint64]) bool { return m.CompareAndDelete("a", 1) },
+	}
+	for name, op := range ops {
+		t.Run(name, func(t *testing.T) {
+			m := New[string, uint64](WithSegments(1), same)
+			if got := m.Stats().Layout; got != "arena" {
+				t.Fatalf("layout %q, want arena", got)
+			}
+			m.Store("a", 1)
+			fired := false
+			testHookHint = func() {
+				if fired {
+					return
+				}
+				fired = true
+				m.Delete("a")
+				m.Store("b", 1) // a's slot, a's value: only the record differs
+			}
+			defer func() { testHookHint = nil }()
+			if op(m) {
+				t.Errorf("%s(a) reported success after a was deleted", name)
+			}
+			if !fired {
+				t.Fatal("the hook did not run: no hint was taken")
+			}
+			if v, ok := m.Load("b"); !ok || v != 1 {
+				t.Errorf("b = %v, %v after %s(a); want 1, true", v, ok, name)
+			}
+			if _, ok := m.Load("a"); ok {
+				t.Error("a present")
+			}
+			if n := m.Len(); n != 1 {
+				t.Errorf("Len = %d, want 1", n)
+			}
+		})
+	}
+}
