@@ -1,6 +1,9 @@
 package cmap
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 // TestHintRefilledSlot: the lock-free lookup of LoadAndDelete,
 // CompareAndSwap and CompareAndDelete hands key's slot to the locked step,
@@ -8,7 +11,8 @@ import "testing"
 // lookup and the lock, key is deleted and its slot refilled by another
 // key: every key hashes alike, so the other key lands in the same slot,
 // with the same tag, and only its arena record tells them apart. The
-// locked step must find key absent and leave the other key alone.
+// locked step must find key absent and leave the other key alone. In a
+// plain map and in a bounded one (WithMaxLen), whose writes admit first.
 func TestHintRefilledSlot(t *testing.T) {
 	same := WithHasher(func(uint64, string) uint64 { return 0x0123_4567_89ab_cdef })
 	ops := map[string]func(m *Map[string, uint64]) bool{
@@ -19,38 +23,47 @@ func TestHintRefilledSlot(t *testing.T) {
 		"CompareAndSwap":   func(m *Map[string, uint64]) bool { return m.CompareAndSwap("a", 1, 5) },
 		"CompareAndDelete": func(m *Map[string, uint64]) bool { return m.CompareAndDelete("a", 1) },
 	}
-	for name, op := range ops {
-		t.Run(name, func(t *testing.T) {
-			m := New[string, uint64](WithSegments(1), same)
-			if got := m.Stats().Layout; got != "arena" {
-				t.Fatalf("layout %q, want arena", got)
-			}
-			m.Store("a", 1)
-			fired := false
-			testHookHint = func() {
-				if fired {
-					return
+	for _, bounded := range []bool{false, true} {
+		for name, op := range ops {
+			t.Run(fmt.Sprintf("%s/bounded=%v", name, bounded), func(t *testing.T) {
+				opts := []Option{WithSegments(1), same}
+				if bounded {
+					opts = append(opts, WithMaxLen(100, RejectNew))
 				}
-				fired = true
-				m.Delete("a")
-				m.Store("b", 1) // a's slot, a's value: only the record differs
-			}
-			defer func() { testHookHint = nil }()
-			if op(m) {
-				t.Errorf("%s(a) reported success after a was deleted", name)
-			}
-			if !fired {
-				t.Fatal("the hook did not run: no hint was taken")
-			}
-			if v, ok := m.Load("b"); !ok || v != 1 {
-				t.Errorf("b = %v, %v after %s(a); want 1, true", v, ok, name)
-			}
-			if _, ok := m.Load("a"); ok {
-				t.Error("a present")
-			}
-			if n := m.Len(); n != 1 {
-				t.Errorf("Len = %d, want 1", n)
-			}
-		})
+				hintRefilled(t, name, op, New[string, uint64](opts...))
+			})
+		}
+	}
+}
+
+func hintRefilled(t *testing.T, name string, op func(m *Map[string, uint64]) bool, m *Map[string, uint64]) {
+	if got := m.Stats().Layout; got != "arena" {
+		t.Fatalf("layout %q, want arena", got)
+	}
+	m.Store("a", 1)
+	fired := false
+	testHookHint = func() {
+		if fired {
+			return
+		}
+		fired = true
+		m.Delete("a")
+		m.Store("b", 1) // a's slot, a's value: only the record differs
+	}
+	defer func() { testHookHint = nil }()
+	if op(m) {
+		t.Errorf("%s(a) reported success after a was deleted", name)
+	}
+	if !fired {
+		t.Fatal("the hook did not run: no hint was taken")
+	}
+	if v, ok := m.Load("b"); !ok || v != 1 {
+		t.Errorf("b = %v, %v after %s(a); want 1, true", v, ok, name)
+	}
+	if _, ok := m.Load("a"); ok {
+		t.Error("a present")
+	}
+	if n := m.Len(); n != 1 {
+		t.Errorf("Len = %d, want 1", n)
 	}
 }
