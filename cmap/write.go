@@ -264,7 +264,9 @@ func (w *writer[K, V]) close() {
 // layout of the engine's lookups.
 func (w *writer[K, V]) locateKey() {
 	c := &w.cur
-	if w.st.flat || w.st.arena {
+	if w.st.arena { // immutable: the layout's own method, no dispatch
+		c.pos, _, c.free, c.freeEmpty = c.t.Arena().Locate(w.h, w.key)
+	} else if w.st.flat {
 		c.pos, c.free, c.freeEmpty = c.t.LocateInline(w.h, w.key)
 	} else {
 		c.pos, c.e, c.free, c.freeEmpty = c.t.Locate(w.h, w.key)
@@ -288,6 +290,9 @@ func (w *writer[K, V]) found() bool { return w.cur.pos != table.NoPos }
 func (w *writer[K, V]) value() V {
 	if w.cur.e != nil {
 		return w.cur.e.Value
+	}
+	if w.st.arena {
+		return w.cur.t.Arena().ValueAt(w.cur.pos)
 	}
 	return w.cur.t.ValueAt(w.cur.pos)
 }
@@ -334,7 +339,11 @@ func (w *writer[K, V]) put(v V, ne *table.Entry[K, V]) error {
 	case ne == nil && insert:
 		c.t.InsertInline(p, w.h, w.key, v)
 	case ne == nil:
-		p = c.t.ReplaceInline(p, w.key, v) // the key may move within its group
+		if w.st.arena {
+			p = c.t.Arena().Replace(p, w.key, v) // the key may move within its group
+		} else {
+			p = c.t.ReplaceInline(p, w.key, v)
+		}
 	case insert:
 		c.t.Insert(p, w.h, ne)
 	default:

@@ -248,7 +248,38 @@ func bytesString(b []byte) string {
 // directory after ref was loaded (see "Memory ordering of the arena
 // bytes"): the length first, then the bytes.
 func (t *Arena[K, V]) keyEq(ref uint64, s string) bool {
-	b, ok := record(t.loadDir().chunks, ref)
+	chunks := t.loadDir().chunks
+	if len(s) <= 16 {
+		// The record's one-byte length (a record of another length fails
+		// it: a length of 0x80 or more has its high bit set), then its
+		// bytes, with no call to runtime.memequal: those of a key of 4
+		// to 16 bytes as KeyWords, which identify a key of one length,
+		// those of a shorter one byte by byte. The record's bytes are
+		// viewed as a string (strHeader, as in ArenaGroup.Short) only
+		// after the bounds check (off+1+len(s) <= len(ch)), so they lie
+		// inside ch.
+		c, off := ref>>24&(arenaMaxChunks-1), ref&(arenaMaxOffset-1)
+		if c >= uint64(len(chunks)) {
+			return false
+		}
+		ch := chunks[c]
+		if off+1+uint64(len(s)) > uint64(len(ch)) || ch[off] != byte(len(s)) {
+			return false
+		}
+		if len(s) >= 4 {
+			r := *(*string)(unsafe.Pointer(&strHeader{unsafe.Add(unsafe.Pointer(unsafe.SliceData(ch)), off+1), len(s)}))
+			a, b := KeyWords(r)
+			x, y := KeyWords(s)
+			return a == x && b == y
+		}
+		for i := range uint64(len(s)) {
+			if ch[off+1+i] != s[i] {
+				return false
+			}
+		}
+		return true
+	}
+	b, ok := record(chunks, ref)
 	return ok && len(b) == len(s) && string(b) == s
 }
 
@@ -369,6 +400,12 @@ func (t *Arena[K, V]) Range(yield func(K, V) bool) bool {
 		}
 	}
 	return true
+}
+
+// ValueAt returns the value in slot p, which holds a key. Only the
+// writer, or a reader of a frozen table, can rely on the answer.
+func (t *Arena[K, V]) ValueAt(p Pos) V {
+	return t.loadValue(t.group(uint64(p)>>3), flatHeader+int(p&7)*t.sw)
 }
 
 // ArenaBytes returns the bytes of the arena's records: those of live keys

@@ -637,3 +637,35 @@ func TestArenaHolds(t *testing.T) {
 		t.Fatalf("after the move Lookup(a) = %v, slot %v, ref %#x (held %v); want %v, slot %v, ref %#x", v, q, r, ts.Holds(q, r), [2]uint64{2, 2}, np, ref)
 	}
 }
+
+// TestArenaKeyEqEveryByte: the writer's comparison of a key with a record
+// (keyEq, whose keys of at most 16 bytes are compared without a call:
+// word by word from 4 bytes up, byte by byte below) tells apart keys of
+// one length that differ in any single byte, at every length up to 20,
+// and keys that differ in length only.
+func TestArenaKeyEqEveryByte(t *testing.T) {
+	hash := func(string) uint64 { return 0x55 } // one group, one tag, one check
+	for n := 0; n <= 20; n++ {
+		tb := NewArena[string, uint64](4)
+		key := strings.Repeat("k", n)
+		_, _, free, _ := tb.Locate(hash(key), key)
+		tb.Insert(free, hash(key), key, 1)
+		if _, found, _, _ := tb.Locate(hash(key), key); !found {
+			t.Fatalf("n=%d: Locate(%q) did not find the key just inserted", n, key)
+		}
+		for i := range n {
+			other := key[:i] + "j" + key[i+1:]
+			if _, found, _, _ := tb.Locate(hash(other), other); found {
+				t.Errorf("n=%d: Locate(%q) found %q (byte %d differs)", n, other, key, i)
+			}
+		}
+		for _, other := range []string{key + "k", strings.Repeat("k", max(n-1, 0))} {
+			if other == key {
+				continue
+			}
+			if _, found, _, _ := tb.Locate(hash(other), other); found {
+				t.Errorf("n=%d: Locate(%q) found %q (another length)", n, other, key)
+			}
+		}
+	}
+}

@@ -209,8 +209,7 @@ func (t *Table[K, V]) ValueAt(p Pos) V {
 		_, v := t.flat.At(p)
 		return v
 	case arenaLayout:
-		grp := t.arena.group(uint64(p) >> 3)
-		return t.arena.loadValue(grp, flatHeader+int(p&7)*t.arena.sw)
+		return t.arena.ValueAt(p)
 	}
 	return t.At(p).Value
 }
