@@ -462,11 +462,11 @@ func (st *state[K, V]) get(h uint64, key K) (value V, ok bool) {
 // replaces the whole array at one instant, so the answer is that of the
 // map before or after that instant, never of a map cleared in part.
 func (st *state[K, V]) lookup(h uint64, key K) (v V, ok bool, hn hint[K, V]) {
-	t := st.table(h)
 	if st.arena {
 		_, v, ok, hn = st.lookupArena(key, h, true)
 		return v, ok, hn
 	}
+	t := st.table(h)
 	if t.IsInline() {
 		v, ok = t.Get(h, key)
 		return v, ok, hint[K, V]{}
@@ -478,10 +478,12 @@ func (st *state[K, V]) lookup(h uint64, key K) (v V, ok bool, hn hint[K, V]) {
 }
 
 // lookupArena is lookup in an arena map, hashing key itself unless
-// hashed (h is then its hash; the hash used is returned): the hash of a short key and the probe of its
-// home group inline, as in Load, so that a lookup that the home group
-// settles makes one call, this one (the view of key as a string: see
-// Load); then the whole probe. Either gives key's slot and ref.
+// hashed (h is then its hash; the hash used is returned). The hash of a
+// short key (state.hash's first case, which does not inline) and the
+// probe of its home group are spelled out as in Load, so that a lookup
+// that the home group settles makes one call, this one (the view of key
+// as a string: see Load); then the whole probe. Either gives key's slot
+// and ref.
 func (st *state[K, V]) lookupArena(key K, h uint64, hashed bool) (uint64, V, bool, hint[K, V]) {
 	var v V
 	if unsafe.Sizeof(key) != unsafe.Sizeof("") { // a constant: K is no string

@@ -176,9 +176,9 @@ func (w *writer[K, V]) init(st *state[K, V], fn string, key K, h uint64) {
 // at hn.pos in table hn.t before the lock was taken; if the table is
 // still hn.t and the slot still holds what the lookup found (hint.holds),
 // that position is taken as is (one probe per LoadAndDelete,
-// CompareAndSwap and CompareAndDelete). On a bounded map where key is absent, it takes a
-// reservation, or, if the map is full, every segment lock (admit). The
-// caller must defer w.close() before calling open.
+// CompareAndSwap and CompareAndDelete). On a bounded map where key is
+// absent, it takes a reservation, or, if the map is full, every segment
+// lock (admit). The caller must defer w.close() before calling open.
 func (w *writer[K, V]) open(hn hint[K, V]) {
 	st := w.st
 	if hn.t != nil && testHookHint != nil {

@@ -249,31 +249,33 @@ func bytesString(b []byte) string {
 // bytes"): the length first, then the bytes.
 func (t *Arena[K, V]) keyEq(ref uint64, s string) bool {
 	chunks := t.loadDir().chunks
-	if len(s) <= 16 {
-		// The record's one-byte length (a record of another length fails
-		// it: a length of 0x80 or more has its high bit set), then its
-		// bytes, with no call to runtime.memequal: those of a key of 4
-		// to 16 bytes as KeyWords, which identify a key of one length,
-		// those of a shorter one byte by byte. The record's bytes are
-		// viewed as a string (strHeader, as in ArenaGroup.Short) only
-		// after the bounds check (off+1+len(s) <= len(ch)), so they lie
-		// inside ch.
-		c, off := ref>>24&(arenaMaxChunks-1), ref&(arenaMaxOffset-1)
+	if n := uint64(len(s)); n <= 16 {
+		// With no call to runtime.memequal: ArenaGroup.Short checks the
+		// record's one-byte length (a record of another length fails it:
+		// a length of 0x80 or more has its high bit set) and its bounds,
+		// then the bytes of a key of 4 to 16 bytes are compared as
+		// KeyWords, which identify a key of one length, those of a
+		// shorter one byte by byte.
+		c := ref >> 24 & (arenaMaxChunks - 1)
 		if c >= uint64(len(chunks)) {
 			return false
 		}
 		ch := chunks[c]
-		if off+1+uint64(len(s)) > uint64(len(ch)) || ch[off] != byte(len(s)) {
+		if n == 0 {
+			off := ref & (arenaMaxOffset - 1)
+			return off < uint64(len(ch)) && ch[off] == 0
+		}
+		r := ArenaGroup[K, V]{}.Short(ch, ref, n) // Short reads neither g's fields
+		if r == "" {
 			return false
 		}
-		if len(s) >= 4 {
-			r := *(*string)(unsafe.Pointer(&strHeader{unsafe.Add(unsafe.Pointer(unsafe.SliceData(ch)), off+1), len(s)}))
+		if n >= 4 {
 			a, b := KeyWords(r)
 			x, y := KeyWords(s)
 			return a == x && b == y
 		}
-		for i := range uint64(len(s)) {
-			if ch[off+1+i] != s[i] {
+		for i := range n {
+			if r[i] != s[i] {
 				return false
 			}
 		}
