@@ -401,8 +401,9 @@ func (b *advBombStr) hash(seed uint64, k string) uint64 {
 }
 
 // TestAdvArenaHasherPanicMidRebuild: a hasher that panics while a rebuild
-// (growth, Reserve, or the compaction that a delete may need) rehashes
-// the keys leaves the map exactly as it was, and usable; keys not starting
+// (growth or Reserve; the compaction that a delete may need hashes
+// nothing) rehashes the keys leaves the map exactly as it was, and
+// usable; keys not starting
 // with "b" (the write's own) hash fine, so the panic comes from the
 // rebuild.
 func TestAdvArenaHasherPanicMidRebuild(t *testing.T) {

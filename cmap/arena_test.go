@@ -3,8 +3,10 @@ package cmap_test
 import (
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/segmap/segmap/cmap"
@@ -216,5 +218,63 @@ func TestArenaGarbageBounded(t *testing.T) {
 		if want := (i+29)%3 != 0; ok != want || ok && v != 29 {
 			t.Fatalf("key %q: %d, %v", k, v, ok)
 		}
+	}
+}
+
+// TestArenaCompactionKeepsSlots: the compaction that a delete may need
+// (the arena's garbage bound) copies the table verbatim with a fresh
+// arena: it hashes no key (a delete makes its own few hash calls, never
+// one per key of the segment), counts as a resize without changing the
+// capacity, and leaves a snapshot that shares the old table, and the keys
+// and values, as they were.
+func TestArenaCompactionKeepsSlots(t *testing.T) {
+	var calls atomic.Int64
+	ms := maphash.MakeSeed()
+	hash := func(seed uint64, k string) uint64 {
+		calls.Add(1)
+		return maphash.String(ms, k) ^ seed
+	}
+	m := cmap.New[string, int](cmap.WithSegments(1), cmap.WithHasher(hash))
+	keys := arenaKeys("compact", 200)
+	for i, k := range keys {
+		m.Store(k, i)
+	}
+	snap := m.Snapshot()
+	cap0, resizes := m.Stats().Capacity, m.Stats().Resizes
+	compactions, most := 0, int64(0)
+	for round := range 20 {
+		for i, k := range keys {
+			before := calls.Load()
+			m.Delete(k)
+			most = max(most, calls.Load()-before)
+			if r := m.Stats().Resizes; r != resizes {
+				compactions += int(r - resizes)
+				resizes = r
+			}
+			m.Store(k, i+round)
+		}
+	}
+	if compactions == 0 {
+		t.Fatal("no compaction in 4000 deletes")
+	}
+	if most > 2 {
+		t.Fatalf("a Delete made %d hash calls: a compaction rehashed the segment's keys", most)
+	}
+	if c := m.Stats().Capacity; c != cap0 {
+		t.Fatalf("capacity %d after the compactions, was %d", c, cap0)
+	}
+	for i, k := range keys {
+		if v, ok := m.Load(k); !ok || v != i+19 {
+			t.Fatalf("Load(%q) = %d, %v; want %d", k, v, ok, i+19)
+		}
+		if v, ok := snap.Load(k); !ok || v != i {
+			t.Fatalf("snapshot's Load(%q) = %d, %v; want %d", k, v, ok, i)
+		}
+	}
+	if n := snap.Len(); n != len(keys) {
+		t.Fatalf("snapshot holds %d keys, want %d", n, len(keys))
+	}
+	if err := m.CheckInvariants(); err != nil {
+		t.Fatal(err)
 	}
 }

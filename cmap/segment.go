@@ -224,7 +224,25 @@ func (s *segment[K, V]) replaceLocked(nt *table.Table[K, V], live int) {
 // (it protects the records a snapshot shares itself: see internal/table's
 // Log). The segment lock must be held.
 func (s *segment[K, V]) cloneLocked(hasher *table.Hasher[K], t *table.Table[K, V]) *table.Table[K, V] {
-	nt := t.Clone()
+	return s.sameSlotsLocked(hasher, t.Clone(), "copy")
+}
+
+// compactLocked replaces the arena table t, whose garbage a delete is
+// about to take over its bound (NeedsCompact), by its compaction
+// (Table.Compacted): the same slots, tombstones included, so the live
+// and dead counts stay and a writer's position in t stays valid, with an
+// arena that holds only the live keys' records. Nothing is hashed, so
+// nothing a user wrote can panic in it. The new table is private: it also
+// serves as the copy a shared t needs. The segment lock must be held.
+func (s *segment[K, V]) compactLocked(hasher *table.Hasher[K], t *table.Table[K, V]) *table.Table[K, V] {
+	return s.sameSlotsLocked(hasher, t.Compacted(), "compaction")
+}
+
+// sameSlotsLocked publishes nt, a new table that holds the current
+// table's entries in the same slots, as the segment's table, keeping the
+// live and dead counts, and returns it. It counts a resize. The segment
+// lock must be held.
+func (s *segment[K, V]) sameSlotsLocked(hasher *table.Hasher[K], nt *table.Table[K, V], what string) *table.Table[K, V] {
 	s.dropPreparedLocked()
 	s.table.Store(nt)
 	s.quiet = true // nt is born sealed (a group-lock map's)
@@ -232,7 +250,7 @@ func (s *segment[K, V]) cloneLocked(hasher *table.Hasher[K], t *table.Table[K, V
 	s.pins = 0
 	s.resizes.Add(1)
 	if invariants {
-		s.mustCheckRebuilt(hasher, "copy")
+		s.mustCheckRebuilt(hasher, what)
 	}
 	return nt
 }

@@ -389,8 +389,8 @@ func (w *writer[K, V]) remove(shrink bool) {
 	}
 	if !w.byRecord && w.cur.t.NeedsCompact(w.cur.pos) {
 		// An arena's garbage bound: compact before the delete, as above.
-		w.cur.t = s.rebuildLocked(&w.st.hasher, w.cur.t.Groups())
-		w.locate()
+		// The key keeps its slot in the compacted table.
+		w.cur.t = s.compactLocked(&w.st.hasher, w.cur.t)
 	}
 	if s.sharedLocked() {
 		w.writable(false)

@@ -58,8 +58,7 @@ func (f *arenaModel[K, V]) del(k K) {
 	}
 	if f.t.NeedsCompact(pos) {
 		f.compactions++
-		f.rebuild(f.t.Groups())
-		pos, _, _, _ = f.t.Locate(f.hash(k), k)
+		f.compact() // k keeps its slot: pos stays valid
 	}
 	if f.t.Delete(pos) {
 		f.dead++
@@ -77,6 +76,37 @@ func (f *arenaModel[K, V]) rebuild(n int) {
 		f.tb.Fatalf("Copy: %d live bytes, %d garbage; want %d, 0", l, g, f.t.liveBytes)
 	}
 	f.t, f.dead = nt, 0
+}
+
+// compact replaces the table by its compaction, as cmap does, and checks
+// that the old table is untouched and still answers for every key, that
+// every key kept its slot and value, and that the new arena holds
+// exactly the live records and no garbage.
+func (f *arenaModel[K, V]) compact() {
+	old := f.t
+	oldLive, oldGarbage := old.ArenaBytes()
+	nt := old.Compacted()
+	if l, g := nt.ArenaBytes(); l != oldLive || g != 0 {
+		f.tb.Fatalf("Compacted: %d live bytes, %d garbage; want %d, 0", l, g, oldLive)
+	}
+	if l, g := old.ArenaBytes(); l != oldLive || g != oldGarbage {
+		f.tb.Fatalf("Compacted changed its source's counts: %d, %d; were %d, %d", l, g, oldLive, oldGarbage)
+	}
+	for k, v := range f.m {
+		h := f.hash(k)
+		p, found, _, _ := old.Locate(h, k)
+		np, nfound, _, _ := nt.Locate(h, k)
+		if !found || !nfound || p != np {
+			f.tb.Fatalf("Compacted: %q at %d (found %v) in the source, %d (found %v) in the copy", k, p, found, np, nfound)
+		}
+		if kk, vv := nt.At(np); kk != k || vv != v {
+			f.tb.Fatalf("Compacted: slot %d holds %q: %v; want %q: %v", np, kk, vv, k, v)
+		}
+		if got, ok := old.Find(h, k); !ok || got != v {
+			f.tb.Fatalf("source of a compaction: Find(%q) = %v, %v; want %v", k, got, ok, v)
+		}
+	}
+	f.t = nt
 }
 
 // lookup checks Find, Locate and the home-group read path for k against
@@ -154,7 +184,11 @@ func (f *arenaModel[K, V]) run(ops []byte, val func(n uint64) V) {
 		case 6:
 			f.rebuild(GroupsFor(f.live) << (ops[i+1] % 3))
 		case 7:
-			f.t = f.t.Clone()
+			if ops[i+1]&1 == 0 {
+				f.t = f.t.Clone()
+			} else {
+				f.compact()
+			}
 		}
 		f.lookup(K(arenaKey(ops[i+1] + 1)))
 		f.check()

@@ -313,3 +313,34 @@ func (t *Arena[K, V]) Clone() *Arena[K, V] {
 	t.tail = -1
 	return nt
 }
+
+// Compacted returns a copy of t with the same slots (ctrl words, values
+// and tombstones copied verbatim, as by Clone) whose arena holds only the
+// live keys' records: each live slot's record is appended to a fresh
+// arena sized for them, and its ref rewritten to name the copy, with the
+// same check bits. Nothing is hashed or probed, and every key keeps its
+// slot, so a position in t is the same key's position in the copy. It is
+// the compaction that NeedsCompact asks for, at the cost of a memory copy
+// of the groups and one record copy per live key; Copy to the same size
+// would also drop the tombstones, at the cost of a hash and a probe per
+// key. t is left as it is, still naming its own records, for its readers
+// (and a snapshot that shares it). The plain reads of t's words and
+// records, and the plain writes into the copy, are race-free for the
+// reasons given at Table.Clone.
+func (t *Arena[K, V]) Compacted() *Arena[K, V] {
+	nt := t.empty(t.Groups(), t.liveBytes)
+	copy(nt.words, t.words)
+	nt.liveBytes = 0 // counted again by appendRecord
+	for g := range uint64(t.Groups()) {
+		grp := nt.group(g)
+		for m := matchFull(grp[0] ^ flatCtrl); m != 0; m &= m - 1 {
+			s := flatHeader + slotOf(m)*t.sw
+			b, ok := record(t.chunks, grp[s])
+			if !ok {
+				panic("table: internal error: arena ref names no record")
+			}
+			grp[s] = nt.appendRecord(bytesString(b)) | grp[s]&refCheck
+		}
+	}
+	return nt
+}

@@ -299,8 +299,15 @@ func (t *Table[K, V]) AtInline(p Pos) (K, V) {
 }
 
 // NeedsCompact reports whether deleting the key in slot p must be
-// preceded by a rebuild to the same size that compacts the arena (see
+// preceded by a compaction of the arena (Compacted; see
 // Arena.NeedsCompact); never for the other layouts.
 func (t *Table[K, V]) NeedsCompact(p Pos) bool {
 	return t.layout == arenaLayout && t.arena.NeedsCompact(p)
+}
+
+// Compacted returns the compaction that NeedsCompact asks for: a copy of
+// arena table t with the same slots whose arena holds only the live keys'
+// records (Arena.Compacted). It panics if t is not an arena table.
+func (t *Table[K, V]) Compacted() *Table[K, V] {
+	return wrapArena(t.Arena().Compacted())
 }
