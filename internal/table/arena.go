@@ -111,6 +111,16 @@ type Arena[K comparable, V any] struct {
 	// flat_read.go).
 	dir unsafe.Pointer
 
+	// _ keeps the writer's fields below off the cache lines of the
+	// readers' fields above (dir above all, which every Load of a key
+	// whose tag and check bits match loads): the writer changes them on
+	// every insert and delete, and on a line shared with dir, each such
+	// write would cost the next reader on another core a cache miss. It
+	// is 128 bytes, a pair of 64-byte lines, which x86 cores fetch
+	// together (as striped's pad), so that no line of the pair holding
+	// dir holds a writer's field, whatever the struct's alignment.
+	_ [128]byte
+
 	// The writer's fields, read and written by the writer only (under
 	// the segment lock), never by readers.
 
