@@ -130,12 +130,15 @@ func (t *Flat[K, V]) Spare() bool { return t.sp != 0 }
 // sentinel TOMBSTONE of an entry table. A zeroed group reads emptyCtrl.
 const flatCtrl = emptyCtrl
 
-// loadCtrl returns the logical ctrl word of grp.
-func loadCtrl(grp []uint64) uint64 { return atomic.LoadUint64(&grp[0]) ^ flatCtrl }
+// loadCtrl returns the logical ctrl word of grp. (Generic in grp's type,
+// which is always []uint64, only to be inlined into the probes cmap
+// instantiates: see word in ctrl.go.)
+func loadCtrl[G ~[]uint64](grp G) uint64 { return atomic.LoadUint64(&grp[0]) ^ flatCtrl }
 
 // storeCtrl stores the logical ctrl word ctrl into grp, with a release
 // store: its caller is the group's one writer (internal/release).
-func storeCtrl(grp []uint64, ctrl uint64) { release.Store(&grp[0], ctrl^flatCtrl) }
+// (Generic to inline, as loadCtrl.)
+func storeCtrl[G ~[]uint64](grp G, ctrl uint64) { release.Store(&grp[0], ctrl^flatCtrl) }
 
 // stops reports whether a group whose EMPTY slots are e (matchEmpty) has
 // more than sp of them: a group that stops probes (docs/design.md, "The

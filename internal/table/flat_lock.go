@@ -175,7 +175,7 @@ func (t *Flat[K, V]) LocateFree(h uint64, key K) (pos Pos, free Pos, freeIsEmpty
 	tw := tagWord[uint64](tagOf(h))
 	g := h & t.mask
 	free = NoPos
-	for range t.Groups() {
+	for range t.mask + 1 { // t.Groups(), a call from cmap's instantiation
 		grp := t.group(g)
 		var ctrl uint64
 		for {
@@ -222,7 +222,9 @@ func (t *Flat[K, V]) FreeIn(g uint64) (Pos, bool) {
 }
 
 // GroupOf returns the group of slot p.
-func GroupOf(p Pos) uint64 { return uint64(p) >> 3 }
+// (Generic in p's type, which is always Pos, only to be inlined into
+// cmap's instantiations: see word in ctrl.go.)
+func GroupOf[P ~int](p P) uint64 { return uint64(p) >> 3 }
 
 // Home returns the home group of hash h.
 func (t *Flat[K, V]) Home(h uint64) uint64 { return h & t.mask }
