@@ -19,6 +19,6 @@ var ErrFull = errors.New("cmap: map is full")
 // On a map bounded with [EvictOldest] it evicts as Store does and returns
 // nil; on an unbounded map it is Store and returns nil.
 func (m *Map[K, V]) TryStore(key K, value V) error {
-	_, _, err := m.swap("TryStore", key, value)
+	_, _, err := m.swap("TryStore", key, value, false)
 	return err
 }

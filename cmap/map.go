@@ -525,7 +525,7 @@ func (st *state[K, V]) lookupArena(key K, h uint64, hashed bool) (uint64, V, boo
 // or panics with an error wrapping [ErrFull], changing nothing
 // ([RejectNew]; [Map.TryStore] returns the error instead).
 func (m *Map[K, V]) Store(key K, value V) {
-	if _, _, err := m.swap("Store", key, value); err != nil {
+	if _, _, err := m.swap("Store", key, value, false); err != nil {
 		panic(err)
 	}
 }
@@ -533,7 +533,7 @@ func (m *Map[K, V]) Store(key K, value V) {
 // Swap stores value for key and returns the previous value, if any. loaded
 // reports whether key was present.
 func (m *Map[K, V]) Swap(key K, value V) (previous V, loaded bool) {
-	previous, loaded, err := m.swap("Swap", key, value)
+	previous, loaded, err := m.swap("Swap", key, value, true)
 	if err != nil {
 		panic(err)
 	}
@@ -541,14 +541,15 @@ func (m *Map[K, V]) Swap(key K, value V) (previous V, loaded bool) {
 }
 
 // swap is Swap, returning the ErrFull error of a full RejectNew map; fn
-// names the method called.
-func (m *Map[K, V]) swap(fn string, key K, value V) (previous V, loaded bool, err error) {
+// names the method called. previous and loaded are returned only if prev
+// is set: Store and TryStore, which drop them, do not read the old value.
+func (m *Map[K, V]) swap(fn string, key K, value V, prev bool) (previous V, loaded bool, err error) {
 	st := m.state()
 	h := st.hash(key)
 	if st.glock {
 		var g gwrite[K, V]
 		if st.gbegin(&g, h, key, true, false) {
-			if g.found() {
+			if g.found() && prev {
 				previous, loaded = g.value(), true
 			}
 			g.put(value)
@@ -561,7 +562,7 @@ func (m *Map[K, V]) swap(fn string, key K, value V) (previous V, loaded bool, er
 	defer w.close()
 	w.init(st, fn, key, h)
 	w.open(hint[K, V]{})
-	if w.found() {
+	if w.found() && prev {
 		previous, loaded = w.value(), true
 	}
 	return previous, loaded, w.put(value, ne)
