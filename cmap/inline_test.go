@@ -130,7 +130,7 @@ func TestWritePathsCopyNoStructs(t *testing.T) {
 	copyLoad := regexp.MustCompile(`\tMOVUPS [^X\t][^\t]*, X1[45]\b`)
 	for _, fn := range []string{
 		`cmap\.\(\*Map\[` + u64 + `\]\)\.swap`,
-		`cmap\.\(\*Map\[` + u64 + `\]\)\.LoadAndDelete`,
+		`cmap\.\(\*Map\[` + u64 + `\]\)\.loadAndDelete`,
 		`cmap\.\(\*Map\[` + u64 + `\]\)\.Compute`,
 		`cmap\.\(\*state\[` + u64 + `\]\)\.gopen`,
 		`cmap\.\(\*state\[` + u64 + `\]\)\.gcompute`,
@@ -138,7 +138,7 @@ func TestWritePathsCopyNoStructs(t *testing.T) {
 		`table\.\(\*Flat\[` + u64 + `\]\)\.Insert`,
 		`table\.\(\*Flat\[` + u64 + `\]\)\.Replace`,
 		`cmap\.\(\*Map\[` + ars + `\]\)\.swap`,
-		`cmap\.\(\*Map\[` + ars + `\]\)\.LoadAndDelete`,
+		`cmap\.\(\*Map\[` + ars + `\]\)\.loadAndDelete`,
 		`cmap\.\(\*Map\[` + ars + `\]\)\.Compute`,
 		`cmap\.\(\*writer\[` + ars + `\]\)\.open`,
 		`cmap\.\(\*writer\[` + ars + `\]\)\.put`,

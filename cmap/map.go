@@ -613,6 +613,12 @@ func (m *Map[K, V]) LoadOrStore(key K, value V) (actual V, loaded bool) {
 // any. loaded reports whether key was present. When key is absent it takes
 // no lock.
 func (m *Map[K, V]) LoadAndDelete(key K) (value V, loaded bool) {
+	return m.loadAndDelete(key, true)
+}
+
+// loadAndDelete is LoadAndDelete; it reads the deleted value only if want
+// is set (Delete, which drops it, does not).
+func (m *Map[K, V]) loadAndDelete(key K, want bool) (value V, loaded bool) {
 	st := m.loaded()
 	if st == nil {
 		return value, false
@@ -643,7 +649,10 @@ func (m *Map[K, V]) LoadAndDelete(key K) (value V, loaded bool) {
 		var g gwrite[K, V]
 		if st.gbegin(&g, h, key, false, true) {
 			if g.found() {
-				value, loaded = g.value(), true
+				if want {
+					value = g.value()
+				}
+				loaded = true
 				g.del()
 			}
 			g.close("LoadAndDelete")
@@ -657,7 +666,9 @@ func (m *Map[K, V]) LoadAndDelete(key K) (value V, loaded bool) {
 	if !w.found() {
 		return value, false
 	}
-	value = w.value()
+	if want {
+		value = w.value()
+	}
 	w.del()
 	return value, true
 }
@@ -665,7 +676,7 @@ func (m *Map[K, V]) LoadAndDelete(key K) (value V, loaded bool) {
 // Delete deletes the value for key. When key is absent it takes no lock and
 // allocates nothing.
 func (m *Map[K, V]) Delete(key K) {
-	m.LoadAndDelete(key)
+	m.loadAndDelete(key, false)
 }
 
 // holds is the lock-free first step of CompareAndSwap and CompareAndDelete
