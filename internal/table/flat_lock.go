@@ -75,6 +75,13 @@ func (t *Flat[K, V]) TryLockGroup(g uint64) bool {
 // lock for one write (or one Compute callback), so the wait is short
 // unless the holder is a slow callback.
 func (t *Flat[K, V]) LockGroup(g uint64) {
+	if !t.TryLockGroup(g) { // the fast path, inlined into the writers
+		t.lockGroupSlow(g)
+	}
+}
+
+// lockGroupSlow is LockGroup's wait, after its first try failed.
+func (t *Flat[K, V]) lockGroupSlow(g uint64) {
 	for i := 0; !t.TryLockGroup(g); i++ {
 		backoff(i)
 	}
