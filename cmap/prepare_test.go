@@ -106,7 +106,7 @@ func TestPreparedGrowthArena(t *testing.T) {
 			if top == 0 {
 				continue
 			}
-			k := (i * 7919) % top
+			k := i % top * 7919 % top // i%top first: i*7919 overflows a 32-bit int
 			if v, ok := m.Load(key(k)); !ok || v != -k {
 				bad.Store(fmt.Sprintf("Load(%q) = %d, %v while growing", key(k), v, ok))
 			}
@@ -403,7 +403,7 @@ func TestPreparedConcurrent(t *testing.T) {
 						// alone would leave the writers copying.
 						var last int64
 						for n := 0; done.Load() < writers; n++ {
-							k := (n*7919 + r) % (writers * per)
+							k := (n%(writers*per)*7919 + r) % (writers * per) // no 32-bit overflow
 							if v, ok := m.Load(k); ok && v != -k {
 								errs.Store(fmt.Sprintf("Load(%d) = %d", k, v))
 							}
