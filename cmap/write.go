@@ -316,6 +316,18 @@ func (w *writer[K, V]) writable(insertEmpty bool) {
 func (w *writer[K, V]) put(v V, ne *table.Entry[K, V]) error {
 	x := w.st.extra
 	c := &w.cur
+	if ne == nil && x == nil && c.pos != table.NoPos && !w.s.sharedLocked() {
+		// The update of a present key in a flat or arena map without
+		// options, the commonest write, without the checks below that
+		// cannot apply to it: the case ne == nil and !insert of the
+		// switch.
+		if w.st.arena {
+			c.pos = c.t.Arena().Replace(c.pos, w.key, v)
+		} else {
+			c.pos = c.t.ReplaceInline(c.pos, w.key, v)
+		}
+		return nil
+	}
 	insert := c.pos == table.NoPos
 	if insert && w.adm == admitFull && x.policy == RejectNew {
 		return x.errFull(w.fn)
