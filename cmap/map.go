@@ -291,15 +291,20 @@ func (st *state[K, V]) entry(key K, value V) *table.Entry[K, V] {
 	return &table.Entry[K, V]{Key: key, Value: value}
 }
 
-// hash returns key's hash, as st.hasher.Hash does, with Load's inline
-// cases first: a string key of 4 to 16 bytes (hashed from its two words)
-// and an 8-byte integer; other keys call Hash. The view of key as a
-// string is sound for the reason given in Load: ShortStr reports true
-// only if K's underlying type is string.
+// hash returns key's hash, as st.hasher.Hash does, with the inline cases
+// first: a string key of at most 16 bytes (hashed from its two words; Load
+// spells out those of 4 to 16 bytes) and an 8-byte integer; other keys
+// call Hash. The view of key as a string is sound for the reason given in
+// Load: ShortStr reports true only if K's underlying type is string.
 func (st *state[K, V]) hash(key K) uint64 {
 	if unsafe.Sizeof(key) == unsafe.Sizeof("") && st.hasher.ShortStr() {
-		if s := *(*string)(unsafe.Pointer(&key)); uint(len(s))-4 <= 12 {
+		s := *(*string)(unsafe.Pointer(&key))
+		if uint(len(s))-4 <= 12 {
 			a, b := table.KeyWords(s)
+			return st.hasher.StrMix(a, b, uint64(len(s)))
+		}
+		if len(s) < 4 { // words such as "a", "of", "the"
+			a, b := table.TinyWords(s)
 			return st.hasher.StrMix(a, b, uint64(len(s)))
 		}
 	}

@@ -137,7 +137,14 @@ func keyWords(s string) (a, b uint64) {
 	if len(s) >= 4 {
 		return KeyWords(s)
 	}
-	p, n := unsafe.Pointer(unsafe.StringData(s)), uintptr(len(s))
+	return TinyWords(s)
+}
+
+// TinyWords is keyWords for a key of 0 to 3 bytes, which cmap's writers
+// hash inline (state.hash): the bytes at 0 and n-1 in a, the byte at n/2
+// in b; nothing is read for n == 0. (Generic to inline, as KeyWords.)
+func TinyWords[S ~string](s S) (a, b uint64) {
+	p, n := unsafe.Pointer(unsafe.StringData(string(s))), uintptr(len(s))
 	if n != 0 {
 		return uint64(*(*byte)(p)) | uint64(*(*byte)(unsafe.Add(p, n-1)))<<8, uint64(*(*byte)(unsafe.Add(p, n>>1)))
 	}
