@@ -38,7 +38,7 @@ func (t *Flat[K, V]) Locate(h uint64, key K) (pos Pos, found bool, free Pos, fre
 	tw := tagWord[uint64](tagOf(h))
 	g := h & t.mask
 	free = NoPos
-	for range t.Groups() {
+	for range t.mask + 1 { // t.Groups(), a call from cmap's instantiation
 		grp := t.group(g)
 		ctrl := loadCtrl(grp)
 		for m := matchWord(ctrl, tw); m != 0; m &= m - 1 {
