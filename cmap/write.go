@@ -184,9 +184,13 @@ func (w *writer[K, V]) open(hn hint[K, V]) {
 	if hn.t != nil && testHookHint != nil {
 		testHookHint()
 	}
-	st.lockSeg(w.i)
+	if st.glock {
+		st.lockSeg(w.i)
+	} else {
+		st.mus[w.i].Lock() // lockSeg without a table to seal: the fast path inlines
+	}
 	w.held = heldSegment
-	if w.cur.t = w.s.table.Load(); hn.holds(w.cur.t) {
+	if w.cur.t = w.s.table.Load(); hn.t != nil && hn.holds(w.cur.t) { // no call for the zero hint
 		w.cur.pos, w.cur.e, w.cur.free = hn.pos, hn.e, table.NoPos
 	} else {
 		w.locateKey()
@@ -230,7 +234,11 @@ func (w *writer[K, V]) close() {
 	}
 	x := w.st.extra
 	if x == nil && !invariants { // the whole of close for a map without options
-		w.st.unlockSeg(w.i)
+		if w.st.glock {
+			w.st.unlockSeg(w.i)
+		} else {
+			w.st.unlockMu(w.i) // unlockSeg without a table to unseal
+		}
 		if w.prep.of != nil {
 			w.prepare() // holding no lock
 		}
