@@ -330,7 +330,6 @@ func (t *Arena[K, V]) Clone() *Arena[K, V] {
 func (t *Arena[K, V]) Compacted() *Arena[K, V] {
 	nt := t.empty(t.Groups(), t.liveBytes)
 	copy(nt.words, t.words)
-	nt.liveBytes = 0 // counted again by appendRecord
 	for g := range uint64(t.Groups()) {
 		grp := nt.group(g)
 		for m := matchFull(grp[0] ^ flatCtrl); m != 0; m &= m - 1 {
