@@ -87,11 +87,21 @@ func (m *Map[K, V]) Compute(key K, f func(old V, loaded bool) (newValue V, op Co
 		if actual, ok, done := st.gcompute(key, h, f); done {
 			return actual, ok
 		}
+	} else if st.arena && st.extra == nil { // both immutable
+		s, i := st.seg(h)
+		actual, ok = st.acompute(s, i, key, h, f)
+		st.handOff(int32(i) + 1) // unlockMu's second half: see acompute
+		return actual, ok
 	}
 	var w writer[K, V]
 	defer w.close()
 	w.init(st, "Compute", key, h)
 	w.open(hint[K, V]{})
+	return w.compute(f)
+}
+
+// compute is the rest of Compute in the write engine, w open.
+func (w *writer[K, V]) compute(f func(old V, loaded bool) (V, ComputeOp)) (actual V, ok bool) {
 	var old V
 	if w.found() {
 		old = w.value()

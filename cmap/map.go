@@ -562,11 +562,20 @@ func (m *Map[K, V]) swap(fn string, key K, value V, prev bool) (previous V, load
 			return previous, loaded, nil
 		}
 	}
+	if st.arena && st.extra == nil { // both immutable
+		return st.aswap(fn, key, h, value, prev)
+	}
 	ne := st.entry(key, value) // allocated before the lock
 	var w writer[K, V]
 	defer w.close()
 	w.init(st, fn, key, h)
 	w.open(hint[K, V]{})
+	return w.swap(value, ne, prev)
+}
+
+// swap is the rest of Map.swap in the write engine, w open: ne is the
+// entry of key and value in an entry table.
+func (w *writer[K, V]) swap(value V, ne *table.Entry[K, V], prev bool) (previous V, loaded bool, err error) {
 	if w.found() && prev {
 		previous, loaded = w.value(), true
 	}
@@ -663,6 +672,9 @@ func (m *Map[K, V]) loadAndDelete(key K, want bool) (value V, loaded bool) {
 			g.close("LoadAndDelete")
 			return value, loaded
 		}
+	}
+	if st.arena && st.extra == nil { // both immutable
+		return st.adelete(key, h, &hn, want)
 	}
 	var w writer[K, V]
 	defer w.close()

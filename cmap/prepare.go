@@ -55,10 +55,10 @@ const prepMinGroups = 64
 // prepAt returns the used slots (live + dead) at which a table of g groups
 // has its next table prepared: 7/8 of the load bound, an eighth of the
 // bound (about 0.6 inserts per group) before the growth.
-func prepAt(g int) int {
-	u := table.MaxUsed(g)
-	return u - u/8
-}
+func prepAt(g int) int { return prepAtUsed(table.MaxUsed(g)) }
+
+// prepAtUsed is prepAt of a table whose load bound (MaxUsed) is u.
+func prepAtUsed(u int) int { return u - u/8 }
 
 // prep is a segment's prepared table. Its fields are read and written with
 // the segment lock held, but for state, which is atomic so that a claim is

@@ -124,6 +124,10 @@ func (c segCount) Add(d int64) int64 {
 	return v + c.shares()
 }
 
+// bump is Add without the stripes, for a map without group locks (whose
+// stripes stay zero), and without the result: short enough to inline.
+func (c segCount) bump(d int64) { release.StoreInt64(c.base, c.base.Load()+d) }
+
 // Store sets the count to v.
 func (c segCount) Store(v int64) { c.base.Store(v - c.shares()) }
 

@@ -36,8 +36,12 @@ import (
 // is taken and released in this file. The engine has two entry points:
 // open, for a write of a key, and deleteRecordLocked, for a delete of a
 // log record's entry (PopOldest, evictions), which shares del's
-// steps. No write has a specialised path of its own (Store is Swap
-// through the engine): the map's one hand-specialised path is Load's, in
+// steps. Two kinds of map also have light paths that skip the engine
+// for their commonest writes and hand it anything else: a flat map's
+// group-lock writes (grouplock.go) and an arena map's writes of a key
+// that need nothing but the segment lock (arenawrite.go, which resumes
+// the engine with the lock held and the key located: writer.resume).
+// Store is Swap through the engine; Load's probe is spelled out in
 // map.go.
 //
 // Both table layouts (internal/table: entries, or flat keys and values)
@@ -198,6 +202,16 @@ func (w *writer[K, V]) open(hn hint[K, V]) {
 	if w.cur.pos == table.NoPos && st.extra != nil {
 		w.admit()
 	}
+}
+
+// resume sets w as a write that open would have opened: the write of key,
+// hashed h, for method fn, holding segment i's lock (taken plainly) with
+// key located at c in the segment's current table. A light write
+// (arenawrite.go) that needs the engine goes on with it, its lock held
+// throughout. The caller must defer w.close() first.
+func (w *writer[K, V]) resume(st *state[K, V], fn string, key K, h uint64, i int, c cursor[K, V]) {
+	w.init(st, fn, key, h)
+	w.held, w.cur = heldSegment, c
 }
 
 // admit is the bound's step of opening a write of an absent key, with the

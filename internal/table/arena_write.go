@@ -57,7 +57,10 @@ func (t *Arena[K, V]) Locate(h uint64, key K) (pos Pos, found bool, free Pos, fr
 // stored before the caller stores the ref.
 func (t *Arena[K, V]) appendRecord(s string) uint64 {
 	n := len(s)
-	need := uvarintLen(n) + n
+	need := n + 1 // the length prefix of a key under 0x80 bytes is one byte
+	if n >= 0x80 {
+		need = uvarintLen(n) + n
+	}
 	var ch []byte
 	var idx, off int
 	switch {
@@ -73,7 +76,12 @@ func (t *Arena[K, V]) appendRecord(s string) uint64 {
 		idx = t.addChunk(ch)
 		t.tail, t.used = idx, need
 	}
-	w := putUvarint(ch[off:], n)
+	w := 1
+	if n < 0x80 {
+		ch[off] = byte(n)
+	} else {
+		w = putUvarint(ch[off:], n)
+	}
 	copy(ch[off+w:], s)
 	t.liveBytes += need
 	return uint64(idx)<<24 | uint64(off)
@@ -190,8 +198,13 @@ func (t *Arena[K, V]) bump(grp []uint64) {
 // Delete removes the key in slot p, as Flat.Delete does, and counts its
 // record as garbage. It reports whether the slot became a TOMBSTONE.
 func (t *Arena[K, V]) Delete(p Pos) (tombstone bool) {
+	return t.DeleteRec(p, t.slotRecLen(p))
+}
+
+// DeleteRec is Delete for a caller that knows the length n of the record
+// of the key in slot p (RecLen of that key), without reading it.
+func (t *Arena[K, V]) DeleteRec(p Pos, n int) (tombstone bool) {
 	grp := t.group(uint64(p) >> 3)
-	n := t.recLen(atomic.LoadUint64(&grp[flatHeader+int(p&7)*t.sw]))
 	t.liveBytes -= n
 	t.garbage += n
 	t.last = n
@@ -205,6 +218,26 @@ func (t *Arena[K, V]) Delete(p Pos) (tombstone bool) {
 	return tombstone
 }
 
+// slotRecLen returns the length of the record that slot p's ref names.
+func (t *Arena[K, V]) slotRecLen(p Pos) int {
+	grp := t.group(uint64(p) >> 3)
+	return t.recLen(atomic.LoadUint64(&grp[flatHeader+int(p&7)*t.sw]))
+}
+
+// RecLen returns the length of key's record, length prefix included:
+// what the record of key, present in t, holds, computed from key alone.
+// (Generic, with the common case first, so that it inlines into the
+// instantiations of other packages.)
+func (t *Arena[K, V]) RecLen(key K) int {
+	if n := len(keyString(&key)); n < 0x80 {
+		return n + 1
+	}
+	return t.longRecLen(len(keyString(&key)))
+}
+
+// longRecLen is RecLen of a key of n >= 0x80 bytes.
+func (t *Arena[K, V]) longRecLen(n int) int { return uvarintLen(n) + n }
+
 // NeedsCompact reports whether deleting the key in slot p would break
 // the garbage bound (garbage, less the record deleted last, at most
 // max(live bytes, arenaMinGarbage)): whether the garbage already there is
@@ -212,9 +245,10 @@ func (t *Arena[K, V]) Delete(p Pos) (tombstone bool) {
 // compaction (a Copy to the same size, before the delete) restores it.
 // It is the arena's counterpart of the tombstone bound: the arena holds
 // at most twice its live bytes, plus arenaMinGarbage and one record.
-func (t *Arena[K, V]) NeedsCompact(p Pos) bool {
-	grp := t.group(uint64(p) >> 3)
-	n := t.recLen(atomic.LoadUint64(&grp[flatHeader+int(p&7)*t.sw]))
+func (t *Arena[K, V]) NeedsCompact(p Pos) bool { return t.CompactsFor(t.slotRecLen(p)) }
+
+// CompactsFor is NeedsCompact for a delete of a record of n bytes.
+func (t *Arena[K, V]) CompactsFor(n int) bool {
 	return t.garbage > max(t.liveBytes-n, arenaMinGarbage)
 }
 

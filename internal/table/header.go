@@ -47,6 +47,14 @@ func (h *header) Groups() int { return int(h.mask) + 1 }
 // Capacity returns the number of slots.
 func (h *header) Capacity() int { return (int(h.mask) + 1) * SlotsPerGroup }
 
+// Limits returns t's number of groups and MaxUsed. (A generic method,
+// which inlines into other packages' instantiations, where header's
+// methods are calls.)
+func (t *Table[K, V]) Limits() (groups, maxUsed int) {
+	g := int(t.mask) + 1
+	return g, g * SlotsPerGroup * maxLoadNum / maxLoadDen
+}
+
 // MaxUsed returns MaxUsed(h.Groups()).
 func (h *header) MaxUsed() int { return MaxUsed(int(h.mask) + 1) }
 
