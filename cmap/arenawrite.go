@@ -7,7 +7,8 @@ import (
 )
 
 // The light writes of an arena map without options (st.arena, st.extra
-// nil): Store, Swap, TryStore, Delete, LoadAndDelete and Compute of a key
+// nil): Store, Swap, TryStore, LoadOrStore, Delete, LoadAndDelete,
+// CompareAndSwap, CompareAndDelete and Compute of a key
 // whose write needs nothing but its segment's lock and one change to the
 // current table. Each takes the lock plainly, locates key (or takes the
 // lock-free lookup's hint) and, if the table is not shared with a
@@ -71,34 +72,86 @@ func (s *segment[K, V]) aroom(c *cursor[K, V]) bool {
 	return g < prepMinGroups || used < prepAtUsed(max) || s.prep.state.Load() != prepNone
 }
 
+// ainsert inserts key, absent with c.free its slot, as the engine's put
+// would, if that is a light write (the table is not shared and aroom): it
+// reports whether it did. Segment s's lock is held.
+func (s *segment[K, V]) ainsert(c *cursor[K, V], h uint64, key K, value V) bool {
+	if s.sharedLocked() || !s.aroom(c) {
+		return false
+	}
+	c.t.Arena().Insert(c.free, h, key, value)
+	if c.freeEmpty {
+		s.used.bump(1)
+	}
+	s.live.bump(1)
+	return true
+}
+
+// aremove deletes key, present at c.pos, as the engine's remove would, if
+// that is a light write (the table is not shared, and the delete leaves
+// it neither to shrink nor to compact: remove's tests): it reports whether
+// it did. The record's length comes from key (Arena.RecLen). Segment s's
+// lock is held.
+func (s *segment[K, V]) aremove(c *cursor[K, V], key K) bool {
+	a, n := c.t.Arena(), c.t.Arena().RecLen(key)
+	if g, _ := c.t.Limits(); s.sharedLocked() || int(s.live.Load())-1 < g*table.SlotsPerGroup/8 || a.CompactsFor(n) {
+		return false
+	}
+	if !a.DeleteRec(c.pos, n) {
+		s.used.bump(-1) // the slot became EMPTY
+	}
+	s.live.bump(-1)
+	return true
+}
+
 // aswap is swap's light write (see the file comment).
 func (st *state[K, V]) aswap(fn string, key K, h uint64, value V, prev bool) (previous V, loaded bool, err error) {
 	s, i := st.seg(h)
 	st.mus[i].Lock() // the fast path inlines
 	c := cursor[K, V]{t: s.table.Load()}
 	c.pos, _, c.free, c.freeEmpty = c.t.Arena().Locate(h, key)
-	if !s.sharedLocked() {
-		if a := c.t.Arena(); c.pos != table.NoPos {
-			if prev {
-				previous, loaded = a.ValueAt(c.pos), true
-			}
-			a.Replace(c.pos, key, value)
-			st.aunlock(fn, i)
-			return previous, loaded, nil
-		} else if s.aroom(&c) {
-			a.Insert(c.free, h, key, value)
-			if c.freeEmpty {
-				s.used.bump(1)
-			}
-			s.live.bump(1)
-			st.aunlock(fn, i)
-			return previous, loaded, nil
+	if c.pos != table.NoPos && !s.sharedLocked() {
+		a := c.t.Arena()
+		if prev {
+			previous, loaded = a.ValueAt(c.pos), true
 		}
+		a.Replace(c.pos, key, value)
+		st.aunlock(fn, i)
+		return previous, loaded, nil
+	}
+	if c.pos == table.NoPos && s.ainsert(&c, h, key, value) {
+		st.aunlock(fn, i)
+		return previous, loaded, nil
 	}
 	var w writer[K, V]
 	defer w.close()
 	w.resume(st, fn, key, h, i, c)
 	return w.swap(value, nil, prev)
+}
+
+// aloadOrStore is LoadOrStore's light write, after a lookup found key
+// absent (see the file comment).
+func (st *state[K, V]) aloadOrStore(key K, h uint64, value V) (actual V, loaded bool) {
+	s, i := st.seg(h)
+	st.mus[i].Lock() // the fast path inlines
+	c := cursor[K, V]{t: s.table.Load()}
+	c.pos, _, c.free, c.freeEmpty = c.t.Arena().Locate(h, key)
+	if c.pos != table.NoPos { // stored since the lookup
+		actual = c.t.Arena().ValueAt(c.pos)
+		st.aunlock("LoadOrStore", i)
+		return actual, true
+	}
+	if s.ainsert(&c, h, key, value) {
+		st.aunlock("LoadOrStore", i)
+		return value, false
+	}
+	var w writer[K, V]
+	defer w.close()
+	w.resume(st, "LoadOrStore", key, h, i, c)
+	if err := w.put(value, nil); err != nil { // (no options: never ErrFull)
+		panic(err)
+	}
+	return value, false
 }
 
 // adelete is loadAndDelete's light write, after a lookup found key with
@@ -110,27 +163,60 @@ func (st *state[K, V]) adelete(key K, h uint64, hn *hint[K, V], want bool) (valu
 		st.aunlock("LoadAndDelete", i)
 		return value, false
 	}
-	a, n := c.t.Arena(), c.t.Arena().RecLen(key)
-	if g, _ := c.t.Limits(); !s.sharedLocked() && int(s.live.Load())-1 >= g*table.SlotsPerGroup/8 && !a.CompactsFor(n) {
-		// Neither a shrink nor a compaction first: remove's tests.
-		if want {
-			value = a.ValueAt(c.pos)
-		}
-		if !a.DeleteRec(c.pos, n) {
-			s.used.bump(-1) // the slot became EMPTY
-		}
-		s.live.bump(-1)
+	if want {
+		value = c.t.Arena().ValueAt(c.pos)
+	}
+	if s.aremove(&c, key) {
 		st.aunlock("LoadAndDelete", i)
 		return value, true
 	}
 	var w writer[K, V]
 	defer w.close()
 	w.resume(st, "LoadAndDelete", key, h, i, c)
-	if want {
-		value = w.value()
-	}
 	w.del()
 	return value, true
+}
+
+// acompareAndSwap is CompareAndSwap's light write, after a lookup found
+// key holding old, with hint hn (see the file comment). V is comparable
+// (holds checked it) and holds no interface, so the comparison cannot
+// panic.
+func (st *state[K, V]) acompareAndSwap(key K, h uint64, hn *hint[K, V], old, new V) bool {
+	s, i := st.seg(h)
+	c := st.alockHint(s, i, h, key, hn)
+	if c.pos == table.NoPos || any(c.t.Arena().ValueAt(c.pos)) != any(old) {
+		st.aunlock("CompareAndSwap", i)
+		return false
+	}
+	if !s.sharedLocked() {
+		c.t.Arena().Replace(c.pos, key, new)
+		st.aunlock("CompareAndSwap", i)
+		return true
+	}
+	var w writer[K, V]
+	defer w.close()
+	w.resume(st, "CompareAndSwap", key, h, i, c)
+	return w.put(new, nil) == nil // a replace: never ErrFull
+}
+
+// acompareAndDelete is CompareAndDelete's light write, as
+// acompareAndSwap.
+func (st *state[K, V]) acompareAndDelete(key K, h uint64, hn *hint[K, V], old V) bool {
+	s, i := st.seg(h)
+	c := st.alockHint(s, i, h, key, hn)
+	if c.pos == table.NoPos || any(c.t.Arena().ValueAt(c.pos)) != any(old) {
+		st.aunlock("CompareAndDelete", i)
+		return false
+	}
+	if s.aremove(&c, key) {
+		st.aunlock("CompareAndDelete", i)
+		return true
+	}
+	var w writer[K, V]
+	defer w.close()
+	w.resume(st, "CompareAndDelete", key, h, i, c)
+	w.del()
+	return true
 }
 
 // acompute is Compute's light write (see the file comment) of key,

@@ -22,6 +22,9 @@ var arenaOps = []struct {
 	{"Swap", true, func(m *cmap.Map[string, uint64], k string) { m.Swap(k, 7) }, func(w map[string]uint64, k string) { w[k] = 7 }},
 	{"Delete", true, func(m *cmap.Map[string, uint64], k string) { m.Delete(k) }, func(w map[string]uint64, k string) { delete(w, k) }},
 	{"LoadAndDelete", true, func(m *cmap.Map[string, uint64], k string) { m.LoadAndDelete(k) }, func(w map[string]uint64, k string) { delete(w, k) }},
+	{"LoadOrStore new", false, func(m *cmap.Map[string, uint64], k string) { m.LoadOrStore(k, 7) }, func(w map[string]uint64, k string) { w[k] = 7 }},
+	{"CompareAndSwap", true, func(m *cmap.Map[string, uint64], k string) { m.CompareAndSwap(k, 1, 7) }, func(w map[string]uint64, k string) { w[k] = 7 }},
+	{"CompareAndDelete", true, func(m *cmap.Map[string, uint64], k string) { m.CompareAndDelete(k, 1) }, func(w map[string]uint64, k string) { delete(w, k) }},
 	{"Compute update", true, func(m *cmap.Map[string, uint64], k string) {
 		m.Compute(k, func(o uint64, _ bool) (uint64, cmap.ComputeOp) { return o + 6, cmap.UpdateOp })
 	}, func(w map[string]uint64, k string) { w[k] = 7 }},
@@ -34,7 +37,8 @@ var arenaOps = []struct {
 }
 
 // TestArenaLightWritesCopyShared: every light write of an arena map
-// (Store, Swap, Delete, LoadAndDelete, Compute) copies a table that a
+// (Store, Swap, LoadOrStore, Delete, LoadAndDelete, CompareAndSwap,
+// CompareAndDelete, Compute) copies a table that a
 // snapshot or a running iterator shares before it changes it, as the
 // write engine does: the snapshot, and the rest of the iteration, still
 // show the map as it was, and the map shows the write.
@@ -82,6 +86,9 @@ func TestArenaLightWritesCopyShared(t *testing.T) {
 	}
 }
 
+// valueIn returns k's value in m.
+func valueIn(m *cmap.Map[string, uint64], k string) uint64 { v, _ := m.Load(k); return v }
+
 // diff describes how got differs from want.
 func diff(got, want map[string]uint64) string {
 	s := ""
@@ -99,14 +106,15 @@ func diff(got, want map[string]uint64) string {
 }
 
 // TestArenaDeletesShrink: deleting most keys of an arena map shrinks its
-// table, whichever delete does it (Delete, LoadAndDelete, Compute's
-// DeleteOp), as the write engine's delete does: a light delete (one that
+// table, whichever delete does it (Delete, LoadAndDelete,
+// CompareAndDelete, Compute's DeleteOp), as the write engine's delete does: a light delete (one that
 // needs nothing but the segment lock) must leave a delete that breaks the
 // shrink rule to the engine.
 func TestArenaDeletesShrink(t *testing.T) {
 	dels := map[string]func(m *cmap.Map[string, uint64], k string){
-		"Delete":        func(m *cmap.Map[string, uint64], k string) { m.Delete(k) },
-		"LoadAndDelete": func(m *cmap.Map[string, uint64], k string) { m.LoadAndDelete(k) },
+		"Delete":           func(m *cmap.Map[string, uint64], k string) { m.Delete(k) },
+		"LoadAndDelete":    func(m *cmap.Map[string, uint64], k string) { m.LoadAndDelete(k) },
+		"CompareAndDelete": func(m *cmap.Map[string, uint64], k string) { m.CompareAndDelete(k, valueIn(m, k)) },
 		"Compute": func(m *cmap.Map[string, uint64], k string) {
 			m.Compute(k, func(uint64, bool) (uint64, cmap.ComputeOp) { return 0, cmap.DeleteOp })
 		},

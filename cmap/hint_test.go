@@ -67,3 +67,45 @@ func hintRefilled(t *testing.T, name string, op func(m *Map[string, uint64]) boo
 		t.Errorf("Len = %d, want 1", n)
 	}
 }
+
+// TestCompareRechecksUnderLock: CompareAndSwap and CompareAndDelete
+// compare the value again once they hold the lock. Here, between the
+// lock-free lookup that saw key hold old and the lock, another write
+// changes key's value (its slot and record stay): the operation must fail
+// and leave the new value. In an arena map (whose light writes take the
+// hint) and a bounded one (the engine's path).
+func TestCompareRechecksUnderLock(t *testing.T) {
+	ops := map[string]func(m *Map[string, uint64]) bool{
+		"CompareAndSwap":   func(m *Map[string, uint64]) bool { return m.CompareAndSwap("a", 1, 5) },
+		"CompareAndDelete": func(m *Map[string, uint64]) bool { return m.CompareAndDelete("a", 1) },
+	}
+	for _, bounded := range []bool{false, true} {
+		for name, op := range ops {
+			t.Run(fmt.Sprintf("%s/bounded=%v", name, bounded), func(t *testing.T) {
+				opts := []Option{WithSegments(1)}
+				if bounded {
+					opts = append(opts, WithMaxLen(100, RejectNew))
+				}
+				m := New[string, uint64](opts...)
+				m.Store("a", 1)
+				fired := false
+				testHookHint = func() {
+					if !fired {
+						fired = true
+						m.Store("a", 2)
+					}
+				}
+				defer func() { testHookHint = nil }()
+				if op(m) {
+					t.Errorf("%s(a, 1) succeeded after a was set to 2", name)
+				}
+				if !fired {
+					t.Fatal("the hook did not run: no hint was taken")
+				}
+				if v, ok := m.Load("a"); !ok || v != 2 {
+					t.Errorf("a = %v, %v after %s; want 2, true", v, ok, name)
+				}
+			})
+		}
+	}
+}

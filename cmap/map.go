@@ -609,6 +609,9 @@ func (m *Map[K, V]) LoadOrStore(key K, value V) (actual V, loaded bool) {
 			return actual, loaded
 		}
 	}
+	if st.arena && st.extra == nil { // both immutable
+		return st.aloadOrStore(key, h, value)
+	}
 	ne := st.entry(key, value)
 	var w writer[K, V]
 	defer w.close()
@@ -744,6 +747,9 @@ func (m *Map[K, V]) CompareAndSwap(key K, old, new V) (swapped bool) {
 			return swapped
 		}
 	}
+	if st.arena && st.extra == nil { // both immutable
+		return st.acompareAndSwap(key, h, &hn, old, new)
+	}
 	ne := st.entry(key, new)
 	var w writer[K, V]
 	defer w.close()
@@ -773,6 +779,9 @@ func (m *Map[K, V]) CompareAndDelete(key K, old V) (deleted bool) {
 			g.close("CompareAndDelete")
 			return deleted
 		}
+	}
+	if st.arena && st.extra == nil { // both immutable
+		return st.acompareAndDelete(key, h, &hn, old)
 	}
 	var w writer[K, V]
 	defer w.close()
