@@ -93,7 +93,8 @@ func (s *segment[K, V]) ainsert(c *cursor[K, V], h uint64, key K, value V) bool 
 // it did. The record's length comes from key (Arena.RecLen). Segment s's
 // lock is held.
 func (s *segment[K, V]) aremove(c *cursor[K, V], key K) bool {
-	a, n := c.t.Arena(), c.t.Arena().RecLen(key)
+	a := c.t.Arena()
+	n := a.RecLen(key)
 	if g, _ := c.t.Limits(); s.sharedLocked() || int(s.live.Load())-1 < g*table.SlotsPerGroup/8 || a.CompactsFor(n) {
 		return false
 	}

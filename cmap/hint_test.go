@@ -41,20 +41,14 @@ func hintRefilled(t *testing.T, name string, op func(m *Map[string, uint64]) boo
 		t.Fatalf("layout %q, want arena", got)
 	}
 	m.Store("a", 1)
-	fired := false
-	testHookHint = func() {
-		if fired {
-			return
-		}
-		fired = true
+	fired := hintHookOnce(t, func() {
 		m.Delete("a")
 		m.Store("b", 1) // a's slot, a's value: only the record differs
-	}
-	defer func() { testHookHint = nil }()
+	})
 	if op(m) {
 		t.Errorf("%s(a) reported success after a was deleted", name)
 	}
-	if !fired {
+	if !*fired {
 		t.Fatal("the hook did not run: no hint was taken")
 	}
 	if v, ok := m.Load("b"); !ok || v != 1 {
@@ -88,18 +82,11 @@ func TestCompareRechecksUnderLock(t *testing.T) {
 				}
 				m := New[string, uint64](opts...)
 				m.Store("a", 1)
-				fired := false
-				testHookHint = func() {
-					if !fired {
-						fired = true
-						m.Store("a", 2)
-					}
-				}
-				defer func() { testHookHint = nil }()
+				fired := hintHookOnce(t, func() { m.Store("a", 2) })
 				if op(m) {
 					t.Errorf("%s(a, 1) succeeded after a was set to 2", name)
 				}
-				if !fired {
+				if !*fired {
 					t.Fatal("the hook did not run: no hint was taken")
 				}
 				if v, ok := m.Load("a"); !ok || v != 2 {
@@ -108,4 +95,19 @@ func TestCompareRechecksUnderLock(t *testing.T) {
 			})
 		}
 	}
+}
+
+// hintHookOnce makes f run the first time a write takes a lookup's hint,
+// between the lookup and the lock, until the test ends; the result
+// reports whether it ran.
+func hintHookOnce(t *testing.T, f func()) *bool {
+	fired := new(bool)
+	testHookHint = func() {
+		if !*fired {
+			*fired = true
+			f()
+		}
+	}
+	t.Cleanup(func() { testHookHint = nil })
+	return fired
 }

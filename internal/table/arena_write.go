@@ -57,10 +57,7 @@ func (t *Arena[K, V]) Locate(h uint64, key K) (pos Pos, found bool, free Pos, fr
 // stored before the caller stores the ref.
 func (t *Arena[K, V]) appendRecord(s string) uint64 {
 	n := len(s)
-	need := n + 1 // the length prefix of a key under 0x80 bytes is one byte
-	if n >= 0x80 {
-		need = uvarintLen(n) + n
-	}
+	need := recordLen(n)
 	var ch []byte
 	var idx, off int
 	switch {
@@ -117,7 +114,7 @@ func (t *Arena[K, V]) recLen(ref uint64) int {
 	if !ok {
 		panic("table: internal error: arena ref names no record")
 	}
-	return uvarintLen(len(b)) + len(b)
+	return recordLen(len(b))
 }
 
 // storeSlot writes ref and value into the slot at word s of grp, with
@@ -228,15 +225,18 @@ func (t *Arena[K, V]) slotRecLen(p Pos) int {
 // what the record of key, present in t, holds, computed from key alone.
 // (Generic, with the common case first, so that it inlines into the
 // instantiations of other packages.)
-func (t *Arena[K, V]) RecLen(key K) int {
-	if n := len(keyString(&key)); n < 0x80 {
+func (t *Arena[K, V]) RecLen(key K) int { return recordLen(len(keyString(&key))) }
+
+// recordLen returns the length of the record of a key of n bytes, length
+// prefix included: one byte of prefix below 0x80 bytes. (Generic in an int
+// type so that it inlines into other packages' instantiations: see word
+// in ctrl.go.)
+func recordLen[I ~int](n I) I {
+	if n < 0x80 {
 		return n + 1
 	}
-	return t.longRecLen(len(keyString(&key)))
+	return I(uvarintLen(int(n))) + n
 }
-
-// longRecLen is RecLen of a key of n >= 0x80 bytes.
-func (t *Arena[K, V]) longRecLen(n int) int { return uvarintLen(n) + n }
 
 // NeedsCompact reports whether deleting the key in slot p would break
 // the garbage bound (garbage, less the record deleted last, at most
