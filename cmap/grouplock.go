@@ -359,6 +359,9 @@ func (s *segment[K, V]) setQuotas(t *table.Table[K, V]) {
 		c := &cs[i]
 		c.usedMax = c.used.Load() + share(room, i)
 		c.prepUsed = c.used.Load() + share(prep, i)
+		if t.Groups() < prepMinGroups { // no preparation: never reached
+			c.prepUsed = math.MaxInt64
+		}
 		switch {
 		case floor:
 			c.liveMin = math.MinInt64

@@ -97,6 +97,47 @@ func TestCompareRechecksUnderLock(t *testing.T) {
 	}
 }
 
+// TestCompareRechecksUnderLockFlat is TestCompareRechecksUnderLock for
+// flat maps (uint64 keys), whose lock-free compare is Load's and whose
+// locked step is a light write (flatwrite.go), a group-lock write or, in
+// a bounded map, the engine's: the value changes between the two (the
+// hook), and the locked step must compare again.
+func TestCompareRechecksUnderLockFlat(t *testing.T) {
+	ops := map[string]func(m *Map[uint64, uint64]) bool{
+		"CompareAndSwap":   func(m *Map[uint64, uint64]) bool { return m.CompareAndSwap(7, 1, 5) },
+		"CompareAndDelete": func(m *Map[uint64, uint64]) bool { return m.CompareAndDelete(7, 1) },
+	}
+	for _, bounded := range []bool{false, true} {
+		for name, op := range ops {
+			t.Run(fmt.Sprintf("%s/bounded=%v", name, bounded), func(t *testing.T) {
+				opts := []Option{WithSegments(1)}
+				if bounded {
+					opts = append(opts, WithMaxLen(100, RejectNew))
+				}
+				m := New[uint64, uint64](opts...)
+				m.Store(7, 1)
+				fired := false
+				testHookCompared = func() {
+					if !fired {
+						fired = true
+						m.Store(7, 2)
+					}
+				}
+				t.Cleanup(func() { testHookCompared = nil })
+				if op(m) {
+					t.Errorf("%s(7, 1) succeeded after 7 was set to 2", name)
+				}
+				if !fired {
+					t.Fatal("the hook did not run")
+				}
+				if v, ok := m.Load(7); !ok || v != 2 {
+					t.Errorf("7 = %v, %v after %s; want 2, true", v, ok, name)
+				}
+			})
+		}
+	}
+}
+
 // hintHookOnce makes f run the first time a write takes a lookup's hint,
 // between the lookup and the lock, until the test ends; the result
 // reports whether it ran.

@@ -161,3 +161,61 @@ func TestWritePathsCopyNoStructs(t *testing.T) {
 		}
 	}
 }
+
+// TestLightFlatWriteInlines checks the code of the light writes of a flat
+// map of one-word keys and values (flatwrite.go), instantiated in
+// testdata/inlineload (uint64 to uint64): Store and Delete call fwrite,
+// fwrite inlines internal/table's FlatHold steps, and it calls nothing
+// but the release stores, an insert's FlatHold.Insert, the stripes' counts and the hand-off's flag
+// (methods of sync/atomic's types, calls in a program that does not
+// import it), the
+// preparation test, the value compare of CompareAndSwap and
+// CompareAndDelete, the hand-off's yield, the test hook (a call through a
+// register), stack growth and Flat's layout panic.
+func TestLightFlatWriteInlines(t *testing.T) {
+	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" {
+		t.Skipf("atomic.LoadUint64 is a call on %s, not an intrinsic: the light writes are checked on amd64 and arm64", runtime.GOARCH)
+	}
+	goCmd := goCommand(t)
+	bin := filepath.Join(t.TempDir(), "inlineload")
+	out, err := exec.Command(goCmd, "build", "-gcflags=-m", "-o", bin, "./testdata/inlineload").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	const u64 = `go\.shape\.uint64,go\.shape\.uint64`
+	for _, step := range []string{"TryLock", "Ctrl", "Match", "Slot", "Key", "Room", "KeyWord", "ValueWord", "DeleteWord", "Value", "Unlock", "UnlockBump"} {
+		want := `flatwrite\.go:\d+:\d+: inlining call to table\.FlatHold\[` + u64 + `\]\.` + step + `\n`
+		if !regexp.MustCompile(want).Match(out) {
+			t.Errorf("fwrite does not inline FlatHold.%s", step)
+		}
+	}
+	allowed := regexp.MustCompile(`release\.Store\.abi0\(SB\)|table\.FlatHold\[.*\]\.Insert\(SB\)|sync/atomic\.\(\*Int(64|32)\)\.(Add|Load)\(SB\)|\.prepClaimable\(SB\)|runtime\.(efaceeq|convT64|mcall|gopanic)\(SB\)|runtime\.morestack_noctxt|\tCALL [A-Z0-9]+$`)
+	objdump := func(fn string) string {
+		dis, err := exec.Command(goCmd, "tool", "objdump", "-s", fn+`$`, bin).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go tool objdump: %v\n%s", err, dis)
+		}
+		return string(dis)
+	}
+	stores := 0
+	for _, line := range strings.Split(objdump(`cmap\.\(\*state\[`+u64+`\]\)\.fwrite`), "\n") {
+		if !strings.Contains(line, "\tCALL ") {
+			continue
+		}
+		if strings.Contains(line, "release.Store") {
+			stores++
+		}
+		if !allowed.MatchString(strings.TrimSpace(line)) {
+			t.Errorf("fwrite makes an unexpected call: %s", strings.TrimSpace(line))
+		}
+	}
+	// An overwrite's two, a delete's one (an insert's are FlatHold.Insert's).
+	if stores != 3 {
+		t.Errorf("fwrite makes %d release stores, want 3: not found, or not written out", stores)
+	}
+	for _, fn := range []string{`swap`, `loadAndDelete`} {
+		if !strings.Contains(objdump(`cmap\.\(\*Map\[`+u64+`\]\)\.`+fn), ".fwrite(SB)") {
+			t.Errorf("Map.%s does not call fwrite", fn)
+		}
+	}
+}

@@ -552,6 +552,11 @@ func (m *Map[K, V]) swap(fn string, key K, value V, prev bool) (previous V, load
 	st := m.state()
 	h := st.hash(key)
 	if st.glock {
+		if table.FlatOneWord[K, V]() { // a constant
+			if previous, loaded, done := st.fwrite(fn, fSwap, key, h, value, value, prev); done {
+				return previous, loaded, nil
+			}
+		}
 		var g gwrite[K, V]
 		if st.gbegin(&g, h, key, true, false) {
 			if g.found() && prev {
@@ -597,6 +602,11 @@ func (m *Map[K, V]) LoadOrStore(key K, value V) (actual V, loaded bool) {
 	st := m.state()
 	h := st.hash(key)
 	if st.glock {
+		if table.FlatOneWord[K, V]() { // a constant
+			if actual, loaded, done := st.fwrite("LoadOrStore", fLoadOrStore, key, h, value, value, false); done {
+				return actual, loaded
+			}
+		}
 		var g gwrite[K, V]
 		if st.gbegin(&g, h, key, true, false) {
 			if g.found() {
@@ -663,6 +673,12 @@ func (m *Map[K, V]) loadAndDelete(key K, want bool) (value V, loaded bool) {
 		}
 	}
 	if st.glock {
+		if table.FlatOneWord[K, V]() { // a constant
+			var none V
+			if value, loaded, done := st.fwrite("LoadAndDelete", fDelete, key, h, none, none, want); done {
+				return value, loaded
+			}
+		}
 		var g gwrite[K, V]
 		if st.gbegin(&g, h, key, false, true) {
 			if g.found() {
@@ -699,6 +715,11 @@ func (m *Map[K, V]) Delete(key K) {
 	m.loadAndDelete(key, false)
 }
 
+// testHookCompared, if set (by tests only, while no writer runs), is
+// called by CompareAndSwap and CompareAndDelete of a flat map, holding no
+// lock, between the lock-free compare and the locked step.
+var testHookCompared func()
+
 // holds is the lock-free first step of CompareAndSwap and CompareAndDelete
 // (named by fn): it panics if V is not comparable, and reports whether key
 // holds old now; if not, the operation fails without taking a lock (a
@@ -713,6 +734,9 @@ func (m *Map[K, V]) holds(st *state[K, V], fn string, key K, old V) (h uint64, h
 		// the hash only for the locked step.
 		if v, found := m.Load(key); !found || any(v) != any(old) {
 			return 0, hn, false
+		}
+		if testHookCompared != nil {
+			testHookCompared()
 		}
 		return st.hash(key), hn, true
 	}
@@ -738,6 +762,11 @@ func (m *Map[K, V]) CompareAndSwap(key K, old, new V) (swapped bool) {
 		return false
 	}
 	if st.glock {
+		if table.FlatOneWord[K, V]() { // a constant
+			if _, swapped, done := st.fwrite("CompareAndSwap", fCompareSwap, key, h, new, old, false); done {
+				return swapped
+			}
+		}
 		var g gwrite[K, V]
 		if st.gbegin(&g, h, key, false, false) {
 			if swapped = g.found() && any(g.value()) == any(old); swapped {
@@ -771,6 +800,11 @@ func (m *Map[K, V]) CompareAndDelete(key K, old V) (deleted bool) {
 		return false
 	}
 	if st.glock {
+		if table.FlatOneWord[K, V]() { // a constant
+			if _, deleted, done := st.fwrite("CompareAndDelete", fCompareDelete, key, h, old, old, false); done {
+				return deleted
+			}
+		}
 		var g gwrite[K, V]
 		if st.gbegin(&g, h, key, false, true) {
 			if deleted = g.found() && any(g.value()) == any(old); deleted {

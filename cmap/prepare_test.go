@@ -81,6 +81,48 @@ func TestPreparedGrowth(t *testing.T) {
 	}
 }
 
+// TestPreparedGrowthLightWrites is TestPreparedGrowth for a map whose every
+// insert is a light write (flatwrite.go): a hasher that, through the map's
+// final mixing, puts key k in group k mod the table's groups, so that the
+// groups fill evenly and each insert finds room in its home group. The
+// light insert must claim the preparation at the preparation point, as
+// the general path does: here no insert takes the general path to claim
+// it instead.
+func TestPreparedGrowthLightWrites(t *testing.T) {
+	// unmix inverts the map's final mixing of a hasher's result (murmur3's
+	// fmix64: its multipliers' inverses mod 2^64).
+	unmix := func(h uint64) uint64 {
+		h ^= h >> 33
+		h *= 0x9cb4b2f8129337db
+		h ^= h >> 33
+		h *= 0x4f74430c22a54005
+		h ^= h >> 33
+		return h
+	}
+	m := cmap.New[int, int](cmap.WithSegments(1), cmap.WithHasher(func(_ uint64, k int) uint64 { return unmix(uint64(k)) }))
+	const n = 40_000
+	want := 0
+	g := m.TableGroups()[0]
+	for k := range n {
+		m.Store(k, -k)
+		if ng := m.TableGroups()[0]; ng != g {
+			if g >= 64 {
+				want++
+			}
+			g = ng
+		}
+	}
+	if s := m.Stats(); want < 5 || s.Prepared != uint64(want) {
+		t.Fatalf("Stats.Prepared = %d after %d growths from 64 groups or more", s.Prepared, want)
+	}
+	for k := range n {
+		if v, ok := m.Load(k); !ok || v != -k {
+			t.Fatalf("Load(%d) = %d, %v", k, v, ok)
+		}
+	}
+	check(t, m)
+}
+
 // TestPreparedGrowthArena is TestPreparedGrowth for the arena layout
 // (string keys), with a reader loading the keys already stored while the
 // map grows, and a Reserve, whose table is prepared too, at the end: the

@@ -69,7 +69,8 @@ type stripe struct {
 	// the writes (as minGroups: see grouplock.go).
 	usedMax, liveMin int64
 	// prepUsed is the used share at which a group-lock insert claims the
-	// preparation of the next table (prepAt), set and read as usedMax.
+	// preparation of the next table (prepAt), set and read as usedMax;
+	// math.MaxInt64 in a table too small to prepare (prepMinGroups).
 	prepUsed int64
 	_        [88]byte
 }

@@ -1,0 +1,177 @@
+package cmap
+
+import (
+	"runtime"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/segmap/segmap/internal/release"
+	"github.com/segmap/segmap/internal/table"
+)
+
+// The light writes of a group-lock map of one-word keys and values
+// (st.glock and table.FlatOneWord: uint64, int, float64 or smaller keys
+// and values, the commonest pointer-free shapes): Store, Swap, TryStore,
+// LoadOrStore, Delete, LoadAndDelete, CompareAndSwap and CompareAndDelete
+// of a key whose home group settles the write: the key is there, or it
+// is not and the group stops probes, so that the key is absent and an
+// insert goes into that group. Such a write locks the home group only
+// (fwrite), reads its ctrl word once, and makes the change with the
+// inlined steps of internal/table's FlatHold, the same stores in the same
+// order as gopen's path (grouplock.go) makes with the same locks held,
+// and the same counts in the same stripe with the same quotas. Anything
+// else (the group locked by another writer, the key or its insert beyond
+// the home group, a quota spent, a preparation due, the table sealed)
+// releases the lock, having changed nothing, and takes the general
+// group-lock path, which handles every case. They exist because gopen's
+// path makes a dozen calls (docs/design.md, "Light writes").
+
+// fop is the operation of a light write.
+type fop uint8
+
+const (
+	fSwap          fop = iota // Store, Swap, TryStore
+	fLoadOrStore              // LoadOrStore's locked step
+	fDelete                   // Delete, LoadAndDelete
+	fCompareSwap              // CompareAndSwap's locked step
+	fCompareDelete            // CompareAndDelete's locked step
+)
+
+// fwrite makes write op of key, hashed h, as a light write if it is one;
+// done is false if it changed nothing, holds nothing, and the general
+// path must write. fn names the method called. For fSwap and
+// fLoadOrStore value is stored; fCompareSwap stores value if key holds
+// old, fCompareDelete deletes key if it holds old. ok reports whether key
+// was present (fSwap, fLoadOrStore, fDelete) or the compare held
+// (fCompareSwap, fCompareDelete). result is key's value before the write
+// if want (fSwap, fDelete), LoadOrStore's actual value (fLoadOrStore).
+//
+// The steps are written out, one function for the five operations, so
+// that the write makes no call but its release stores and an insert's
+// FlatHold.Insert (internal/table's other FlatHold methods each inline,
+// returning the words to store; a helper holding the lock's steps would
+// not inline: cost 290).
+func (st *state[K, V]) fwrite(fn string, op fop, key K, h uint64, value, old V, want bool) (result V, ok, done bool) {
+	// The lock, then sealed, loaded after it (see internal/table's
+	// flat_lock.go; gopen also loads it before, to spare a sealed table
+	// the lock's write, which a light write, seldom facing one, does
+	// not). A group locked by another writer sends the write to the
+	// general path, which waits for it.
+	sl := st.slotOf(st.rd.Load(), h)
+	t := sl.table.Load().Flat()
+	g := t.Hold(h)
+	if !g.TryLock() {
+		return result, false, false
+	}
+	if t.Sealed() {
+		g.Unlock()
+		return result, false, false
+	}
+	ctrl := g.Ctrl()
+	i := -1
+	for m := g.Match(ctrl, h); m != 0; m &= m - 1 {
+		if j := g.Slot(m); g.Key(j) == key {
+			i = j
+			break
+		}
+	}
+	// Whether the home group settles the write, with the tests gopen and
+	// gwrite.put make: on a fallback nothing has changed.
+	c := &sl.cs[t.Home(h)&(countStripes-1)]
+	j, empty := -1, false // j: the slot of an insert
+	if i < 0 {
+		// Absent from the home group: absent from the table if the
+		// group stops probes; an insert goes there.
+		var stops bool
+		if j, empty, stops = g.Room(ctrl); !stops {
+			g.Unlock()
+			return result, false, false
+		}
+		if op != fSwap && op != fLoadOrStore {
+			j = -1 // nothing to insert
+		} else {
+			// The reservation of an EMPTY slot in the stripe's share
+			// of the load bound, and the preparation point.
+			var used int64
+			if empty {
+				if used = c.used.Add(1); used > c.usedMax {
+					c.used.Add(-1)
+					g.Unlock()
+					return result, false, false
+				}
+			} else {
+				used = c.used.Load()
+			}
+			if used >= c.prepUsed && st.prepClaimable(t, h) {
+				if empty {
+					c.used.Add(-1)
+				}
+				g.Unlock()
+				return result, false, false
+			}
+		}
+	} else if (op == fDelete || op == fCompareDelete) && c.live.Load()-1 < c.liveMin {
+		// Beyond the stripe's share of the shrink rule.
+		g.Unlock()
+		return result, false, false
+	}
+	if testHookGroupLocked != nil {
+		testHookGroupLocked(key)
+	}
+	deleted := false
+	switch {
+	case j >= 0: // insert
+		g.Insert(ctrl, j, h, key, value)
+		c.live.Add(1)
+		if op == fLoadOrStore {
+			result = value
+		}
+	case i < 0: // absent: nothing to change
+	case op == fLoadOrStore:
+		result, ok = g.Value(i), true
+	case (op == fCompareSwap || op == fCompareDelete) && any(g.Value(i)) != any(old):
+	case op == fSwap || op == fCompareSwap:
+		if want {
+			result = g.Value(i)
+		}
+		if p, w := g.KeyWord(i, key); atomic.LoadUint64(p) != w {
+			release.Store(p, w)
+		}
+		if unsafe.Sizeof(value) != 0 {
+			release.Store(g.ValueWord(i, value))
+		}
+		ok = true
+	default: // fDelete, fCompareDelete
+		if want {
+			result = g.Value(i)
+		}
+		p, w, tombstone := g.DeleteWord(ctrl, i)
+		release.Store(p, w)
+		if !tombstone {
+			c.used.Add(-1) // the slot became EMPTY
+		}
+		c.live.Add(-1)
+		ok, deleted = true, true
+	}
+	if deleted {
+		g.UnlockBump()
+	} else {
+		g.Unlock()
+	}
+	if st.awaited.Load() == awaitGroups { // st.handOff, written out
+		runtime.Gosched()
+	}
+	if invariants {
+		_, si := st.seg(h)
+		st.mustCheckSealed(fn, si)
+	}
+	return result, ok, true
+}
+
+// prepClaimable reports whether an insert into t, the current table of
+// hash h's segment, past its stripe's preparation point would claim the
+// next table's preparation (gwrite.put): then the general path inserts.
+func (st *state[K, V]) prepClaimable(t *table.Flat[K, V], h uint64) bool {
+	s, _ := st.seg(h)
+	return t.Groups() >= prepMinGroups && s.prep.state.Load() == prepNone
+}
