@@ -1,6 +1,10 @@
 package cmap
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/segmap/segmap/internal/table"
+)
 
 // ComputeOp tells [Map.Compute] what to do with the key. The zero value is
 // CancelOp, and the numbering is xsync v4's.
@@ -84,6 +88,12 @@ func (m *Map[K, V]) Compute(key K, f func(old V, loaded bool) (newValue V, op Co
 	st := m.state()
 	h := st.hash(key)
 	if st.glock {
+		if table.FlatOneWord[K, V]() { // a constant
+			var none V
+			if actual, ok, done := st.fwrite("Compute", fCompute, key, h, none, none, false, f); done {
+				return actual, ok
+			}
+		}
 		if actual, ok, done := st.gcompute(key, h, f); done {
 			return actual, ok
 		}

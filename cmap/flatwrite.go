@@ -1,6 +1,7 @@
 package cmap
 
 import (
+	"fmt"
 	"runtime"
 	"sync/atomic"
 	"unsafe"
@@ -12,8 +13,8 @@ import (
 // The light writes of a group-lock map of one-word keys and values
 // (st.glock and table.FlatOneWord: uint64, int, float64 or smaller keys
 // and values, the commonest pointer-free shapes): Store, Swap, TryStore,
-// LoadOrStore, Delete, LoadAndDelete, CompareAndSwap and CompareAndDelete
-// of a key whose home group settles the write: the key is there, or it
+// LoadOrStore, Delete, LoadAndDelete, CompareAndSwap, CompareAndDelete
+// and Compute of a key whose home group settles the write: the key is there, or it
 // is not and the group stops probes, so that the key is absent and an
 // insert goes into that group. Such a write locks the home group only
 // (fwrite), reads its ctrl word once, and makes the change with the
@@ -35,6 +36,9 @@ const (
 	fDelete                   // Delete, LoadAndDelete
 	fCompareSwap              // CompareAndSwap's locked step
 	fCompareDelete            // CompareAndDelete's locked step
+	fCompute                  // Compute
+	fComputeDelete            // Compute's f returned DeleteOp (set by fwrite)
+	fNone                     // nothing to change (set by fwrite)
 )
 
 // fwrite makes write op of key, hashed h, as a light write if it is one;
@@ -51,7 +55,7 @@ const (
 // FlatHold.Insert (internal/table's other FlatHold methods each inline,
 // returning the words to store; a helper holding the lock's steps would
 // not inline: cost 290).
-func (st *state[K, V]) fwrite(fn string, op fop, key K, h uint64, value, old V, want bool) (result V, ok, done bool) {
+func (st *state[K, V]) fwrite(fn string, op fop, key K, h uint64, value, old V, want bool, f func(V, bool) (V, ComputeOp)) (result V, ok, done bool) {
 	// The lock, then sealed, loaded after it (see internal/table's
 	// flat_lock.go; gopen also loads it before, to spare a sealed table
 	// the lock's write, which a light write, seldom facing one, does
@@ -77,9 +81,10 @@ func (st *state[K, V]) fwrite(fn string, op fop, key K, h uint64, value, old V, 
 	}
 	// Whether the home group settles the write, with the tests gopen and
 	// gwrite.put make: on a fallback nothing has changed.
-	c := &sl.cs[t.Home(h)&(countStripes-1)]
+	var c *stripe         // the count stripe, for the writes that count
 	j, empty := -1, false // j: the slot of an insert
 	if i < 0 {
+		c = &sl.cs[t.Home(h)&(countStripes-1)]
 		// Absent from the home group: absent from the table if the
 		// group stops probes; an insert goes there.
 		var stops bool
@@ -87,7 +92,7 @@ func (st *state[K, V]) fwrite(fn string, op fop, key K, h uint64, value, old V, 
 			g.Unlock()
 			return result, false, false
 		}
-		if op != fSwap && op != fLoadOrStore {
+		if op != fSwap && op != fLoadOrStore && op != fCompute {
 			j = -1 // nothing to insert
 		} else {
 			// The reservation of an EMPTY slot in the stripe's share
@@ -110,15 +115,50 @@ func (st *state[K, V]) fwrite(fn string, op fop, key K, h uint64, value, old V, 
 				return result, false, false
 			}
 		}
-	} else if (op == fDelete || op == fCompareDelete) && c.live.Load()-1 < c.liveMin {
-		// Beyond the stripe's share of the shrink rule.
-		g.Unlock()
-		return result, false, false
+	} else if op == fDelete || op == fCompareDelete || op == fCompute {
+		c = &sl.cs[t.Home(h)&(countStripes-1)]
+		if op != fCompute && c.live.Load()-1 < c.liveMin {
+			// Beyond the stripe's share of the shrink rule.
+			g.Unlock()
+			return result, false, false
+		}
 	}
 	if testHookGroupLocked != nil {
 		testHookGroupLocked(key)
 	}
 	deleted := false
+	if op == fCompute {
+		// f decides the op: an update is the insert (into j, reserved)
+		// or the overwrite below, a delete the delete; an absent key's
+		// reservation is given back unless f inserts.
+		var cur V
+		if i >= 0 {
+			cur = g.Value(i)
+		}
+		reserved := j >= 0 && empty
+		v, cop := fcall(f, cur, i >= 0, g, c, reserved)
+		switch {
+		case cop == UpdateOp: // the insert into j, or the overwrite
+			value, op, result, ok = v, fSwap, v, true
+		case cop != DeleteOp && cop != CancelOp:
+			if reserved {
+				c.used.Add(-1)
+			}
+			g.Unlock()
+			panic(fmt.Sprintf("cmap: Compute: invalid ComputeOp %d", int(cop)))
+		case i < 0: // nothing to insert
+			if reserved {
+				c.used.Add(-1)
+			}
+			j = -1
+		case cop == DeleteOp:
+			// No shrink test: the segment's next delete decides it, as
+			// for gcompute.
+			op, result = fComputeDelete, cur
+		default: // CancelOp of a present key
+			op, result, ok = fNone, cur, true
+		}
+	}
 	switch {
 	case j >= 0: // insert
 		g.Insert(ctrl, j, h, key, value)
@@ -126,7 +166,7 @@ func (st *state[K, V]) fwrite(fn string, op fop, key K, h uint64, value, old V, 
 		if op == fLoadOrStore {
 			result = value
 		}
-	case i < 0: // absent: nothing to change
+	case i < 0 || op == fNone: // nothing to change
 	case op == fLoadOrStore:
 		result, ok = g.Value(i), true
 	case (op == fCompareSwap || op == fCompareDelete) && any(g.Value(i)) != any(old):
@@ -141,7 +181,7 @@ func (st *state[K, V]) fwrite(fn string, op fop, key K, h uint64, value, old V, 
 			release.Store(g.ValueWord(i, value))
 		}
 		ok = true
-	default: // fDelete, fCompareDelete
+	default: // fDelete, fCompareDelete, fComputeDelete
 		if want {
 			result = g.Value(i)
 		}
@@ -151,7 +191,7 @@ func (st *state[K, V]) fwrite(fn string, op fop, key K, h uint64, value, old V, 
 			c.used.Add(-1) // the slot became EMPTY
 		}
 		c.live.Add(-1)
-		ok, deleted = true, true
+		ok, deleted = op != fComputeDelete, true // Compute returns old, false
 	}
 	if deleted {
 		g.UnlockBump()
@@ -166,6 +206,26 @@ func (st *state[K, V]) fwrite(fn string, op fop, key K, h uint64, value, old V, 
 		st.mustCheckSealed(fn, si)
 	}
 	return result, ok, true
+}
+
+// fcall calls Compute's f for fwrite, which holds key's home group locked
+// and, if reserved, an EMPTY slot reserved in stripe c: if f panics, it
+// gives the reservation back and releases the lock (the map is as it
+// was), and the panic goes on. The deferred call is here, not in fwrite,
+// so that the other writes pay nothing for it.
+func fcall[K comparable, V any](f func(V, bool) (V, ComputeOp), old V, loaded bool, g table.FlatHold[K, V], c *stripe, reserved bool) (V, ComputeOp) {
+	returned := false
+	defer func() {
+		if !returned {
+			if reserved {
+				c.used.Add(-1)
+			}
+			g.Unlock()
+		}
+	}()
+	v, op := f(old, loaded)
+	returned = true
+	return v, op
 }
 
 // prepClaimable reports whether an insert into t, the current table of

@@ -372,10 +372,16 @@ func TestGroupLockComputePanics(t *testing.T) {
 	if _, ok := m.Load(500); ok || m.Len() != 20 {
 		t.Fatalf("after the panics: 500 present %v, Len %d", ok, m.Len())
 	}
-	mustPanic(t, "invalid ComputeOp", func() {
-		m.Compute(6, func(old uint64, _ bool) (uint64, cmap.ComputeOp) { return old, 9 })
-	})
-	noGroupLocks(t, m)
+	for _, k := range []uint64{6, 600} { // present, absent (its slot reserved)
+		mustPanic(t, "invalid ComputeOp", func() {
+			m.Compute(k, func(old uint64, _ bool) (uint64, cmap.ComputeOp) { return old, 9 })
+		})
+		noGroupLocks(t, m)
+		check(t, m)
+	}
+	if _, ok := m.Load(600); ok || m.Len() != 20 {
+		t.Fatalf("after the invalid ops: 600 present %v, Len %d", ok, m.Len())
+	}
 	m.Store(5, 55) // the key's lock is free
 	if v, _ := m.Load(5); v != 55 {
 		t.Fatalf("Load(5) = %d", v)

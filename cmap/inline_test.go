@@ -164,14 +164,15 @@ func TestWritePathsCopyNoStructs(t *testing.T) {
 
 // TestLightFlatWriteInlines checks the code of the light writes of a flat
 // map of one-word keys and values (flatwrite.go), instantiated in
-// testdata/inlineload (uint64 to uint64): Store and Delete call fwrite,
-// fwrite inlines internal/table's FlatHold steps, and it calls nothing
-// but the release stores, an insert's FlatHold.Insert, the stripes' counts and the hand-off's flag
-// (methods of sync/atomic's types, calls in a program that does not
-// import it), the
-// preparation test, the value compare of CompareAndSwap and
-// CompareAndDelete, the hand-off's yield, the test hook (a call through a
-// register), stack growth and Flat's layout panic.
+// testdata/inlineload (uint64 to uint64): Store, Delete and Compute call
+// fwrite, fwrite inlines internal/table's FlatHold steps, and it calls
+// nothing but the release stores, an insert's FlatHold.Insert, the
+// stripes' counts and the hand-off's flag (methods of sync/atomic's types,
+// calls in a program that does not import it), the preparation test, the
+// value compare of CompareAndSwap and CompareAndDelete, Compute's
+// callback (fcall) and its panic on an invalid op, the hand-off's yield,
+// the test hook (a call through a register), stack growth and Flat's
+// layout panic.
 func TestLightFlatWriteInlines(t *testing.T) {
 	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" {
 		t.Skipf("atomic.LoadUint64 is a call on %s, not an intrinsic: the light writes are checked on amd64 and arm64", runtime.GOARCH)
@@ -189,7 +190,7 @@ func TestLightFlatWriteInlines(t *testing.T) {
 			t.Errorf("fwrite does not inline FlatHold.%s", step)
 		}
 	}
-	allowed := regexp.MustCompile(`release\.Store\.abi0\(SB\)|table\.FlatHold\[.*\]\.Insert\(SB\)|sync/atomic\.\(\*Int(64|32)\)\.(Add|Load)\(SB\)|\.prepClaimable\(SB\)|runtime\.(efaceeq|convT64|mcall|gopanic)\(SB\)|runtime\.morestack_noctxt|\tCALL [A-Z0-9]+$`)
+	allowed := regexp.MustCompile(`release\.Store\.abi0\(SB\)|table\.FlatHold\[.*\]\.Insert\(SB\)|sync/atomic\.\(\*Int(64|32)\)\.(Add|Load)\(SB\)|\.prepClaimable\(SB\)|cmap\.fcall\[.*\]\(SB\)|fmt\.Sprintf\(SB\)|runtime\.(efaceeq|convT64|convTstring|mcall|gopanic)\(SB\)|runtime\.morestack_noctxt|\tCALL [A-Z0-9]+$`)
 	objdump := func(fn string) string {
 		dis, err := exec.Command(goCmd, "tool", "objdump", "-s", fn+`$`, bin).CombinedOutput()
 		if err != nil {
@@ -213,7 +214,7 @@ func TestLightFlatWriteInlines(t *testing.T) {
 	if stores != 3 {
 		t.Errorf("fwrite makes %d release stores, want 3: not found, or not written out", stores)
 	}
-	for _, fn := range []string{`swap`, `loadAndDelete`} {
+	for _, fn := range []string{`swap`, `loadAndDelete`, `Compute`} {
 		if !strings.Contains(objdump(`cmap\.\(\*Map\[`+u64+`\]\)\.`+fn), ".fwrite(SB)") {
 			t.Errorf("Map.%s does not call fwrite", fn)
 		}

@@ -553,7 +553,7 @@ func (m *Map[K, V]) swap(fn string, key K, value V, prev bool) (previous V, load
 	h := st.hash(key)
 	if st.glock {
 		if table.FlatOneWord[K, V]() { // a constant
-			if previous, loaded, done := st.fwrite(fn, fSwap, key, h, value, value, prev); done {
+			if previous, loaded, done := st.fwrite(fn, fSwap, key, h, value, value, prev, nil); done {
 				return previous, loaded, nil
 			}
 		}
@@ -603,7 +603,7 @@ func (m *Map[K, V]) LoadOrStore(key K, value V) (actual V, loaded bool) {
 	h := st.hash(key)
 	if st.glock {
 		if table.FlatOneWord[K, V]() { // a constant
-			if actual, loaded, done := st.fwrite("LoadOrStore", fLoadOrStore, key, h, value, value, false); done {
+			if actual, loaded, done := st.fwrite("LoadOrStore", fLoadOrStore, key, h, value, value, false, nil); done {
 				return actual, loaded
 			}
 		}
@@ -675,7 +675,7 @@ func (m *Map[K, V]) loadAndDelete(key K, want bool) (value V, loaded bool) {
 	if st.glock {
 		if table.FlatOneWord[K, V]() { // a constant
 			var none V
-			if value, loaded, done := st.fwrite("LoadAndDelete", fDelete, key, h, none, none, want); done {
+			if value, loaded, done := st.fwrite("LoadAndDelete", fDelete, key, h, none, none, want, nil); done {
 				return value, loaded
 			}
 		}
@@ -763,7 +763,7 @@ func (m *Map[K, V]) CompareAndSwap(key K, old, new V) (swapped bool) {
 	}
 	if st.glock {
 		if table.FlatOneWord[K, V]() { // a constant
-			if _, swapped, done := st.fwrite("CompareAndSwap", fCompareSwap, key, h, new, old, false); done {
+			if _, swapped, done := st.fwrite("CompareAndSwap", fCompareSwap, key, h, new, old, false, nil); done {
 				return swapped
 			}
 		}
@@ -801,7 +801,7 @@ func (m *Map[K, V]) CompareAndDelete(key K, old V) (deleted bool) {
 	}
 	if st.glock {
 		if table.FlatOneWord[K, V]() { // a constant
-			if _, deleted, done := st.fwrite("CompareAndDelete", fCompareDelete, key, h, old, old, false); done {
+			if _, deleted, done := st.fwrite("CompareAndDelete", fCompareDelete, key, h, old, old, false, nil); done {
 				return deleted
 			}
 		}
