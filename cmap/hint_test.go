@@ -69,32 +69,7 @@ func hintRefilled(t *testing.T, name string, op func(m *Map[string, uint64]) boo
 // and leave the new value. In an arena map (whose light writes take the
 // hint) and a bounded one (the engine's path).
 func TestCompareRechecksUnderLock(t *testing.T) {
-	ops := map[string]func(m *Map[string, uint64]) bool{
-		"CompareAndSwap":   func(m *Map[string, uint64]) bool { return m.CompareAndSwap("a", 1, 5) },
-		"CompareAndDelete": func(m *Map[string, uint64]) bool { return m.CompareAndDelete("a", 1) },
-	}
-	for _, bounded := range []bool{false, true} {
-		for name, op := range ops {
-			t.Run(fmt.Sprintf("%s/bounded=%v", name, bounded), func(t *testing.T) {
-				opts := []Option{WithSegments(1)}
-				if bounded {
-					opts = append(opts, WithMaxLen(100, RejectNew))
-				}
-				m := New[string, uint64](opts...)
-				m.Store("a", 1)
-				fired := hintHookOnce(t, func() { m.Store("a", 2) })
-				if op(m) {
-					t.Errorf("%s(a, 1) succeeded after a was set to 2", name)
-				}
-				if !*fired {
-					t.Fatal("the hook did not run: no hint was taken")
-				}
-				if v, ok := m.Load("a"); !ok || v != 2 {
-					t.Errorf("a = %v, %v after %s; want 2, true", v, ok, name)
-				}
-			})
-		}
-	}
+	compareRechecks(t, "a", &testHookHint, ": no hint was taken")
 }
 
 // TestCompareRechecksUnderLockFlat is TestCompareRechecksUnderLock for
@@ -103,9 +78,18 @@ func TestCompareRechecksUnderLock(t *testing.T) {
 // a bounded map, the engine's: the value changes between the two (the
 // hook), and the locked step must compare again.
 func TestCompareRechecksUnderLockFlat(t *testing.T) {
-	ops := map[string]func(m *Map[uint64, uint64]) bool{
-		"CompareAndSwap":   func(m *Map[uint64, uint64]) bool { return m.CompareAndSwap(7, 1, 5) },
-		"CompareAndDelete": func(m *Map[uint64, uint64]) bool { return m.CompareAndDelete(7, 1) },
+	compareRechecks(t, uint64(7), &testHookCompared, "")
+}
+
+// compareRechecks runs CompareAndSwap(key, 1, 5) and CompareAndDelete(key,
+// 1) on maps (unbounded and bounded) where key holds 1, with hook set so
+// that key's value becomes 2 between the operation's lock-free compare
+// and its locked step; each must fail and leave 2. why is added to the
+// failure of a hook that did not run.
+func compareRechecks[K comparable](t *testing.T, key K, hook *func(), why string) {
+	ops := map[string]func(m *Map[K, uint64]) bool{
+		"CompareAndSwap":   func(m *Map[K, uint64]) bool { return m.CompareAndSwap(key, 1, 5) },
+		"CompareAndDelete": func(m *Map[K, uint64]) bool { return m.CompareAndDelete(key, 1) },
 	}
 	for _, bounded := range []bool{false, true} {
 		for name, op := range ops {
@@ -114,24 +98,24 @@ func TestCompareRechecksUnderLockFlat(t *testing.T) {
 				if bounded {
 					opts = append(opts, WithMaxLen(100, RejectNew))
 				}
-				m := New[uint64, uint64](opts...)
-				m.Store(7, 1)
+				m := New[K, uint64](opts...)
+				m.Store(key, 1)
 				fired := false
-				testHookCompared = func() {
+				*hook = func() {
 					if !fired {
 						fired = true
-						m.Store(7, 2)
+						m.Store(key, 2)
 					}
 				}
-				t.Cleanup(func() { testHookCompared = nil })
+				t.Cleanup(func() { *hook = nil })
 				if op(m) {
-					t.Errorf("%s(7, 1) succeeded after 7 was set to 2", name)
+					t.Errorf("%s(%v, 1) succeeded after it was set to 2", name, key)
 				}
 				if !fired {
-					t.Fatal("the hook did not run")
+					t.Fatal("the hook did not run" + why)
 				}
-				if v, ok := m.Load(7); !ok || v != 2 {
-					t.Errorf("7 = %v, %v after %s; want 2, true", v, ok, name)
+				if v, ok := m.Load(key); !ok || v != 2 {
+					t.Errorf("%v = %v, %v after %s; want 2, true", key, v, ok, name)
 				}
 			})
 		}
