@@ -25,7 +25,8 @@ import (
 // the home group, a quota spent, a preparation due, the table sealed)
 // releases the lock, having changed nothing, and takes the general
 // group-lock path, which handles every case. They exist because gopen's
-// path makes a dozen calls (docs/design.md, "Light writes").
+// path makes a dozen calls (docs/design.md, "Light writes of a one-word
+// flat map").
 
 // fop is the operation of a light write.
 type fop uint8
@@ -49,8 +50,10 @@ const (
 // was present (fSwap, fLoadOrStore, fDelete) or the compare held
 // (fCompareSwap, fCompareDelete). result is key's value before the write
 // if want (fSwap, fDelete), LoadOrStore's actual value (fLoadOrStore).
+// fCompute calls f (Compute's) with key's value and presence and applies
+// the op it returns; result and ok are then Compute's.
 //
-// The steps are written out, one function for the five operations, so
+// The steps are written out, one function for the six operations, so
 // that the write makes no call but its release stores and an insert's
 // FlatHold.Insert (internal/table's other FlatHold methods each inline,
 // returning the words to store; a helper holding the lock's steps would

@@ -19,6 +19,35 @@ func goCommand(t *testing.T) string {
 	return p
 }
 
+// buildInlineload builds testdata/inlineload into a temporary directory,
+// with the compiler's inlining report if m is set (-gcflags=-m), and
+// returns the go command, the binary and the build's output.
+func buildInlineload(t *testing.T, m bool) (goCmd, bin string, out []byte) {
+	t.Helper()
+	goCmd = goCommand(t)
+	bin = filepath.Join(t.TempDir(), "inlineload")
+	args := []string{"build", "-o", bin, "./testdata/inlineload"}
+	if m {
+		args = append(args[:1], append([]string{"-gcflags=-m"}, args[1:]...)...)
+	}
+	out, err := exec.Command(goCmd, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return goCmd, bin, out
+}
+
+// objdump returns the disassembly of the functions of bin whose names
+// match the regular expression fn.
+func objdump(t *testing.T, goCmd, bin, fn string) string {
+	t.Helper()
+	dis, err := exec.Command(goCmd, "tool", "objdump", "-s", fn, bin).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go tool objdump: %v\n%s", err, dis)
+	}
+	return string(dis)
+}
+
 // TestLoadInlines checks the code that Load compiles to where it is
 // instantiated, in a program that does not import sync/atomic
 // (testdata/inlineload): the steps of the home-group probes inline into
@@ -37,12 +66,7 @@ func TestLoadInlines(t *testing.T) {
 		// there is no call-free read path to check.
 		t.Skipf("atomic.LoadUint64 is a call on %s, not an intrinsic: Load's read path is checked on amd64 and arm64", runtime.GOARCH)
 	}
-	goCmd := goCommand(t)
-	bin := filepath.Join(t.TempDir(), "inlineload")
-	out, err := exec.Command(goCmd, "build", "-gcflags=-m", "-o", bin, "./testdata/inlineload").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	goCmd, bin, out := buildInlineload(t, true)
 	const (
 		u64 = `go\.shape\.uint64,go\.shape\.uint64`
 		arr = `go\.shape\.\[2\]uint64,go\.shape\.uint64`
@@ -83,10 +107,7 @@ func TestLoadInlines(t *testing.T) {
 	}
 	allowed := regexp.MustCompile(`\.\(\*Hasher\[.*\]\)\.Hash\(SB\)|\.loadZero\(SB\)|\.\(\*Table\[.*\]\)\.Find\(SB\)|\.\(\*Flat\[.*\]\)\.probe\(SB\)|\.\(\*Arena\[.*\]\)\.Find\(SB\)|runtime\.memequal\(SB\)|runtime\.morestack_noctxt|runtime\.gopanic\(SB\)`)
 	for _, shape := range []string{u64, arr, str, ars} {
-		dis, err := exec.Command(goCmd, "tool", "objdump", "-s", `cmap\.\(\*Map\[`+shape+`\]\)\.Load$`, bin).CombinedOutput()
-		if err != nil {
-			t.Fatalf("go tool objdump: %v\n%s", err, dis)
-		}
+		dis := objdump(t, goCmd, bin, `cmap\.\(\*Map\[`+shape+`\]\)\.Load$`)
 		calls := 0
 		for _, line := range strings.Split(string(dis), "\n") {
 			if !strings.Contains(line, "\tCALL ") {
@@ -118,11 +139,7 @@ func TestWritePathsCopyNoStructs(t *testing.T) {
 	if runtime.GOARCH != "amd64" {
 		t.Skipf("the copy pattern checked is amd64's; this is %s", runtime.GOARCH)
 	}
-	goCmd := goCommand(t)
-	bin := filepath.Join(t.TempDir(), "inlineload")
-	if out, err := exec.Command(goCmd, "build", "-o", bin, "./testdata/inlineload").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	goCmd, bin, _ := buildInlineload(t, false)
 	const (
 		u64 = `go\.shape\.uint64,go\.shape\.uint64`
 		ars = `go\.shape\.string,go\.shape\.int`
@@ -146,11 +163,8 @@ func TestWritePathsCopyNoStructs(t *testing.T) {
 		`table\.\(\*Arena\[` + ars + `\]\)\.Insert`,
 		`table\.\(\*Arena\[` + ars + `\]\)\.Replace`,
 	} {
-		dis, err := exec.Command(goCmd, "tool", "objdump", "-s", fn+`$`, bin).CombinedOutput()
-		if err != nil {
-			t.Fatalf("go tool objdump: %v\n%s", err, dis)
-		}
-		if !strings.Contains(string(dis), "TEXT ") {
+		dis := objdump(t, goCmd, bin, fn+`$`)
+		if !strings.Contains(dis, "TEXT ") {
 			t.Errorf("%s not found in the disassembly: renamed, or inlined everywhere?", fn)
 			continue
 		}
@@ -177,12 +191,7 @@ func TestLightFlatWriteInlines(t *testing.T) {
 	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" {
 		t.Skipf("atomic.LoadUint64 is a call on %s, not an intrinsic: the light writes are checked on amd64 and arm64", runtime.GOARCH)
 	}
-	goCmd := goCommand(t)
-	bin := filepath.Join(t.TempDir(), "inlineload")
-	out, err := exec.Command(goCmd, "build", "-gcflags=-m", "-o", bin, "./testdata/inlineload").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	goCmd, bin, out := buildInlineload(t, true)
 	const u64 = `go\.shape\.uint64,go\.shape\.uint64`
 	for _, step := range []string{"TryLock", "Ctrl", "Match", "Slot", "Key", "Room", "KeyWord", "ValueWord", "DeleteWord", "Value", "Unlock", "UnlockBump"} {
 		want := `flatwrite\.go:\d+:\d+: inlining call to table\.FlatHold\[` + u64 + `\]\.` + step + `\n`
@@ -191,15 +200,8 @@ func TestLightFlatWriteInlines(t *testing.T) {
 		}
 	}
 	allowed := regexp.MustCompile(`release\.Store\.abi0\(SB\)|table\.FlatHold\[.*\]\.Insert\(SB\)|sync/atomic\.\(\*Int(64|32)\)\.(Add|Load)\(SB\)|\.prepClaimable\(SB\)|cmap\.fcall\[.*\]\(SB\)|fmt\.Sprintf\(SB\)|runtime\.(efaceeq|convT64|convTstring|mcall|gopanic)\(SB\)|runtime\.morestack_noctxt|\tCALL [A-Z0-9]+$`)
-	objdump := func(fn string) string {
-		dis, err := exec.Command(goCmd, "tool", "objdump", "-s", fn+`$`, bin).CombinedOutput()
-		if err != nil {
-			t.Fatalf("go tool objdump: %v\n%s", err, dis)
-		}
-		return string(dis)
-	}
 	stores := 0
-	for _, line := range strings.Split(objdump(`cmap\.\(\*state\[`+u64+`\]\)\.fwrite`), "\n") {
+	for _, line := range strings.Split(objdump(t, goCmd, bin, `cmap\.\(\*state\[`+u64+`\]\)\.fwrite$`), "\n") {
 		if !strings.Contains(line, "\tCALL ") {
 			continue
 		}
@@ -215,7 +217,7 @@ func TestLightFlatWriteInlines(t *testing.T) {
 		t.Errorf("fwrite makes %d release stores, want 3: not found, or not written out", stores)
 	}
 	for _, fn := range []string{`swap`, `loadAndDelete`, `Compute`} {
-		if !strings.Contains(objdump(`cmap\.\(\*Map\[`+u64+`\]\)\.`+fn), ".fwrite(SB)") {
+		if !strings.Contains(objdump(t, goCmd, bin, `cmap\.\(\*Map\[`+u64+`\]\)\.`+fn+`$`), ".fwrite(SB)") {
 			t.Errorf("Map.%s does not call fwrite", fn)
 		}
 	}
