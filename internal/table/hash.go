@@ -72,11 +72,24 @@ func (h *Hasher[K]) Hash(key K) uint64 {
 // by the default mixer, else 0 and false. Unlike Hash it inlines into its
 // callers: cmap's Load calls it first, and Hash only if it reports false
 // (see Load for the figure).
+//
+// Safety of the view of key as a uint64: it is taken only when K's
+// underlying type is an integer kind of 8 bytes (MakeHasher checks both
+// before it sets intKey), so K is 8 bytes of plain data with no pointers
+// and reading them from the parameter key, a private copy no other
+// goroutine can race on, is exactly a conversion. It turns the key into
+// the mixer's input with no call (BenchmarkLoad in cmap: see
+// docs/benchmarks.md). It is written here, not in a generic helper of K:
+// an inlined call to such a helper leaves cmap's Load a load of the
+// helper's dictionary and a nil check of it, two instructions for nothing
+// (go1.26.8, go tool objdump). (The module's other uses of
+// unsafe, each with its own argument: flat.go's views of keys and values
+// as words, and the address that striped's Counter hashes.)
 func (h *Hasher[K]) IntHash(key K) (uint64, bool) {
 	if !h.intKey {
 		return 0, false
 	}
-	return mixInt(h.seed, intBits(key)), true
+	return mixInt(h.seed, *(*uint64)(unsafe.Pointer(&key))), true
 }
 
 // ShortStr reports whether keys of at most 16 bytes are hashed by
@@ -170,18 +183,4 @@ func mix(h uint64) uint64 {
 	h *= 0xc4ceb9fe1a85ec53
 	h ^= h >> 33
 	return h
-}
-
-// intBits returns the bits of an 8-byte integer key.
-//
-// Safety: it is called only when K's underlying type is an integer kind of
-// 8 bytes (MakeHasher checks both), so K is 8 bytes of plain data with no
-// pointers and reading them from the local copy k is exactly a conversion;
-// k is a private copy, so no other goroutine can race on it. It turns the
-// key into the mixer's input with no call (BenchmarkLoad in cmap: see
-// docs/benchmarks.md). (The module's other uses of unsafe, each with its
-// own argument: flat.go's views of keys and values as words, and the
-// address that striped's Counter hashes.)
-func intBits[K comparable](k K) uint64 {
-	return *(*uint64)(unsafe.Pointer(&k))
 }
