@@ -102,17 +102,17 @@ func (st *state[K, V]) fwrite(fn string, op fop, key K, h uint64, value, old V, 
 			// of the load bound, and the preparation point.
 			var used int64
 			if empty {
-				if used = c.used.Add(1); used > c.usedMax {
-					c.used.Add(-1)
+				if used = atomic.AddInt64(&c.used, 1); used > c.usedMax {
+					atomic.AddInt64(&c.used, -1)
 					g.Unlock()
 					return result, false, false
 				}
 			} else {
-				used = c.used.Load()
+				used = atomic.LoadInt64(&c.used)
 			}
 			if used >= c.prepUsed && st.prepClaimable(t, h) {
 				if empty {
-					c.used.Add(-1)
+					atomic.AddInt64(&c.used, -1)
 				}
 				g.Unlock()
 				return result, false, false
@@ -120,7 +120,7 @@ func (st *state[K, V]) fwrite(fn string, op fop, key K, h uint64, value, old V, 
 		}
 	} else if op == fDelete || op == fCompareDelete || op == fCompute {
 		c = &sl.cs[t.Home(h)&(countStripes-1)]
-		if op != fCompute && c.live.Load()-1 < c.liveMin {
+		if op != fCompute && atomic.LoadInt64(&c.live)-1 < c.liveMin {
 			// Beyond the stripe's share of the shrink rule.
 			g.Unlock()
 			return result, false, false
@@ -145,13 +145,13 @@ func (st *state[K, V]) fwrite(fn string, op fop, key K, h uint64, value, old V, 
 			value, op, result, ok = v, fSwap, v, true
 		case cop != DeleteOp && cop != CancelOp:
 			if reserved {
-				c.used.Add(-1)
+				atomic.AddInt64(&c.used, -1)
 			}
 			g.Unlock()
 			panic(fmt.Sprintf("cmap: Compute: invalid ComputeOp %d", int(cop)))
 		case i < 0: // nothing to insert
 			if reserved {
-				c.used.Add(-1)
+				atomic.AddInt64(&c.used, -1)
 			}
 			j = -1
 		case cop == DeleteOp:
@@ -165,7 +165,7 @@ func (st *state[K, V]) fwrite(fn string, op fop, key K, h uint64, value, old V, 
 	switch {
 	case j >= 0: // insert
 		g.Insert(ctrl, j, h, key, value)
-		c.live.Add(1)
+		atomic.AddInt64(&c.live, 1)
 		if op == fLoadOrStore {
 			result = value
 		}
@@ -191,9 +191,9 @@ func (st *state[K, V]) fwrite(fn string, op fop, key K, h uint64, value, old V, 
 		p, w, tombstone := g.DeleteWord(ctrl, i)
 		release.Store(p, w)
 		if !tombstone {
-			c.used.Add(-1) // the slot became EMPTY
+			atomic.AddInt64(&c.used, -1) // the slot became EMPTY
 		}
-		c.live.Add(-1)
+		atomic.AddInt64(&c.live, -1)
 		ok, deleted = op != fComputeDelete, true // Compute returns old, false
 	}
 	if deleted {
@@ -201,7 +201,7 @@ func (st *state[K, V]) fwrite(fn string, op fop, key K, h uint64, value, old V, 
 	} else {
 		g.Unlock()
 	}
-	if st.awaited.Load() == awaitGroups { // st.handOff, written out
+	if atomic.LoadInt32(&st.awaited) == awaitGroups { // st.handOff, written out
 		runtime.Gosched()
 	}
 	if invariants {
@@ -221,7 +221,7 @@ func fcall[K comparable, V any](f func(V, bool) (V, ComputeOp), old V, loaded bo
 	defer func() {
 		if !returned {
 			if reserved {
-				c.used.Add(-1)
+				atomic.AddInt64(&c.used, -1)
 			}
 			g.Unlock()
 		}

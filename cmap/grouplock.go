@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"sync/atomic"
 
 	"github.com/segmap/segmap/internal/table"
 )
@@ -144,7 +145,7 @@ func (st *state[K, V]) gopen(g *gwrite[K, V], h uint64, key K, insert, del bool)
 		switch {
 		case pos != table.NoPos:
 			other = table.GroupOf(pos)
-			if del && c.live.Load()-1 < c.liveMin {
+			if del && atomic.LoadInt64(&c.live)-1 < c.liveMin {
 				// Beyond the stripe's share of the deletes the shrink
 				// rule allows (setQuotas): the segment lock's holder
 				// applies it, with the exact count.
@@ -172,11 +173,11 @@ func (st *state[K, V]) gopen(g *gwrite[K, V], h uint64, key K, insert, del bool)
 				continue
 			}
 			if g.freeEmpty {
-				if c.used.Add(1) > c.usedMax {
+				if atomic.AddInt64(&c.used, 1) > c.usedMax {
 					// Beyond the stripe's share of the load bound's
 					// room (setQuotas): the segment lock's holder
 					// inserts, or rebuilds, with the exact count.
-					c.used.Add(-1)
+					atomic.AddInt64(&c.used, -1)
 					g.unlock()
 					return gSlow
 				}
@@ -215,13 +216,13 @@ func (g *gwrite[K, V]) put(v V) {
 		return
 	}
 	g.t.Insert(g.free, g.h, g.key, v)
-	g.c.live.Add(1)
+	atomic.AddInt64(&g.c.live, 1)
 	g.reserved = false // the entry holds it now
 	g.pos, g.free = g.free, table.NoPos
 	// The table is filling up: claim its successor's preparation, as the
 	// segment-lock path does (write.go's put), once the stripe has used
 	// its share of the room before prepAt (setQuotas).
-	if tt := g.sl.table.Load(); tt.Groups() >= prepMinGroups && g.c.used.Load() >= g.c.prepUsed {
+	if tt := g.sl.table.Load(); tt.Groups() >= prepMinGroups && atomic.LoadInt64(&g.c.used) >= g.c.prepUsed {
 		if s, _ := g.st.seg(g.h); s.prep.state.Load() == prepNone {
 			g.prep = s.claim(tt)
 		}
@@ -242,16 +243,16 @@ func (g *gwrite[K, V]) prepareClaimed() {
 func (g *gwrite[K, V]) del() {
 	g.bump, g.bumpG = true, table.GroupOf(g.pos)
 	if !g.t.DeleteHeld(g.pos) { // unlock bumps the version
-		g.c.used.Add(-1) // the slot became EMPTY
+		atomic.AddInt64(&g.c.used, -1) // the slot became EMPTY
 	}
-	g.c.live.Add(-1)
+	atomic.AddInt64(&g.c.live, -1)
 	g.pos = table.NoPos
 }
 
 // unlock gives back an unused reservation and releases the locks.
 func (g *gwrite[K, V]) unlock() {
 	if g.reserved {
-		g.c.used.Add(-1)
+		atomic.AddInt64(&g.c.used, -1)
 		g.reserved = false
 	}
 	if g.g1 != g.g0 {
@@ -357,8 +358,8 @@ func (s *segment[K, V]) setQuotas(t *table.Table[K, V]) {
 	floor := t.Groups() <= s.minGroups
 	for i := range cs {
 		c := &cs[i]
-		c.usedMax = c.used.Load() + share(room, i)
-		c.prepUsed = c.used.Load() + share(prep, i)
+		c.usedMax = atomic.LoadInt64(&c.used) + share(room, i)
+		c.prepUsed = atomic.LoadInt64(&c.used) + share(prep, i)
 		if t.Groups() < prepMinGroups { // no preparation: never reached
 			c.prepUsed = math.MaxInt64
 		}
@@ -368,7 +369,7 @@ func (s *segment[K, V]) setQuotas(t *table.Table[K, V]) {
 		case dels < 0:
 			c.liveMin = math.MaxInt64
 		default:
-			c.liveMin = c.live.Load() - share(dels, i)
+			c.liveMin = atomic.LoadInt64(&c.live) - share(dels, i)
 		}
 	}
 }

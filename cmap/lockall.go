@@ -1,6 +1,9 @@
 package cmap
 
-import "runtime"
+import (
+	"runtime"
+	"sync/atomic"
+)
 
 // Taking every segment lock. Snapshot, Clear, Oldest, Newest, PopOldest
 // and an insert into a full bounded map need every segment lock at once.
@@ -66,7 +69,7 @@ var testHookLockAllWaits func(i int)
 // has just released: segment i's lock (w == i+1), or a group lock (w ==
 // awaitGroups).
 func (st *state[K, V]) handOff(w int32) {
-	if st.awaited.Load() == w {
+	if atomic.LoadInt32(&st.awaited) == w {
 		runtime.Gosched()
 	}
 }
@@ -77,17 +80,17 @@ func (st *state[K, V]) lockAll() {
 	st.allMu.Lock()
 	defer st.allMu.Unlock()
 	// Cleared after a panic too, or writers would yield needlessly.
-	defer st.awaited.Store(0)
+	defer atomic.StoreInt32(&st.awaited, 0)
 	held := -1 // the one lock held when a sweep starts, if any
 	for {
 		busy := st.tryLockAll(held)
 		if busy >= 0 {
-			st.awaited.Store(int32(busy) + 1)
+			atomic.StoreInt32(&st.awaited, int32(busy)+1)
 			if testHookLockAllWaits != nil {
 				testHookLockAllWaits(busy)
 			}
-			st.mus[busy].Lock() // wait for it, holding nothing else
-			st.awaited.Store(0) // not waiting while it sweeps
+			st.mus[busy].Lock()               // wait for it, holding nothing else
+			atomic.StoreInt32(&st.awaited, 0) // not waiting while it sweeps
 			held = busy
 			continue
 		}
@@ -96,7 +99,7 @@ func (st *state[K, V]) lockAll() {
 		}
 		// Seal every table (grouplock.go); a group lock held too long
 		// is waited for holding no segment lock.
-		st.awaited.Store(awaitGroups)
+		atomic.StoreInt32(&st.awaited, awaitGroups)
 		t, g := st.trySealAll()
 		if t == nil {
 			return
@@ -106,7 +109,7 @@ func (st *state[K, V]) lockAll() {
 			testHookLockAllWaits(awaitGroups)
 		}
 		t.WaitUnlocked(uint64(g))
-		st.awaited.Store(0)
+		atomic.StoreInt32(&st.awaited, 0)
 		held = -1
 	}
 }

@@ -129,8 +129,11 @@ type state[K comparable, V any] struct {
 	// or nothing (0). Only lockAll writes it. A writer that releases
 	// what lockAll waits for yields the processor at once (handOff), so
 	// that lockAll takes it before the writer's next write, instead of
-	// after the writer's time slice (lockall.go, "Hand-off").
-	awaited atomic.Int32
+	// after the writer's time slice (lockall.go, "Hand-off"). A plain
+	// word, stored and loaded with sync/atomic's functions: the light
+	// writes load it, and atomic.Int32's Load is a call in a program
+	// that does not import sync/atomic (TestLightFlatWriteInlines).
+	awaited int32
 }
 
 // testHookEntryLayout, if set (by tests only), makes New give every map the

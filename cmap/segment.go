@@ -2,6 +2,7 @@ package cmap
 
 import (
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/segmap/segmap/internal/release"
 	"github.com/segmap/segmap/internal/table"
@@ -47,6 +48,11 @@ type slot[K comparable, V any] struct {
 // with probability 1/countStripes.
 const countStripes = 4
 
+// A stripe is 8-byte aligned on every platform, so its live and used
+// words are too (sync/atomic's 64-bit functions need it on 32-bit ones):
+// this fails to compile where it is not.
+var _ [unsafe.Alignof(stripe{}) - 8]byte
+
 // stripe is one share of a group-lock segment's counts (slot.cs).
 type stripe struct {
 	// live and used are the stripe's shares of the segment's live and
@@ -55,8 +61,15 @@ type stripe struct {
 	// segment lock's holder), so they are quiescent while the table is sealed and its
 	// group locks free. Either may be negative: a share counts the
 	// changes its writers made, and the entries they delete may have
-	// been counted by the segment lock's writers.
-	live, used atomic.Int64
+	// been counted by the segment lock's writers. Plain words, changed
+	// and read with sync/atomic's functions (AddInt64, LoadInt64), which
+	// the compiler makes single instructions wherever cmap is
+	// instantiated; atomic.Int64's methods were calls in the writes of a
+	// program that does not import sync/atomic (go1.26.8, go tool
+	// objdump). The field before keeps them 8-byte aligned on 32-bit
+	// platforms, as atomic.Int64 is.
+	_          [0]atomic.Int64
+	live, used int64
 	// usedMax and liveMin are the bounds that group-lock writers keep
 	// used above and live (less one) at or above, falling back to the
 	// segment lock beyond them (grouplock.go): the stripe's share of the
@@ -103,9 +116,9 @@ func (c segCount) shares() int64 {
 	if c.cs != nil {
 		for i := range c.cs {
 			if c.used {
-				n += c.cs[i].used.Load()
+				n += atomic.LoadInt64(&c.cs[i].used)
 			} else {
-				n += c.cs[i].live.Load()
+				n += atomic.LoadInt64(&c.cs[i].live)
 			}
 		}
 	}

@@ -32,6 +32,13 @@ import (
 // holds the group's lock between TryLock and Unlock (or UnlockBump) and
 // calls the other methods only then, with the ctrl word that Ctrl
 // returned since it took the lock, and the writes it makes since.
+//
+// The methods that inline spell out their addresses (the version word at
+// p+8, slot i at p+16+i×holdSlot) and words (wordOf) rather than call
+// slot, holdSlot or wordOf: a generic step of K or V called inside an
+// inlined method leaves cmap's instantiation a load of the step's
+// dictionary and a nil check of it, two or three instructions each
+// (go1.26.8, go tool objdump; TestLightFlatWriteInlines fails on one).
 type FlatHold[K comparable, V any] struct {
 	p unsafe.Pointer
 }
@@ -46,25 +53,24 @@ func holdSlot[V any]() uintptr {
 // Hold returns the handle on the home group of hash h. t must hold
 // one-word keys and values (FlatOneWord).
 func (t *Flat[K, V]) Hold(h uint64) FlatHold[K, V] {
-	return FlatHold[K, V]{unsafe.Add(unsafe.Pointer(unsafe.SliceData(t.words)), uintptr(h&t.mask)*(flatHeader*8+SlotsPerGroup*holdSlot[V]()))}
+	var v V // holdSlot, written out: see FlatHold
+	return FlatHold[K, V]{unsafe.Add(unsafe.Pointer(unsafe.SliceData(t.words)), uintptr(h&t.mask)*(flatHeader*8+SlotsPerGroup*(8+(unsafe.Sizeof(v)+7)&^7)))}
 }
-
-// ver returns the group's version word.
-func (g FlatHold[K, V]) ver() *uint64 { return (*uint64)(unsafe.Add(g.p, 8)) }
 
 // TryLock takes the group's lock if it is free, and reports whether it
 // did, as TryLockGroup.
 func (g FlatHold[K, V]) TryLock() bool {
-	v := atomic.LoadUint64(g.ver())
-	return v&lockBit == 0 && atomic.CompareAndSwapUint64(g.ver(), v, v|lockBit)
+	p := (*uint64)(unsafe.Add(g.p, 8)) // ver, written out: see FlatHold
+	v := atomic.LoadUint64(p)
+	return v&lockBit == 0 && atomic.CompareAndSwapUint64(p, v, v|lockBit)
 }
 
 // Unlock releases the group's lock, as UnlockGroup.
-func (g FlatHold[K, V]) Unlock() { atomic.AndUint64(g.ver(), ^uint64(lockBit)) }
+func (g FlatHold[K, V]) Unlock() { atomic.AndUint64((*uint64)(unsafe.Add(g.p, 8)), ^uint64(lockBit)) }
 
 // UnlockBump releases the group's lock and bumps its version, as
 // UnlockGroupBump: for a holder that deleted (Delete).
-func (g FlatHold[K, V]) UnlockBump() { atomic.AddUint64(g.ver(), lockBit) }
+func (g FlatHold[K, V]) UnlockBump() { atomic.AddUint64((*uint64)(unsafe.Add(g.p, 8)), lockBit) }
 
 // Ctrl returns the group's logical ctrl word (loadCtrl).
 func (g FlatHold[K, V]) Ctrl() uint64 { return atomic.LoadUint64((*uint64)(g.p)) ^ flatCtrl }
@@ -86,7 +92,8 @@ func (g FlatHold[K, V]) Slot(m uint64) int { return slotOf(m) }
 // Key returns the key in slot i, converted from the word loaded, as by
 // FlatGroup.Find1.
 func (g FlatHold[K, V]) Key(i int) K {
-	w := atomic.LoadUint64((*uint64)(g.slot(i)))
+	var v V
+	w := atomic.LoadUint64((*uint64)(unsafe.Add(g.p, flatHeader*8+uintptr(i)*(8+(unsafe.Sizeof(v)+7)&^7))))
 	return *(*K)(unsafe.Pointer(&w))
 }
 
@@ -96,7 +103,7 @@ func (g FlatHold[K, V]) Value(i int) V {
 	if unsafe.Sizeof(v) == 0 { // a constant; no pointer past the slot
 		return v
 	}
-	w := atomic.LoadUint64((*uint64)(unsafe.Add(g.slot(i), 8)))
+	w := atomic.LoadUint64((*uint64)(unsafe.Add(g.p, flatHeader*8+8+uintptr(i)*(8+(unsafe.Sizeof(v)+7)&^7))))
 	return *(*V)(unsafe.Pointer(&w))
 }
 
@@ -110,7 +117,10 @@ func (g FlatHold[K, V]) Value(i int) V {
 // equal key with other bits, +0 for -0, as Flat.Replace; a reader
 // comparing the old word or the new one gets the same answer).
 func (g FlatHold[K, V]) KeyWord(i int, key K) (*uint64, uint64) {
-	return (*uint64)(g.slot(i)), wordOf(key)
+	var v V
+	var w uint64
+	*(*K)(unsafe.Pointer(&w)) = key // wordOf, written out
+	return (*uint64)(unsafe.Add(g.p, flatHeader*8+uintptr(i)*(8+(unsafe.Sizeof(v)+7)&^7))), w
 }
 
 // ValueWord returns the address of slot i's value word and value's word:
@@ -118,7 +128,9 @@ func (g FlatHold[K, V]) KeyWord(i int, key K) (*uint64, uint64) {
 // point. V must have a word (unsafe.Sizeof(V) > 0, the caller's constant
 // test): a set stores no value.
 func (g FlatHold[K, V]) ValueWord(i int, value V) (*uint64, uint64) {
-	return (*uint64)(unsafe.Add(g.slot(i), 8)), wordOf(value)
+	var w uint64
+	*(*V)(unsafe.Pointer(&w)) = value // wordOf, written out
+	return (*uint64)(unsafe.Add(g.p, flatHeader*8+8+uintptr(i)*(8+(unsafe.Sizeof(value)+7)&^7))), w
 }
 
 // Room returns the slot where an insert of a key that the group does not
