@@ -92,8 +92,30 @@ func (st *state[K, V]) fwrite(fn string, op fop, key K, h uint64, value, old V, 
 		// group stops probes; an insert goes there.
 		var stops bool
 		if j, empty, stops = g.Room(ctrl); !stops {
-			g.Unlock()
-			return result, false, false
+			// The group does not stop probes (it has no EMPTY byte, only
+			// TOMBSTONEs and keys), so key may lie beyond it. For an
+			// insert, a lock-free Find over the table settles that: the
+			// lock held owns key (grouplock.go, rule 1), so no writer
+			// inserts, deletes or moves key meanwhile, and Find's answer
+			// for key holds until the unlock. Absent, the insert takes
+			// the group's first free slot, a TOMBSTONE, as Locate would
+			// (used does not change); present beyond the group, or no
+			// slot free, the write falls back.
+			insert := op == fSwap || op == fLoadOrStore || op == fCompute
+			if !insert {
+				g.Unlock()
+				return result, false, false
+			}
+			var free bool
+			if j, free = g.Free(ctrl); !free {
+				g.Unlock()
+				return result, false, false
+			}
+			if _, present := t.Find(h, key); present {
+				g.Unlock()
+				return result, false, false
+			}
+			empty = false
 		}
 		if op != fSwap && op != fLoadOrStore && op != fCompute {
 			j = -1 // nothing to insert

@@ -2,6 +2,7 @@ package cmap_test
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -593,4 +594,54 @@ func TestGroupLockDeleteBumpsItsGroup(t *testing.T) {
 		}
 	}
 	noGroupLocks(t, m)
+}
+
+// TestLightInsertPastFullGroup: a light insert whose home group has no
+// EMPTY byte (seven keys stored, then one deleted, which leaves a
+// TOMBSTONE) learns from a lock-free Find whether the key lies beyond the
+// group. Present there, the write updates it there (and Compute sees its
+// value); it never puts a second copy in the group's TOMBSTONE. Absent,
+// the insert takes the TOMBSTONE.
+func TestLightInsertPastFullGroup(t *testing.T) {
+	m := cmap.New[int, int](cmap.WithSegments(1), cmap.WithHasher(identityHash))
+	m.Reserve(1000) // no growth or shrink below
+	g := m.TableGroups()[0]
+	key := func(i int) int { return i * g } // home group 0
+	for i := range 8 {
+		m.Store(key(i), i) // the eighth goes to group 1
+	}
+	m.Delete(key(0)) // group 0 holds no EMPTY byte: a TOMBSTONE
+	m.Store(key(7), 70)
+	m.Compute(key(7), func(old int, loaded bool) (int, cmap.ComputeOp) {
+		if !loaded || old != 70 {
+			t.Errorf("Compute of a key past its full home group saw %d, %v; want 70, true", old, loaded)
+		}
+		return old + 1, cmap.UpdateOp
+	})
+	if v, ok := m.Load(key(7)); !ok || v != 71 {
+		t.Fatalf("Load = %d, %v; want 71, true", v, ok)
+	}
+	m.Delete(key(7))
+	if v, ok := m.Load(key(7)); ok {
+		t.Fatalf("after Delete, Load = %d, true: the key was stored twice", v)
+	}
+	m.Store(key(8), 80) // absent: into group 0's TOMBSTONE
+	m.Compute(key(9), func(old int, loaded bool) (int, cmap.ComputeOp) {
+		if loaded {
+			t.Errorf("Compute of an absent key saw %d, true", old)
+		}
+		return 90, cmap.UpdateOp
+	})
+	want := map[int]int{key(1): 1, key(2): 2, key(3): 3, key(4): 4, key(5): 5, key(6): 6, key(8): 80, key(9): 90}
+	got := map[int]int{}
+	for k, v := range m.All() {
+		if _, dup := got[k]; dup {
+			t.Fatalf("key %d seen twice", k)
+		}
+		got[k] = v
+	}
+	if !maps.Equal(got, want) || m.Len() != len(want) {
+		t.Fatalf("map %v (Len %d), want %v", got, m.Len(), want)
+	}
+	check(t, m)
 }

@@ -213,7 +213,7 @@ func TestLightFlatWriteInlines(t *testing.T) {
 			t.Errorf("fwrite does not inline FlatHold.%s", step)
 		}
 	}
-	allowed := regexp.MustCompile(`release\.Store\.abi0\(SB\)|table\.FlatHold\[.*\]\.Insert\(SB\)|\.prepClaimable\(SB\)|cmap\.fcall\[.*\]\(SB\)|fmt\.Sprintf\(SB\)|runtime\.(efaceeq|convT64|convTstring|mcall|gopanic)\(SB\)|runtime\.morestack_noctxt|\tCALL [A-Z0-9]+$`)
+	allowed := regexp.MustCompile(`release\.Store\.abi0\(SB\)|table\.FlatHold\[.*\]\.Insert\(SB\)|\.prepClaimable\(SB\)|table\.\(\*Flat\[.*\]\)\.probe\(SB\)|cmap\.fcall\[.*\]\(SB\)|fmt\.Sprintf\(SB\)|runtime\.(efaceeq|convT64|convTstring|mcall|gopanic)\(SB\)|runtime\.morestack_noctxt|\tCALL [A-Z0-9]+$`)
 	stores := 0
 	for _, line := range strings.Split(objdump(t, goCmd, bin, `cmap\.\(\*state\[`+u64+`\]\)\.fwrite$`), "\n") {
 		if dictCheck(line, "flat_hold.go:") {

@@ -89,17 +89,7 @@ func TestPreparedGrowth(t *testing.T) {
 // the general path does: here no insert takes the general path to claim
 // it instead.
 func TestPreparedGrowthLightWrites(t *testing.T) {
-	// unmix inverts the map's final mixing of a hasher's result (murmur3's
-	// fmix64: its multipliers' inverses mod 2^64).
-	unmix := func(h uint64) uint64 {
-		h ^= h >> 33
-		h *= 0x9cb4b2f8129337db
-		h ^= h >> 33
-		h *= 0x4f74430c22a54005
-		h ^= h >> 33
-		return h
-	}
-	m := cmap.New[int, int](cmap.WithSegments(1), cmap.WithHasher(func(_ uint64, k int) uint64 { return unmix(uint64(k)) }))
+	m := cmap.New[int, int](cmap.WithSegments(1), cmap.WithHasher(identityHash))
 	const n = 40_000
 	want := 0
 	g := m.TableGroups()[0]

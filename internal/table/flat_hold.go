@@ -147,6 +147,15 @@ func (g FlatHold[K, V]) Room(ctrl uint64) (i int, empty, ok bool) {
 	return i, byteAt(ctrl, i) == ctrlEmpty, true
 }
 
+// Free returns the group's first free slot (a TOMBSTONE or EMPTY byte)
+// and true, or false if the group holds seven keys: where an insert goes
+// once the key is known absent from the table although the group does
+// not stop probes (Room reports false), the slot Locate would pick there.
+func (g FlatHold[K, V]) Free(ctrl uint64) (int, bool) {
+	m := matchFree(ctrl)
+	return slotOf(m), m != 0
+}
+
 // Insert publishes key, hashed h, and value in the free slot i (Room) of
 // the group, whose ctrl word is ctrl, as Flat.Insert: the slot's words
 // first, then the ctrl word with the key's tag, the linearization point.
