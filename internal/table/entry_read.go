@@ -36,9 +36,14 @@ type EntryGroup[K comparable, V any] struct {
 }
 
 // EntryHome starts the probe of the home group of hash h in t, which must
-// be an entry table.
+// be an entry table. It spells out entries (the layout check, then
+// t.groups): the inlined call of that generic method left Load a load of
+// its dictionary and a nil check of it (TestLoadInlines).
 func (t *Table[K, V]) EntryHome(h uint64) EntryGroup[K, V] {
-	g := (*group[K, V])(unsafe.Add(unsafe.Pointer(unsafe.SliceData(t.entries())), uintptr(h&t.mask)*unsafe.Sizeof(group[K, V]{})))
+	if t.layout != entryLayout {
+		panic("table: internal error: entry method called on a table that is not an entry table")
+	}
+	g := (*group[K, V])(unsafe.Add(unsafe.Pointer(unsafe.SliceData(t.groups)), uintptr(h&t.mask)*unsafe.Sizeof(group[K, V]{})))
 	return EntryGroup[K, V]{g, atomic.LoadUint64((*uint64)(unsafe.Pointer(&g.ctrl)))}
 }
 
