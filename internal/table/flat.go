@@ -146,9 +146,13 @@ func storeCtrl[G ~[]uint64](grp G, ctrl uint64) { release.Store(&grp[0], ctrl^fl
 // (Generic to inline: see word in ctrl.go.)
 func stops[W word](e, sp W) bool { return e&(e-sp) != 0 }
 
-// group returns the words of group g.
+// group returns the words of group g. (wordsOf written out: its inlined
+// generic calls left each caller a load of their dictionaries and a nil
+// check of them.)
 func (t *Flat[K, V]) group(g uint64) []uint64 {
-	stride := flatHeader + SlotsPerGroup*(wordsOf[K]()+wordsOf[V]())
+	var k K
+	var v V
+	stride := flatHeader + SlotsPerGroup*(int(unsafe.Sizeof(k)+7)>>3+int(unsafe.Sizeof(v)+7)>>3)
 	b := int(g) * stride
 	return t.words[b : b+stride : b+stride]
 }
