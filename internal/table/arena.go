@@ -182,9 +182,11 @@ func keyString[K any](key *K) string { return *(*string)(unsafe.Pointer(key)) }
 // stringKey is the inverse of keyString.
 func stringKey[K any](s string) K { return *(*K)(unsafe.Pointer(&s)) }
 
-// group returns the words of group g.
+// group returns the words of group g. (wordsOf written out, as in
+// Flat.group.)
 func (t *Arena[K, V]) group(g uint64) []uint64 {
-	stride := flatHeader + SlotsPerGroup*(1+wordsOf[V]())
+	var v V
+	stride := flatHeader + SlotsPerGroup*(1+int(unsafe.Sizeof(v)+7)>>3)
 	b := int(g) * stride
 	return t.words[b : b+stride : b+stride]
 }

@@ -33,9 +33,10 @@ import (
 // calls the other methods only then, with the ctrl word that Ctrl
 // returned since it took the lock, and the writes it makes since.
 //
-// The methods that inline spell out their addresses (the version word at
-// p+8, slot i at p+16+i×holdSlot) and words (wordOf) rather than call
-// slot, holdSlot or wordOf: a generic step of K or V called inside an
+// The methods spell out their addresses (the version word at p+8, slot i
+// at p+16+i×sb, sb = 8 + V's bytes rounded up to a word: the key's word
+// and the value's, if V has any) and words (wordOf) rather than call a
+// helper for them: a generic step of K or V called inside an
 // inlined method leaves cmap's instantiation a load of the step's
 // dictionary and a nil check of it, two or three instructions each
 // (go1.26.8, go tool objdump; TestLightFlatWriteInlines fails on one).
@@ -43,17 +44,10 @@ type FlatHold[K comparable, V any] struct {
 	p unsafe.Pointer
 }
 
-// holdSlot is the bytes of a slot of a FlatOneWord table: the key's word
-// and the value's, if V has any.
-func holdSlot[V any]() uintptr {
-	var v V
-	return 8 + (unsafe.Sizeof(v)+7)&^7
-}
-
 // Hold returns the handle on the home group of hash h. t must hold
 // one-word keys and values (FlatOneWord).
 func (t *Flat[K, V]) Hold(h uint64) FlatHold[K, V] {
-	var v V // holdSlot, written out: see FlatHold
+	var v V // the slot bytes sb, written out: see FlatHold
 	return FlatHold[K, V]{unsafe.Add(unsafe.Pointer(unsafe.SliceData(t.words)), uintptr(h&t.mask)*(flatHeader*8+SlotsPerGroup*(8+(unsafe.Sizeof(v)+7)&^7)))}
 }
 
@@ -77,7 +71,8 @@ func (g FlatHold[K, V]) Ctrl() uint64 { return atomic.LoadUint64((*uint64)(g.p))
 
 // slot returns the address of slot i's key word.
 func (g FlatHold[K, V]) slot(i int) unsafe.Pointer {
-	return unsafe.Add(g.p, flatHeader*8+uintptr(i)*holdSlot[V]())
+	var v V // the slot bytes sb, written out: see FlatHold
+	return unsafe.Add(g.p, flatHeader*8+uintptr(i)*(8+(unsafe.Sizeof(v)+7)&^7))
 }
 
 // Match returns the slots whose tag matches hash h's in the group's

@@ -65,7 +65,7 @@ func (t *Flat[K, V]) verWord(g uint64) *uint64 {
 // TryLockGroup takes group g's lock if it is free, and reports whether it
 // did. It never waits.
 func (t *Flat[K, V]) TryLockGroup(g uint64) bool {
-	p := t.verWord(g)
+	p := &t.words[int(g)*t.stride+1] // verWord, written out: see Flat.group
 	v := atomic.LoadUint64(p)
 	return v&lockBit == 0 && atomic.CompareAndSwapUint64(p, v, v|lockBit)
 }
