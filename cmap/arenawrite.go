@@ -2,7 +2,9 @@ package cmap
 
 import (
 	"fmt"
+	"unsafe"
 
+	"github.com/segmap/segmap/internal/release"
 	"github.com/segmap/segmap/internal/table"
 )
 
@@ -105,31 +107,6 @@ func (s *segment[K, V]) aremove(c *cursor[K, V], key K) bool {
 	return true
 }
 
-// aswap is swap's light write (see the file comment).
-func (st *state[K, V]) aswap(fn string, key K, h uint64, value V, prev bool) (previous V, loaded bool, err error) {
-	s, i := st.seg(h)
-	st.mus[i].Lock() // the fast path inlines
-	c := cursor[K, V]{t: s.table.Load()}
-	c.pos, _, c.free, c.freeEmpty = c.t.Arena().Locate(h, key)
-	if c.pos != table.NoPos && !s.sharedLocked() {
-		a := c.t.Arena()
-		if prev {
-			previous, loaded = a.ValueAt(c.pos), true
-		}
-		a.Replace(c.pos, key, value)
-		st.aunlock(fn, i)
-		return previous, loaded, nil
-	}
-	if c.pos == table.NoPos && s.ainsert(&c, h, key, value) {
-		st.aunlock(fn, i)
-		return previous, loaded, nil
-	}
-	var w writer[K, V]
-	defer w.close()
-	w.resume(st, fn, key, h, i, c)
-	return w.swap(value, nil, prev)
-}
-
 // aloadOrStore is LoadOrStore's light write, after a lookup found key
 // absent (see the file comment).
 func (st *state[K, V]) aloadOrStore(key K, h uint64, value V) (actual V, loaded bool) {
@@ -220,30 +197,178 @@ func (st *state[K, V]) acompareAndDelete(key K, h uint64, hn *hint[K, V], old V)
 	return true
 }
 
-// acompute is Compute's light write (see the file comment) of key,
-// hashed h, in segment i (s). The caller hands off segment i after it
-// (state.handOff), the second half of unlockMu, left out of the deferred
-// unlock to keep it short. f runs with the lock held, as in the engine,
-// before the one change; the deferred unlock releases the lock if f
-// panics (or the segmap_invariants build's check, which is why that
-// check runs before the unlock).
-func (st *state[K, V]) acompute(s *segment[K, V], i int, key K, h uint64, f func(old V, loaded bool) (V, ComputeOp)) (actual V, ok bool) {
+// The light writes of a short key: Store, Swap and TryStore (aswap),
+// Compute (acompute), and Delete and LoadAndDelete (adeleteShort), of a key of
+// 4 to 16 bytes hashed by the default hasher (shortKey). Each hashes the
+// key inline, as Load does, and locates it in its home group with Load's
+// steps (ArenaHome, Matches, Ref, Check, Chunk, Short, KeyWords), with no
+// version check, since nothing but the lock's holder changes the table:
+// the key's slot, or, if the group stops probes, its absence and the slot
+// for its insert (ArenaGroup.Room), which Arena.Locate would give; a value
+// of at most a word is read and stored through the group (Value1,
+// ValueWord). That saves Locate's call, loop and key comparison call
+// (keyEq), and the calls of ValueAt and Replace, for the keys that their
+// home group settles, nearly all at the load bound; a key that it does
+// not settle takes Locate. The KeyWords of a record of n bytes identify
+// it among the records of n bytes (Short checks the length). Each write
+// spells the steps out: a helper holding them, or one function for the
+// three writes, measured 2 to 25% more instructions per write (a call
+// returning the group, the spills of a larger function). The view of key
+// as a string: see Load (ShortStr reports true only if K's underlying type
+// is string).
+
+// shortKey reports whether key is a string of 4 to 16 bytes hashed by
+// the default hasher.
+func (st *state[K, V]) shortKey(key K) bool {
+	return unsafe.Sizeof(key) == unsafe.Sizeof("") && st.hasher.ShortStr() && uint(len(*(*string)(unsafe.Pointer(&key))))-4 <= 12
+}
+
+// aswap is swap's light write (see the file comment), of any key.
+func (st *state[K, V]) aswap(fn string, key K, value V, prev bool) (previous V, loaded bool, err error) {
+	var h, a, b, n uint64
+	short := false
+	if unsafe.Sizeof(key) == unsafe.Sizeof("") && st.hasher.ShortStr() {
+		if s := *(*string)(unsafe.Pointer(&key)); uint(len(s))-4 <= 12 {
+			a, b = table.KeyWords(s)
+			n = uint64(len(s))
+			h, short = st.hasher.StrMix(a, b, n), true
+		}
+	}
+	if !short {
+		h = st.hash(key)
+	}
+	s, i := st.seg(h)
 	st.mus[i].Lock() // the fast path inlines
-	c := cursor[K, V]{t: s.table.Load()}
-	c.pos, _, c.free, c.freeEmpty = c.t.Arena().Locate(h, key)
+	c := cursor[K, V]{t: s.table.Load(), pos: table.NoPos}
+	var g table.ArenaGroup[K, V]
+	var j uintptr // key's slot in g, if home
+	home, settled := false, false
+	if short {
+		g = c.t.ArenaHome(h)
+		for m := g.Matches(); m != 0; m &= m - 1 {
+			if r := g.Ref(g.Slot(m)); g.Check(r, h) {
+				if rs := g.Short(g.Chunk(r), r, n); rs != "" {
+					if x, y := table.KeyWords(rs); x == a && y == b {
+						j, home, settled = g.Slot(m), true, true
+						c.pos, c.free = g.Pos(h, j), table.NoPos
+						break
+					}
+				}
+			}
+		}
+		if !home {
+			var fi uintptr
+			if fi, c.freeEmpty, settled = g.Room(h); settled {
+				c.free = g.Pos(h, fi)
+			}
+		}
+	}
+	if !settled {
+		c.pos, _, c.free, c.freeEmpty = c.t.Arena().Locate(h, key)
+	}
+	if c.pos != table.NoPos && !s.sharedLocked() {
+		if prev {
+			if home && unsafe.Sizeof(previous) <= 8 { // a constant: see Value1
+				previous = g.Value1(j)
+			} else {
+				previous = c.t.Arena().ValueAt(c.pos)
+			}
+			loaded = true
+		}
+		if home && unsafe.Sizeof(value) <= 8 { // constants: see ValueWord
+			if unsafe.Sizeof(value) != 0 {
+				release.Store(g.ValueWord(j, value))
+			}
+		} else {
+			c.t.Arena().Replace(c.pos, key, value)
+		}
+		st.aunlock(fn, i)
+		return previous, loaded, nil
+	}
+	if c.pos == table.NoPos && s.ainsert(&c, h, key, value) {
+		st.aunlock(fn, i)
+		return previous, loaded, nil
+	}
+	var w writer[K, V]
+	defer w.close()
+	w.resume(st, fn, key, h, i, c)
+	return w.swap(value, nil, prev)
+}
+
+// acompute is Compute's light write (see the file comment), of any key,
+// with aswap's steps up to the change. It returns the index of key's
+// segment, which the caller hands off after it (state.handOff), the
+// second half of unlockMu, left out of the deferred unlock to keep it
+// short. f runs with the lock held, as in the engine, before the one
+// change; the deferred unlock releases the lock if f panics (or the
+// segmap_invariants build's check, which is why that check runs before
+// the unlock).
+func (st *state[K, V]) acompute(key K, f func(old V, loaded bool) (V, ComputeOp)) (actual V, ok bool, i int) {
+	var h, a, b, n uint64
+	short := false
+	if unsafe.Sizeof(key) == unsafe.Sizeof("") && st.hasher.ShortStr() {
+		if s := *(*string)(unsafe.Pointer(&key)); uint(len(s))-4 <= 12 {
+			a, b = table.KeyWords(s)
+			n = uint64(len(s))
+			h, short = st.hasher.StrMix(a, b, n), true
+		}
+	}
+	if !short {
+		h = st.hash(key)
+	}
+	s, i := st.seg(h)
+	st.mus[i].Lock() // the fast path inlines
+	c := cursor[K, V]{t: s.table.Load(), pos: table.NoPos}
+	var g table.ArenaGroup[K, V]
+	var j uintptr // key's slot in g, if home
+	home, settled := false, false
+	if short {
+		g = c.t.ArenaHome(h)
+		for m := g.Matches(); m != 0; m &= m - 1 {
+			if r := g.Ref(g.Slot(m)); g.Check(r, h) {
+				if rs := g.Short(g.Chunk(r), r, n); rs != "" {
+					if x, y := table.KeyWords(rs); x == a && y == b {
+						j, home, settled = g.Slot(m), true, true
+						c.pos, c.free = g.Pos(h, j), table.NoPos
+						break
+					}
+				}
+			}
+		}
+		if !home {
+			var fi uintptr
+			if fi, c.freeEmpty, settled = g.Room(h); settled {
+				c.free = g.Pos(h, fi)
+			}
+		}
+	}
+	if !settled {
+		c.pos, _, c.free, c.freeEmpty = c.t.Arena().Locate(h, key)
+	}
 	if c.pos == table.NoPos || s.sharedLocked() {
 		var w writer[K, V]
 		defer w.close()
 		w.resume(st, "Compute", key, h, i, c)
-		return w.compute(f)
+		actual, ok = w.compute(f)
+		return actual, ok, i
 	}
 	defer st.mus[i].Unlock()
-	a := c.t.Arena()
-	old := a.ValueAt(c.pos)
+	var old V
+	if home && unsafe.Sizeof(old) <= 8 { // a constant: see Value1
+		old = g.Value1(j)
+	} else {
+		old = c.t.Arena().ValueAt(c.pos)
+	}
 	v, op := f(old, true)
 	switch op {
 	case UpdateOp:
-		a.Replace(c.pos, key, v)
+		if home && unsafe.Sizeof(v) <= 8 { // constants: see ValueWord
+			if unsafe.Sizeof(v) != 0 {
+				release.Store(g.ValueWord(j, v))
+			}
+		} else {
+			c.t.Arena().Replace(c.pos, key, v)
+		}
 		actual, ok = v, true
 	case CancelOp:
 		actual, ok = old, true
@@ -259,5 +384,61 @@ func (st *state[K, V]) acompute(s *segment[K, V], i int, key K, h uint64, f func
 	if invariants {
 		st.mustCheckSegment("Compute", i) // a panic here is unlocked too
 	}
-	return actual, ok
+	return actual, ok, i
+}
+
+// adeleteShort is loadAndDelete's light write of a short key (shortKey),
+// after Load found it (see the file comment), with aswap's steps up to the
+// change; the value is read only if want.
+func (st *state[K, V]) adeleteShort(key K, want bool) (value V, loaded bool) {
+	var h, a, b, n uint64
+	if unsafe.Sizeof(key) == unsafe.Sizeof("") { // a constant; shortKey(key) holds
+		s := *(*string)(unsafe.Pointer(&key))
+		a, b = table.KeyWords(s)
+		n = uint64(len(s))
+		h = st.hasher.StrMix(a, b, n)
+	}
+	s, i := st.seg(h)
+	st.mus[i].Lock() // the fast path inlines
+	c := cursor[K, V]{t: s.table.Load(), pos: table.NoPos}
+	g := c.t.ArenaHome(h)
+	var j uintptr // key's slot in g, if home
+	home, settled := false, false
+	for m := g.Matches(); m != 0; m &= m - 1 {
+		if r := g.Ref(g.Slot(m)); g.Check(r, h) {
+			if rs := g.Short(g.Chunk(r), r, n); rs != "" {
+				if x, y := table.KeyWords(rs); x == a && y == b {
+					j, home, settled = g.Slot(m), true, true
+					c.pos, c.free = g.Pos(h, j), table.NoPos
+					break
+				}
+			}
+		}
+	}
+	if !home {
+		_, _, settled = g.Room(h) // absent, if it settles (a delete inserts nothing)
+	}
+	if !settled {
+		c.pos, _, c.free, c.freeEmpty = c.t.Arena().Locate(h, key)
+	}
+	if c.pos == table.NoPos { // deleted since Load found it
+		st.aunlock("LoadAndDelete", i)
+		return value, false
+	}
+	if want {
+		if home && unsafe.Sizeof(value) <= 8 { // a constant: see Value1
+			value = g.Value1(j)
+		} else {
+			value = c.t.Arena().ValueAt(c.pos)
+		}
+	}
+	if s.aremove(&c, key) {
+		st.aunlock("LoadAndDelete", i)
+		return value, true
+	}
+	var w writer[K, V]
+	defer w.close()
+	w.resume(st, "LoadAndDelete", key, h, i, c)
+	w.del()
+	return value, true
 }

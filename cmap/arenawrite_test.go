@@ -3,6 +3,8 @@ package cmap_test
 import (
 	"fmt"
 	"maps"
+	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/segmap/segmap/cmap"
@@ -173,4 +175,223 @@ func TestArenaComputeBadOp(t *testing.T) {
 		t.Fatalf("after the failed Computes: Load(present) = %d, %v; Len = %d", v, ok, m.Len())
 	}
 	check(t, m)
+}
+
+// TestArenaShortKeyWritesVsModel: the light writes of short string keys
+// (4 to 16 bytes, the default hasher: arenawrite.go locates them in their
+// home group with Load's steps, and inserts into the group's free slot
+// when it stops probes) against a built-in map, in one-segment maps of 8
+// to 52 keys under churn: tables of one to eight groups, whose groups
+// fill, so that keys lie beyond their home group, behind groups that hold
+// TOMBSTONEs and no EMPTY byte. The keys have every length from 4 to 16,
+// with NUL bytes and invalid UTF-8.
+func TestArenaShortKeyWritesVsModel(t *testing.T) {
+	var keys []string
+	for n := 4; n <= 16; n++ {
+		for _, k := range []string{
+			strings.Repeat("a", n-1) + "1",
+			strings.Repeat("a", n-1) + "2",
+			"1" + strings.Repeat("a", n-1),
+			"\x00" + strings.Repeat("\xff", n-1),
+		} {
+			keys = append(keys, k)
+		}
+	}
+	ops := 50_000
+	if testing.Short() {
+		ops = 10_000
+	}
+	for _, nk := range []int{8, 12, 20, len(keys)} {
+		t.Run(fmt.Sprint(nk, " keys"), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(uint64(nk), 2))
+			var sub []string
+			for _, i := range r.Perm(len(keys))[:nk] {
+				sub = append(sub, keys[i])
+			}
+			shortKeyChurn(t, r, sub, ops)
+		})
+	}
+}
+
+// shortKeyChurn makes ops random writes and loads of keys on a new
+// one-segment map and a built-in map, comparing each result, and the
+// contents and invariants every 97 operations.
+func shortKeyChurn(t *testing.T, r *rand.Rand, keys []string, ops int) {
+	m := cmap.New[string, uint64](cmap.WithSegments(1))
+	model := map[string]uint64{}
+	for i := range ops {
+		k := keys[r.IntN(len(keys))]
+		v := uint64(i)
+		wantV, wantOK := model[k]
+		var gotV uint64
+		var gotOK bool
+		op := r.IntN(7)
+		switch op {
+		case 0:
+			m.Store(k, v)
+			model[k] = v
+			gotV, gotOK = wantV, wantOK // nothing returned
+		case 1:
+			gotV, gotOK = m.Swap(k, v)
+			model[k] = v
+		case 2:
+			gotV, gotOK = m.LoadAndDelete(k)
+			delete(model, k)
+		case 3:
+			m.Delete(k)
+			delete(model, k)
+			gotV, gotOK = wantV, wantOK
+		case 4: // Compute: add, or delete every third present key
+			del := v%3 == 0
+			gotV, gotOK = m.Compute(k, func(old uint64, loaded bool) (uint64, cmap.ComputeOp) {
+				if loaded != wantOK || old != wantV {
+					t.Fatalf("op %d: Compute(%q) saw %d, %v; want %d, %v", i, k, old, loaded, wantV, wantOK)
+				}
+				if loaded && del {
+					return 0, cmap.DeleteOp
+				}
+				return old + 1, cmap.UpdateOp
+			})
+			if wantOK && del {
+				delete(model, k)
+				if gotV != wantV || gotOK {
+					t.Fatalf("op %d: Compute(%q) deleting returned %d, %v; want %d, false", i, k, gotV, gotOK, wantV)
+				}
+				gotV, gotOK = wantV, wantOK
+			} else {
+				model[k] = wantV + 1
+				if gotV != wantV+1 || !gotOK {
+					t.Fatalf("op %d: Compute(%q) returned %d, %v; want %d, true", i, k, gotV, gotOK, wantV+1)
+				}
+				gotV, gotOK = wantV, wantOK
+			}
+		case 5:
+			gotV, gotOK = m.Load(k)
+		default:
+			gotV, gotOK = m.LoadOrStore(k, v)
+			if !wantOK {
+				model[k] = v
+				if gotV != v {
+					t.Fatalf("op %d: LoadOrStore(%q) stored and returned %d, want %d", i, k, gotV, v)
+				}
+				gotV = wantV
+			}
+		}
+		if gotV != wantV || gotOK != wantOK {
+			t.Fatalf("op %d (%d) on %q: got %d, %v; the model holds %d, %v", i, op, k, gotV, gotOK, wantV, wantOK)
+		}
+		if i%97 == 0 {
+			check(t, m)
+			if got := maps.Collect(m.All()); !maps.Equal(got, model) {
+				t.Fatalf("after op %d the map differs from the model:%s", i, diff(got, model))
+			}
+		}
+	}
+	check(t, m)
+	if got := maps.Collect(m.All()); !maps.Equal(got, model) || m.Len() != len(model) {
+		t.Fatalf("the map differs from the model:%s (Len %d, want %d)", diff(got, model), m.Len(), len(model))
+	}
+}
+
+// TestArenaShortKeyWordsCollide: two short keys of one length whose hashes
+// agree in the bits that a probe compares before the key (the tag, bits
+// 32 to 38, and the arena ref's check bits, 40 to 55), in the one group of
+// a one-segment map, so that only the comparison of the keys' words tells
+// them apart: for each of the key's two words (KeyWords: the first and
+// last 8 bytes of a key of 8 to 16 bytes, the first and last 4 of one of
+// 4 to 7), a pair that shares that word. Every light write and Load of one
+// key must leave the other as it was.
+func TestArenaShortKeyWordsCollide(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		key  func(i int) string
+	}{
+		{"16 bytes, first word shared", func(i int) string { return fmt.Sprintf("prefix--%08x", i) }},
+		{"16 bytes, last word shared", func(i int) string { return fmt.Sprintf("%08x--suffix", i) }},
+		{"11 bytes, first word shared", func(i int) string { return "pre-fix-" + b64(i) }},
+		{"11 bytes, last word shared", func(i int) string { return b64(i) + "-suffix-" }},
+		{"7 bytes, first word shared", func(i int) string { return "abcd" + b64(i) }},
+		{"7 bytes, last word shared", func(i int) string { return b64(i) + "wxyz" }},
+		{"4 bytes", func(i int) string { return "k" + b64(i) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := cmap.New[string, uint64](cmap.WithSegments(1))
+			k1, k2 := collidingKeys(t, m, c.key)
+			if a, b := table2words(k1, k2); !a && !b && len(k1) > 4 {
+				t.Fatalf("%q and %q share neither word", k1, k2)
+			}
+			m.Store(k1, 1)
+			m.Store(k2, 2)
+			if g := m.TableGroups()[0]; g != 1 {
+				t.Fatalf("the table has %d groups, want 1 (one home group)", g)
+			}
+			steps := []struct {
+				do   func()
+				want map[string]uint64
+			}{
+				{func() {}, map[string]uint64{k1: 1, k2: 2}},
+				{func() { m.Store(k2, 3) }, map[string]uint64{k1: 1, k2: 3}},
+				{func() { m.Swap(k1, 4) }, map[string]uint64{k1: 4, k2: 3}},
+				{func() {
+					m.Compute(k2, func(o uint64, _ bool) (uint64, cmap.ComputeOp) { return o + 10, cmap.UpdateOp })
+				}, map[string]uint64{k1: 4, k2: 13}},
+				{func() { m.Delete(k1) }, map[string]uint64{k2: 13}},
+				{func() { m.Store(k1, 5) }, map[string]uint64{k1: 5, k2: 13}},
+				{func() { m.LoadAndDelete(k2) }, map[string]uint64{k1: 5}},
+				{func() {
+					m.Compute(k2, func(o uint64, _ bool) (uint64, cmap.ComputeOp) { return o + 6, cmap.UpdateOp })
+				}, map[string]uint64{k1: 5, k2: 6}},
+				{func() {
+					m.Compute(k1, func(uint64, bool) (uint64, cmap.ComputeOp) { return 0, cmap.DeleteOp })
+				}, map[string]uint64{k2: 6}},
+			}
+			for i, s := range steps {
+				s.do()
+				for k, want := range map[string]uint64{k1: s.want[k1], k2: s.want[k2]} {
+					_, present := s.want[k]
+					if v, ok := m.Load(k); v != want || ok != present {
+						t.Fatalf("step %d: Load(%q) = %d, %v; want %d, %v", i, k, v, ok, want, present)
+					}
+				}
+				if got := maps.Collect(m.All()); !maps.Equal(got, s.want) {
+					t.Fatalf("step %d: the map holds%s", i, diff(got, s.want))
+				}
+				check(t, m)
+			}
+		})
+	}
+}
+
+// collidingKeys returns two distinct keys key(i), key(j) whose hashes in m
+// agree in bits 32 to 38 and 40 to 55.
+func collidingKeys(t *testing.T, m *cmap.Map[string, uint64], key func(int) string) (string, string) {
+	t.Helper()
+	seen := map[uint64]string{}
+	for i := range 1 << 18 {
+		k := key(i)
+		h := m.HashOf(k)
+		bits := h>>32&0x7F | h>>40&0xFFFF<<7
+		if o, ok := seen[bits]; ok && o != k && len(o) == len(k) {
+			return o, k
+		}
+		seen[bits] = k
+	}
+	t.Fatal("no two keys collide")
+	return "", ""
+}
+
+// b64 returns 3 bytes that name i < 2^18.
+func b64(i int) string {
+	return string([]byte{byte('0' + i&0x3F), byte('0' + i>>6&0x3F), byte('0' + i>>12&0x3F)})
+}
+
+// table2words reports whether keys k1 and k2, of one length from 4 to 16
+// bytes, share their first and their last word as KeyWords reads them:
+// 8 bytes each from 8 bytes on, 4 below.
+func table2words(k1, k2 string) (first, last bool) {
+	w := 4
+	if len(k1) >= 8 {
+		w = 8
+	}
+	return k1[:w] == k2[:w], k1[len(k1)-w:] == k2[len(k2)-w:]
 }

@@ -86,6 +86,12 @@ func (m *Map[K, V]) Compute(key K, f func(old V, loaded bool) (newValue V, op Co
 		panic("cmap: Compute: nil function")
 	}
 	st := m.state()
+	if st.arena && st.extra == nil { // both immutable
+		var i int
+		actual, ok, i = st.acompute(key, f)
+		st.handOff(int32(i) + 1) // unlockMu's second half: see acompute
+		return actual, ok
+	}
 	h := st.hash(key)
 	if st.glock {
 		if table.FlatOneWord[K, V]() { // a constant
@@ -97,11 +103,6 @@ func (m *Map[K, V]) Compute(key K, f func(old V, loaded bool) (newValue V, op Co
 		if actual, ok, done := st.gcompute(key, h, f); done {
 			return actual, ok
 		}
-	} else if st.arena && st.extra == nil { // both immutable
-		s, i := st.seg(h)
-		actual, ok = st.acompute(s, i, key, h, f)
-		st.handOff(int32(i) + 1) // unlockMu's second half: see acompute
-		return actual, ok
 	}
 	var w writer[K, V]
 	defer w.close()

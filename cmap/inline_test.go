@@ -239,3 +239,69 @@ func TestLightFlatWriteInlines(t *testing.T) {
 		}
 	}
 }
+
+// TestLightArenaWriteInlines checks the code of the light writes of short
+// string keys of an arena map (arenawrite.go: aswap, acompute,
+// adeleteShort), instantiated in testdata/inlineload (string to int):
+// Store, Compute and Delete call them; they hash the key and probe its
+// home group with internal/table's steps inlined, compare the key's words
+// with no call (no runtime.memequal, no Arena.keyEq) and no dictionary
+// check in a step, and call nothing but the release store of an update,
+// the segment lock's slow paths and unlock, Arena.Locate for a key that
+// its home group does not settle, ArenaGroup.Room for an insert's slot,
+// the table's ValueAt and Replace for values of more than a word, the
+// insert, the delete, the other hasher, the write engine's steps for the
+// rest, Compute's callback and its panic, and the runtime's deferred
+// calls, bounds and stack checks.
+func TestLightArenaWriteInlines(t *testing.T) {
+	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" {
+		t.Skipf("atomic.LoadUint64 is a call on %s, not an intrinsic: the light writes are checked on amd64 and arm64", runtime.GOARCH)
+	}
+	goCmd, bin, out := buildInlineload(t, true)
+	const ars = `go\.shape\.string,go\.shape\.int`
+	for _, step := range []string{
+		`table\.\(\*Table\[` + ars + `\]\)\.ArenaHome`,
+		`table\.ArenaGroup\[` + ars + `\]\.Matches`,
+		`table\.ArenaGroup\[` + ars + `\]\.Ref`,
+		`table\.ArenaGroup\[` + ars + `\]\.Check`,
+		`table\.ArenaGroup\[` + ars + `\]\.Chunk`,
+		`table\.ArenaGroup\[` + ars + `\]\.Short`,
+		`table\.ArenaGroup\[` + ars + `\]\.Pos`,
+		`table\.ArenaGroup\[` + ars + `\]\.Value1`,
+		`table\.ArenaGroup\[` + ars + `\]\.ValueWord`,
+		`table\.KeyWords\[go\.shape\.string\]`,
+		`table\.\(\*Hasher\[go\.shape\.string\]\)\.StrMix`,
+	} {
+		if !regexp.MustCompile(`arenawrite\.go:\d+:\d+: inlining call to ` + step).Match(out) {
+			t.Errorf("the light arena writes do not inline %s", step)
+		}
+	}
+	allowed := regexp.MustCompile(`release\.Store\.abi0\(SB\)|sync\.\(\*Mutex\)\.Lock\(SB\)|sync\.\(\*Mutex\)\.(lockSlow|unlockSlow)\(SB\)|` +
+		`table\.\(\*Arena\[.*\]\)\.(Locate|ValueAt|Replace)\(SB\)|table\.ArenaGroup\[.*\]\.Room\(SB\)|` +
+		`cmap\.\(\*segment\[.*\]\)\.(ainsert|aremove)\(SB\)|cmap\.\(\*state\[.*\]\)\.(hash|unlockMu|aunlock|mustCheckSegment)\(SB\)|` +
+		`cmap\.\(\*writer\[.*\]\)\.(swap|compute|remove|del|close|resume|init)\(SB\)|fmt\.Sprintf\(SB\)|` +
+		`runtime\.(deferreturn|gopanic|panicBounds|convT64|convTstring)\(SB\)|runtime\.morestack_noctxt|\tCALL [A-Z0-9]+$`)
+	for _, fn := range []string{"aswap", "acompute", "adeleteShort"} {
+		calls := 0
+		for _, line := range strings.Split(objdump(t, goCmd, bin, `cmap\.\(\*state\[`+ars+`\]\)\.`+fn+`$`), "\n") {
+			if dictCheck(line, "arena_read.go:") || dictCheck(line, "arena_write.go:") || dictCheck(line, "hash.go:") {
+				t.Errorf("%s checks a dictionary in an inlined step: %s", fn, strings.TrimSpace(line))
+			}
+			if !strings.Contains(line, "\tCALL ") {
+				continue
+			}
+			calls++
+			if !allowed.MatchString(strings.TrimSpace(line)) {
+				t.Errorf("%s makes an unexpected call: %s", fn, strings.TrimSpace(line))
+			}
+		}
+		if calls == 0 {
+			t.Errorf("no %s found in the disassembly", fn)
+		}
+	}
+	for fn, light := range map[string]string{"swap": "aswap", "loadAndDelete": "adeleteShort", "Compute": "acompute"} {
+		if !strings.Contains(objdump(t, goCmd, bin, `cmap\.\(\*Map\[`+ars+`\]\)\.`+fn+`$`), "."+light+"(SB)") {
+			t.Errorf("Map.%s does not call %s", fn, light)
+		}
+	}
+}

@@ -553,6 +553,9 @@ func (m *Map[K, V]) Swap(key K, value V) (previous V, loaded bool) {
 // is set: Store and TryStore, which drop them, do not read the old value.
 func (m *Map[K, V]) swap(fn string, key K, value V, prev bool) (previous V, loaded bool, err error) {
 	st := m.state()
+	if st.arena && st.extra == nil { // both immutable
+		return st.aswap(fn, key, value, prev)
+	}
 	h := st.hash(key)
 	if st.glock {
 		if table.FlatOneWord[K, V]() { // a constant
@@ -569,9 +572,6 @@ func (m *Map[K, V]) swap(fn string, key K, value V, prev bool) (previous V, load
 			g.close(fn)
 			return previous, loaded, nil
 		}
-	}
-	if st.arena && st.extra == nil { // both immutable
-		return st.aswap(fn, key, h, value, prev)
 	}
 	ne := st.entry(key, value) // allocated before the lock
 	var w writer[K, V]
@@ -664,6 +664,16 @@ func (m *Map[K, V]) loadAndDelete(key K, want bool) (value V, loaded bool) {
 		}
 		h = st.hash(key)
 	} else if st.arena {
+		if st.extra == nil && st.shortKey(key) {
+			// As for flat maps, Load's inlined probe tests for an absent
+			// key; the light write (adeleteShort) then locates a short key
+			// in its home group under the lock more cheaply than the
+			// locked step would check a hint (hint.holds, Arena.Holds).
+			if _, ok := m.Load(key); !ok {
+				return value, false
+			}
+			return st.adeleteShort(key, want)
+		}
 		var ok bool
 		if h, _, ok, hn = st.lookupArena(key, 0, false); !ok {
 			return value, false

@@ -3,6 +3,7 @@ package table
 import (
 	"slices"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/segmap/segmap/internal/release"
 )
@@ -180,6 +181,56 @@ func (t *Arena[K, V]) Replace(p Pos, key K, value V) Pos {
 	storeCtrl(grp, setByte(setByte(c, j, byteAt(c, i)), i, byteAt(c, j)))
 	t.bump(grp)
 	return p&^7 + Pos(j)
+}
+
+// Room returns, for the writer of an arena table whose key its home
+// group g does not hold (no slot whose tag matches holds an equal record),
+// the slot where an insert of the key goes and whether it is EMPTY, if the
+// group stops probes: then the key is absent from the table, and the slot
+// is the one Locate would return (the group's first free one). ok is false
+// if the group does not stop probes; the writer must then call Locate. h
+// is the key's hash, with which ArenaHome started g. cmap's light arena
+// writes probe a short key's home group with Load's steps (ArenaHome,
+// Matches, Ref, Check, Chunk, Short), with no version check: nothing but
+// the writer, which holds the segment lock, changes the table.
+func (g ArenaGroup[K, V]) Room(h uint64) (i uintptr, empty, ok bool) {
+	ctrl := g.x ^ lsb*(h>>32&0x7F) // the logical ctrl word (ArenaHome's x, untagged)
+	e := matchEmpty(ctrl)
+	var v V
+	if unsafe.Sizeof(v) > 8 { // a constant: with a spare slot, stops(e, 1) (see Flat)
+		e &= e - 1
+	}
+	if e == 0 {
+		return 0, false, false
+	}
+	// The free slots include the EMPTY ones, so they stop probes too, and
+	// Locate takes the first of them. (It is EMPTY: a delete leaves a
+	// TOMBSTONE only in a group with no EMPTY byte, and no write makes a
+	// slot EMPTY again but a rebuild; the flag is Locate's all the same.)
+	j := slotOf(matchFree(ctrl))
+	return uintptr(j), byteAt(ctrl, j) == ctrlEmpty, true
+}
+
+// ValueWord returns the address of slot i's value word (i <= 6) in the
+// group g, which holds a key, and value's word: the one store (with
+// release.Store, the caller's: see the stores of flat_hold.go) of
+// Replace's in-place update, the linearization point, for a writer that
+// located the key with ArenaHome's steps, as cmap's light arena writes do
+// for keys of 4 to 16 bytes. The caller must be the table's writer (the
+// segment lock held) and test 0 < unsafe.Sizeof(value) <= 8, constants:
+// a zero-size V stores nothing, as in Replace (its address would be one
+// past the table's allocation for slot 6 of the last group).
+//
+// The address is Value1's: the value's word follows slot i's ref word in
+// the group that ArenaHome found (see "Soundness of the unsafe indexing"
+// in arena_read.go), so it lies inside the table's words.
+func (g ArenaGroup[K, V]) ValueWord(i uintptr, value V) (*uint64, uint64) {
+	if unsafe.Sizeof(value) > 8 { // a constant: w would not hold value
+		panic("table: internal error: ValueWord of a value of more than one word")
+	}
+	var w uint64
+	*(*V)(unsafe.Pointer(&w)) = value // wordOf, written out
+	return (*uint64)(unsafe.Add(g.p, flatHeader*8+i*(8+(unsafe.Sizeof(value)+7)&^7)+8)), w
 }
 
 // bump adds versionStep to the group's version word, as flat tables do
