@@ -387,9 +387,11 @@ func (st *state[K, V]) acompute(key K, f func(old V, loaded bool) (V, ComputeOp)
 	return actual, ok, i
 }
 
-// adeleteShort is loadAndDelete's light write of a short key (shortKey),
-// after Load found it (see the file comment), with aswap's steps up to the
-// change; the value is read only if want.
+// adeleteShort is loadAndDelete of a short key (shortKey) in an arena
+// map without options: a lock-free probe of its home group, as Load's,
+// then, unless that settles the key's absence, a light write (see the
+// file comment) with aswap's steps up to the change; the value is read
+// only if want.
 func (st *state[K, V]) adeleteShort(key K, want bool) (value V, loaded bool) {
 	var h, a, b, n uint64
 	if unsafe.Sizeof(key) == unsafe.Sizeof("") { // a constant; shortKey(key) holds
@@ -398,13 +400,31 @@ func (st *state[K, V]) adeleteShort(key K, want bool) (value V, loaded bool) {
 		n = uint64(len(s))
 		h = st.hasher.StrMix(a, b, n)
 	}
+	// Lock-free first, as Load: a key absent from a home group that
+	// settles it (Settled: the version did not move, and the group stops
+	// probes) is absent, and the delete takes no lock.
+	g := st.table(h).ArenaHome(h)
+	home := false
+	for m := g.Matches(); m != 0; m &= m - 1 {
+		if r := g.Ref(g.Slot(m)); g.Check(r, h) {
+			if rs := g.Short(g.Chunk(r), r, n); rs != "" {
+				if x, y := table.KeyWords(rs); x == a && y == b {
+					home = true
+					break
+				}
+			}
+		}
+	}
+	if !home && g.Settled(h, false) {
+		return value, false
+	}
 	s, i := st.seg(h)
 	st.mus[i].Lock() // the fast path inlines
 	c := cursor[K, V]{t: s.table.Load(), pos: table.NoPos}
-	g := c.t.ArenaHome(h)
+	g = c.t.ArenaHome(h)
 	var j uintptr // key's slot in g, if home
 	home, settled := false, false
-	for m := g.Matches(); m != 0; m &= m - 1 {
+	for m := g.Matches(); m != 0; m &= m - 1 { // under the lock, as aswap's
 		if r := g.Ref(g.Slot(m)); g.Check(r, h) {
 			if rs := g.Short(g.Chunk(r), r, n); rs != "" {
 				if x, y := table.KeyWords(rs); x == a && y == b {

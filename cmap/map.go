@@ -665,13 +665,9 @@ func (m *Map[K, V]) loadAndDelete(key K, want bool) (value V, loaded bool) {
 		h = st.hash(key)
 	} else if st.arena {
 		if st.extra == nil && st.shortKey(key) {
-			// As for flat maps, Load's inlined probe tests for an absent
-			// key; the light write (adeleteShort) then locates a short key
-			// in its home group under the lock more cheaply than the
-			// locked step would check a hint (hint.holds, Arena.Holds).
-			if _, ok := m.Load(key); !ok {
-				return value, false
-			}
+			// Its home group's lock-free probe, then the locked one
+			// (adeleteShort): cheaper than a lookup's hint, which the
+			// locked step would check (hint.holds, Arena.Holds).
 			return st.adeleteShort(key, want)
 		}
 		var ok bool
