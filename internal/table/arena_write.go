@@ -205,8 +205,10 @@ func (g ArenaGroup[K, V]) Room(h uint64) (i uintptr, empty, ok bool) {
 	}
 	// The free slots include the EMPTY ones, so they stop probes too, and
 	// Locate takes the first of them. (It is EMPTY: a delete leaves a
-	// TOMBSTONE only in a group with no EMPTY byte, and no write makes a
-	// slot EMPTY again but a rebuild; the flag is Locate's all the same.)
+	// TOMBSTONE only in a group that does not stop probes, and once it
+	// does not, no write but a rebuild adds an EMPTY byte to it, so a
+	// group that stops probes holds no TOMBSTONE; the flag is computed as
+	// Locate computes it all the same.)
 	j := slotOf(matchFree(ctrl))
 	return uintptr(j), byteAt(ctrl, j) == ctrlEmpty, true
 }
