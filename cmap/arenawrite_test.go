@@ -188,14 +188,12 @@ func TestArenaComputeBadOp(t *testing.T) {
 func TestArenaShortKeyWritesVsModel(t *testing.T) {
 	var keys []string
 	for n := 4; n <= 16; n++ {
-		for _, k := range []string{
-			strings.Repeat("a", n-1) + "1",
-			strings.Repeat("a", n-1) + "2",
-			"1" + strings.Repeat("a", n-1),
-			"\x00" + strings.Repeat("\xff", n-1),
-		} {
-			keys = append(keys, k)
-		}
+		keys = append(keys,
+			strings.Repeat("a", n-1)+"1",
+			strings.Repeat("a", n-1)+"2",
+			"1"+strings.Repeat("a", n-1),
+			"\x00"+strings.Repeat("\xff", n-1),
+		)
 	}
 	ops := 50_000
 	if testing.Short() {
