@@ -376,6 +376,9 @@ func (m *Map[K, V]) Load(key K) (value V, ok bool) {
 				if g.Settled(h, ok) {
 					return value, ok
 				}
+				if !ok && !g.Moved() { // the home group is full: on to the next
+					return t.Arena().FindAfter(h, key)
+				}
 				return t.Arena().Find(h, key)
 			}
 		}
@@ -408,6 +411,9 @@ func (m *Map[K, V]) Load(key K) (value V, ok bool) {
 			if g.Settled(h, ok) {
 				return value, ok
 			}
+			if !ok && !g.Moved() { // the home group is full: on to the next
+				return t.Arena().FindAfter(h, key)
+			}
 		}
 		return t.Arena().Find(h, key)
 	}
@@ -430,6 +436,9 @@ func (m *Map[K, V]) Load(key K) (value V, ok bool) {
 		}
 		if g.Settled(h, ok) {
 			return value, ok
+		}
+		if !ok && !g.Moved() { // the home group is full: on to the next
+			return t.Flat().FindAfter(h, key)
 		}
 		return t.Flat().Find(h, key)
 	}

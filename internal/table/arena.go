@@ -306,7 +306,17 @@ func (t *Arena[K, V]) loadValue(grp []uint64, s int) V { return loadWords[V](grp
 // writer: the protocol of Flat.Find, with the keys compared in the arena
 // (see the file comment).
 func (t *Arena[K, V]) Find(h uint64, key K) (V, bool) {
-	v, p, _ := t.probe(h, keyString(&key), nil)
+	v, p, _ := t.probe(h, keyString(&key), nil, 0)
+	return v, p != NoPos
+}
+
+// FindAfter is Find for a caller that probed key's home group itself
+// (cmap's Load, with ArenaHome) and found that it neither holds key nor
+// stops probes, with its version unchanged: the probe goes on from the
+// next group, as Find's would. With one group, the home group is probed
+// again, and a miss there ends the probe.
+func (t *Arena[K, V]) FindAfter(h uint64, key K) (V, bool) {
+	v, p, _ := t.probe(h, keyString(&key), nil, 1)
 	return v, p != NoPos
 }
 
@@ -315,7 +325,7 @@ func (t *Arena[K, V]) Find(h uint64, key K) (V, bool) {
 // absent), which the writer, once it holds the lock, checks with Holds
 // instead of probing again.
 func (t *Arena[K, V]) Lookup(h uint64, key K) (V, Pos, uint64) {
-	return t.probe(h, keyString(&key), nil)
+	return t.probe(h, keyString(&key), nil, 0)
 }
 
 // Holds reports whether slot p holds ref now: whether its ctrl byte is a
@@ -333,11 +343,14 @@ func (t *Arena[K, V]) Holds(p Pos, ref uint64) bool {
 // probe is Lookup. If stale is not nil, the probe starts with stale[0] and
 // stale[1] as the version and stored ctrl words of key's home group, as
 // if it had loaded them earlier (tests).
-func (t *Arena[K, V]) probe(h uint64, key string, stale *[2]uint64) (V, Pos, uint64) {
+// The probe starts from the group from places after the home group (0
+// or 1: FindAfter), counting the groups skipped as probed: it ends at a
+// group that stops probes or after mask+1 groups, home group included.
+func (t *Arena[K, V]) probe(h uint64, key string, stale *[2]uint64, from uint64) (V, Pos, uint64) {
 	sw := 1 + wordsOf[V]()
 	tw := tagWord[uint64](tagOf(h))
 	chk := checkOf(h)
-	g := h & t.mask
+	g := (h + from) & t.mask
 	grp := t.group(g)
 	var ver, stored uint64
 	if stale == nil {
@@ -347,7 +360,7 @@ func (t *Arena[K, V]) probe(h uint64, key string, stale *[2]uint64) (V, Pos, uin
 		ver, stored = stale[0], stale[1]
 	}
 	var v V
-	for n := uint64(0); ; {
+	for n := from; ; {
 		ctrl := stored ^ flatCtrl
 		hit, pos, ref := false, NoPos, uint64(0)
 		for m := matchWord(ctrl, tw); m != 0; m &= m - 1 {
@@ -368,7 +381,7 @@ func (t *Arena[K, V]) probe(h uint64, key string, stale *[2]uint64) (V, Pos, uin
 		if hit {
 			return v, pos, ref
 		}
-		if stops(matchEmpty(ctrl), t.sp) || n == t.mask {
+		if stops(matchEmpty(ctrl), t.sp) || n >= t.mask {
 			var zero V
 			return zero, NoPos, 0
 		}

@@ -13,7 +13,9 @@ import (
 // Check (the check bits), Chunk and Is (the length, then the bytes: the one call left,
 // runtime.memequal, on a tag and check hit), Value loads the value, and
 // Settled tells whether the answer stands. When it reports false the
-// caller calls Arena.Find, which starts over. Is serves keys shorter than
+// caller calls Arena.FindAfter, which goes on from the next group, if
+// the group is full and lacks the key and its version did not move
+// (Moved), else Arena.Find, which starts over. Is serves keys shorter than
 // 0x80 bytes, whose length is one uvarint byte; cmap's Load sends longer
 // keys to Arena.Find.
 //
@@ -48,6 +50,12 @@ func (t *Table[K, V]) ArenaHome(h uint64) ArenaGroup[K, V] {
 	var v V
 	p := unsafe.Add(t.aw, uintptr(h&t.mask)*(flatHeader*8+SlotsPerGroup*(8+(unsafe.Sizeof(v)+7)&^7)))
 	return ArenaGroup[K, V]{p, t.arena, atomic.LoadUint64((*uint64)(unsafe.Add(p, 8))), atomic.LoadUint64((*uint64)(p)) ^ flatCtrl ^ lsb*(h>>32&0x7F)}
+}
+
+// Moved reports whether g's version moved since ArenaHome loaded it, as
+// FlatGroup.Moved (then Arena.Find, else Arena.FindAfter).
+func (g ArenaGroup[K, V]) Moved() bool {
+	return atomic.LoadUint64((*uint64)(unsafe.Add(g.p, 8))) != g.ver
 }
 
 // Matches returns the slots whose tag matches (high bit of byte i set for

@@ -131,7 +131,7 @@ func (f *arenaModel[K, V]) lookup(k K) {
 }
 
 // arenaRead is cmap's Load on an arena table: the home-group steps of
-// arena_read.go, then Find.
+// arena_read.go, then FindAfter (the home group is full) or Find.
 func arenaRead[K ~string, V any](t *Table[K, V], h uint64, key K) (value V, ok bool) {
 	if s := string(key); len(s) < 0x80 {
 		g := t.ArenaHome(h)
@@ -143,6 +143,9 @@ func arenaRead[K ~string, V any](t *Table[K, V], h uint64, key K) (value V, ok b
 		}
 		if g.Settled(h, ok) {
 			return value, ok
+		}
+		if !ok && !g.Moved() {
+			return t.Arena().FindAfter(h, key)
 		}
 	}
 	return t.Arena().Find(h, key)
@@ -509,7 +512,7 @@ func TestArenaConcurrentReads(t *testing.T) {
 // arenaResolve finishes a reader's Find of key in group 0, begun with the
 // version and ctrl words ver and ctrl loaded earlier.
 func arenaResolve(tb *Arena[string, tornVal], key string, ver, ctrl uint64) (tornVal, bool) {
-	v, p, _ := tb.probe(0, key, &[2]uint64{ver, ctrl})
+	v, p, _ := tb.probe(0, key, &[2]uint64{ver, ctrl}, 0)
 	return v, p != NoPos
 }
 

@@ -229,16 +229,26 @@ func loadWords[T any](grp []uint64, s int) T {
 // writer; see docs/design.md, "Writes and the version word", for why its
 // answer is linearizable. It inlines into its callers (cmap's Load),
 // leaving one call, to probe.
-func (t *Flat[K, V]) Find(h uint64, key K) (V, bool) { return t.probe(h, key, nil) }
+func (t *Flat[K, V]) Find(h uint64, key K) (V, bool) { return t.probe(h, key, nil, 0) }
+
+// FindAfter is Find for a caller that probed key's home group itself
+// (cmap's Load, with FlatHome) and found that it neither holds key nor
+// stops probes, with its version unchanged: the probe goes on from the
+// next group, as Find's would. With one group, the home group is probed
+// again, and a miss there ends the probe.
+func (t *Flat[K, V]) FindAfter(h uint64, key K) (V, bool) { return t.probe(h, key, nil, 1) }
 
 // probe is Find. If stale is not nil, the probe starts with stale[0] and
 // stale[1] as the version and stored ctrl words of key's home group, as
 // if it had loaded them earlier: tests pass words loaded before a write,
 // as a reader descheduled there would hold them.
-func (t *Flat[K, V]) probe(h uint64, key K, stale *[2]uint64) (V, bool) {
+// The probe starts from the group from places after the home group (0
+// or 1: FindAfter), counting the groups skipped as probed: it ends at a
+// group that stops probes or after mask+1 groups, home group included.
+func (t *Flat[K, V]) probe(h uint64, key K, stale *[2]uint64, from uint64) (V, bool) {
 	sw := wordsOf[K]() + wordsOf[V]()
 	tw := tagWord[uint64](tagOf(h))
-	g := h & t.mask
+	g := (h + from) & t.mask
 	grp := t.group(g)
 	var ver, stored uint64
 	if stale == nil {
@@ -248,7 +258,7 @@ func (t *Flat[K, V]) probe(h uint64, key K, stale *[2]uint64) (V, bool) {
 		ver, stored = stale[0], stale[1]
 	}
 	var v V
-	for n := uint64(0); ; {
+	for n := from; ; {
 		ctrl := stored ^ flatCtrl
 		hit := false
 		for m := matchWord(ctrl, tw); m != 0; m &= m - 1 {
@@ -272,7 +282,7 @@ func (t *Flat[K, V]) probe(h uint64, key K, stale *[2]uint64) (V, bool) {
 		if hit {
 			return v, true
 		}
-		if stops(matchEmpty(ctrl), t.sp) || n == t.mask { // a stopping group, or the last
+		if stops(matchEmpty(ctrl), t.sp) || n >= t.mask { // a stopping group, or the last
 			var zero V
 			return zero, false
 		}

@@ -178,7 +178,7 @@ func btoi(b bool) int {
 // resolve finishes a reader's Find of key in group 0, begun with the
 // version and ctrl words ver and ctrl loaded earlier.
 func resolve(tb *Flat[uint64, tornVal], key, ver, ctrl uint64) (tornVal, bool) {
-	return tb.probe(0, key, &[2]uint64{ver, ctrl}) // hash 0: group 0, tag 0
+	return tb.probe(0, key, &[2]uint64{ver, ctrl}, 0) // hash 0: group 0, tag 0
 }
 
 // TestFlatMissChecksVersion: a reader that loaded a group's ctrl word, then

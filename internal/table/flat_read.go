@@ -17,6 +17,8 @@ import (
 // Together they are Flat.probe's first group, the same loads in the same
 // order, so the answer is linearizable for the same reason ("Memory
 // ordering" in flat.go). When Settled reports false the caller calls
+// Flat.FindAfter, which goes on from the next group, if the group is
+// full and lacks the key and its version did not move (Moved), else
 // Flat.Find, which starts over.
 //
 // Soundness of the unsafe indexing: the group's address is that of word
@@ -66,6 +68,15 @@ func (t *Table[K, V]) FlatHome(h uint64) FlatGroup[K, V] {
 	sb := (unsafe.Sizeof(k)+7)&^7 + (unsafe.Sizeof(v)+7)&^7
 	p := unsafe.Add(unsafe.Pointer(unsafe.SliceData(t.flat.words)), uintptr(h&t.mask)*(flatHeader*8+SlotsPerGroup*sb))
 	return FlatGroup[K, V]{p, atomic.LoadUint64((*uint64)(unsafe.Add(p, 8))), atomic.LoadUint64((*uint64)(p)) ^ flatCtrl ^ lsb*(h>>32&0x7F), sb}
+}
+
+// Moved reports whether g's version moved since FlatHome loaded it:
+// whether an answer that Settled refused was refused for that reason (the
+// caller starts over with Flat.Find) rather than because the group
+// neither holds the key nor stops probes (the caller goes on to the next
+// group with Flat.FindAfter).
+func (g FlatGroup[K, V]) Moved() bool {
+	return atomic.LoadUint64((*uint64)(unsafe.Add(g.p, 8))) != g.ver
 }
 
 // Find1 is Find and Value for a one-word K and a V of at most one word

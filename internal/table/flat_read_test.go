@@ -7,7 +7,8 @@ import (
 )
 
 // checkHome checks the home-group probe of cmap's Load (FlatHome, Find1
-// or the loop over Matches, Settled) for key k against the model (want,
+// or the loop over Matches, Settled, then FindAfter where the home group
+// is full and lacks k) for key k against the model (want,
 // in): where the home group settles the lookup, its answer is the
 // model's, and a hit always settles it (no writer runs). flatModel's
 // lookup calls it, so every shape and hasher of the flat tests runs it.
@@ -32,6 +33,12 @@ func (f *flatModel[K, V]) checkHome(k K, want V, in bool) {
 	}
 	if settled && (ok != in || ok && v != want) {
 		f.tb.Fatalf("home probe of %v = %v, %v; want %v, %v", k, v, ok, want, in)
+	}
+	if !settled && !ok && !g.Moved() {
+		// The home group is full and lacks k: Load goes on with FindAfter.
+		if v, ok := f.t.FindAfter(h, k); ok != in || ok && v != want {
+			f.tb.Fatalf("FindAfter(%v) = %v, %v; want %v, %v", k, v, ok, want, in)
+		}
 	}
 }
 

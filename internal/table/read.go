@@ -4,7 +4,8 @@ package table
 // a table of either layout, for lock-free readers that can afford one
 // call (cmap's LoadOrStore and zero-Map Load, Snapshot.Load): the
 // home-group steps of flat_read.go and entry_read.go, inlined here, then
-// the layout's whole probe if the home group does not settle the lookup.
+// the layout's probe of the next groups (FindAfter) if the home group is
+// full and lacks key, or its whole probe (Find) if the group changed.
 // cmap's Load spells the same steps out itself, to make no call at all.
 func (t *Table[K, V]) Read(h uint64, key K) (value V, ok bool) {
 	if t.flat.words != nil {
@@ -21,6 +22,9 @@ func (t *Table[K, V]) Read(h uint64, key K) (value V, ok bool) {
 		}
 		if g.Settled(h, ok) {
 			return value, ok
+		}
+		if !ok && !g.Moved() {
+			return t.flat.FindAfter(h, key)
 		}
 		return t.flat.Find(h, key)
 	}
