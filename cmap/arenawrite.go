@@ -388,8 +388,8 @@ func (st *state[K, V]) acompute(key K, f func(old V, loaded bool) (V, ComputeOp)
 }
 
 // adeleteShort is loadAndDelete of a short key (shortKey) in an arena
-// map without options: a lock-free probe of its home group, as Load's,
-// then, unless that settles the key's absence, a light write (see the
+// map without options: a lock-free probe, as Load's (its home group
+// inlined), then, unless that finds the key absent, a light write (see the
 // file comment) with aswap's steps up to the change; the value is read
 // only if want.
 func (st *state[K, V]) adeleteShort(key K, want bool) (value V, loaded bool) {
@@ -402,8 +402,11 @@ func (st *state[K, V]) adeleteShort(key K, want bool) (value V, loaded bool) {
 	}
 	// Lock-free first, as Load: a key absent from a home group that
 	// settles it (Settled: the version did not move, and the group stops
-	// probes) is absent, and the delete takes no lock.
-	g := st.table(h).ArenaHome(h)
+	// probes) is absent, and the delete takes no lock; if the group does
+	// not settle it, the rest of the probe (FindAfter, or Find if the
+	// group changed) tells, still lock-free.
+	t := st.table(h)
+	g := t.ArenaHome(h)
 	home := false
 	for m := g.Matches(); m != 0; m &= m - 1 {
 		if r := g.Ref(g.Slot(m)); g.Check(r, h) {
@@ -415,7 +418,16 @@ func (st *state[K, V]) adeleteShort(key K, want bool) (value V, loaded bool) {
 			}
 		}
 	}
-	if !home && g.Settled(h, false) {
+	if !home && !g.Settled(h, false) {
+		var ok bool
+		if !g.Moved() {
+			_, ok = t.Arena().FindAfter(h, key)
+		} else {
+			_, ok = t.Arena().Find(h, key)
+		}
+		home = ok // present beyond its home group: the locked step finds it
+	}
+	if !home {
 		return value, false
 	}
 	s, i := st.seg(h)

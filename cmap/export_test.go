@@ -206,3 +206,20 @@ func (m *Map[K, V]) HashOf(key K) uint64 { return m.state().hasher.Hash(key) }
 // SetLockAllWaitsHook sets the hook lockAll calls just before it waits
 // for segment i's lock, or for a group lock (i == -1); nil: none.
 func SetLockAllWaitsHook(f func(i int)) { testHookLockAllWaits = f }
+
+// HoldKey takes the locks a writer of key could wait for: its segment's
+// lock and, in a group-lock map, its home group's lock; it returns their
+// release. (Tests of what takes no lock.)
+func (m *Map[K, V]) HoldKey(key K) (release func()) {
+	st := m.state()
+	h := st.hasher.Hash(key)
+	_, i := st.seg(h)
+	st.locks.Lock(i)
+	if !st.glock {
+		return func() { st.locks.Unlock(i) }
+	}
+	t := st.table(h).Flat()
+	g := t.Home(h)
+	t.LockGroup(g)
+	return func() { t.UnlockGroup(g); st.locks.Unlock(i) }
+}

@@ -250,7 +250,8 @@ func TestLightFlatWriteInlines(t *testing.T) {
 // with no call (no runtime.memequal, no Arena.keyEq) and no dictionary
 // check in a step, and call nothing but the release store of an update,
 // the segment lock's slow paths and unlock, Arena.Locate for a key that
-// its home group does not settle, ArenaGroup.Room for an insert's slot,
+// its home group does not settle (and a delete's lock-free Arena.FindAfter
+// or Find), ArenaGroup.Room for an insert's slot,
 // the table's ValueAt and Replace for values of more than a word, the
 // insert, the delete, the other hasher, the write engine's steps for the
 // rest, Compute's callback and its panic, and the runtime's deferred
@@ -279,7 +280,7 @@ func TestLightArenaWriteInlines(t *testing.T) {
 		}
 	}
 	allowed := regexp.MustCompile(`release\.Store\.abi0\(SB\)|sync\.\(\*Mutex\)\.Lock\(SB\)|sync\.\(\*Mutex\)\.(lockSlow|unlockSlow)\(SB\)|` +
-		`table\.\(\*Arena\[.*\]\)\.(Locate|ValueAt|Replace)\(SB\)|table\.ArenaGroup\[.*\]\.Room\(SB\)|` +
+		`table\.\(\*Arena\[.*\]\)\.(Locate|ValueAt|Replace|Find|FindAfter)\(SB\)|table\.ArenaGroup\[.*\]\.Room\(SB\)|` +
 		`cmap\.\(\*segment\[.*\]\)\.(ainsert|aremove)\(SB\)|cmap\.\(\*state\[.*\]\)\.(hash|unlockMu|aunlock|mustCheckSegment)\(SB\)|` +
 		`cmap\.\(\*writer\[.*\]\)\.(swap|compute|remove|del|close|resume|init)\(SB\)|fmt\.Sprintf\(SB\)|` +
 		`runtime\.(deferreturn|gopanic|panicBounds|convT64|convTstring)\(SB\)|runtime\.morestack_noctxt|\tCALL [A-Z0-9]+$`)

@@ -664,7 +664,28 @@ func (m *Map[K, V]) loadAndDelete(key K, want bool) (value V, loaded bool) {
 	}
 	var h uint64
 	var hn hint[K, V]
-	if st.flat {
+	if st.flat && table.FlatOneWord[K, V]() { // a constant, and immutable
+		// Load's steps, inlined here: the key is hashed once, for the
+		// lock-free test of an absent key and the light write, and the
+		// home group settles most tests with no call.
+		var isInt bool
+		if h, isInt = st.hasher.IntHash(key); !isInt {
+			h = st.hasher.Hash(key)
+		}
+		t := st.table(h)
+		g := t.FlatHome(h)
+		_, ok := g.Find1(key)
+		if !g.Settled(h, ok) {
+			if !ok && !g.Moved() {
+				_, ok = t.Flat().FindAfter(h, key)
+			} else {
+				_, ok = t.Flat().Find(h, key)
+			}
+		}
+		if !ok {
+			return value, false
+		}
+	} else if st.flat {
 		// Load's inlined probe is the cheapest test of an absent key (no
 		// call when the key's home group settles it), and a flat table
 		// gives no hint for the locked step anyway.
