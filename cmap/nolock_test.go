@@ -18,8 +18,9 @@ import (
 // such call must return. It runs over each layout and read path of the
 // lock-free test: flat one-word keys (the test inlined in
 // loadAndDelete), flat two-word keys (Load), short arena keys (the home
-// group's probe of adeleteShort), long arena keys (lookupArena) and the
-// entry layout. The maps are full enough that some keys' home groups are
+// group's probe of adeleteShort), long arena keys (lookupArena), the
+// entry layout, and the maps whose options take the general paths
+// (insertion order, a bound, a user's hasher). The maps are full enough that some keys' home groups are
 // full, so the test goes on past them (FindAfter). As a check of the
 // holding, a delete of a present key under the same locks must wait.
 func TestUnchangedKeyTakesNoLock(t *testing.T) {
@@ -34,6 +35,15 @@ func TestUnchangedKeyTakesNoLock(t *testing.T) {
 	})
 	t.Run("arena long", func(t *testing.T) {
 		unchangedKeyNoLock(t, cmap.New[string, uint64](cmap.WithSegments(1)), func(i int) string { return fmt.Sprintf("%s-%d", strings.Repeat("long", 6), i) }, 0, 1)
+	})
+	t.Run("insertion order", func(t *testing.T) {
+		unchangedKeyNoLock(t, cmap.New[uint64, uint64](cmap.WithSegments(1), cmap.WithInsertionOrder()), func(i int) uint64 { return uint64(i) * 0x9E3779B97F4A7C15 }, 0, 1)
+	})
+	t.Run("bounded", func(t *testing.T) {
+		unchangedKeyNoLock(t, cmap.New[string, uint64](cmap.WithSegments(1), cmap.WithMaxLen(5000, cmap.EvictOldest)), func(i int) string { return fmt.Sprintf("key-%d", i) }, 0, 1)
+	})
+	t.Run("hasher", func(t *testing.T) {
+		unchangedKeyNoLock(t, cmap.New[string, uint64](cmap.WithSegments(1), cmap.WithHasher(fnv)), func(i int) string { return fmt.Sprintf("key-%d", i) }, 0, 1)
 	})
 	t.Run("entry", func(t *testing.T) {
 		unchangedKeyNoLock(t, cmap.New[string, string](cmap.WithSegments(1)), func(i int) string { return fmt.Sprintf("key-%d", i) }, "v", "w")
@@ -112,4 +122,14 @@ func unchangedKeyNoLock[K comparable, V comparable](t *testing.T, m *cmap.Map[K,
 	if _, ok := m.Load(k); ok || m.Len() != present-1 {
 		t.Fatalf("after the delete: Load(%v) found %v, Len %d, want %d", k, ok, m.Len(), present-1)
 	}
+}
+
+// fnv is FNV-1a, seeded: a hasher of the user's, which sends arena maps
+// past their inlined short-key steps.
+func fnv(seed uint64, k string) uint64 {
+	h := seed ^ 0xcbf29ce484222325
+	for i := range len(k) {
+		h = (h ^ uint64(k[i])) * 0x100000001b3
+	}
+	return h ^ h>>29
 }
