@@ -667,7 +667,9 @@ func (m *Map[K, V]) loadAndDelete(key K, want bool) (value V, loaded bool) {
 	if st.flat && table.FlatOneWord[K, V]() { // a constant, and immutable
 		// Load's steps, inlined here: the key is hashed once, for the
 		// lock-free test of an absent key and the light write, and the
-		// home group settles most tests with no call.
+		// home group settles most tests with no call. (The same steps
+		// behind one call, st.get, cost the uint64 50/25/25 mix 229
+		// instructions per operation against 222, callgrind.)
 		var isInt bool
 		if h, isInt = st.hasher.IntHash(key); !isInt {
 			h = st.hasher.Hash(key)
