@@ -560,18 +560,30 @@ func (m *Map[K, V]) Swap(key K, value V) (previous V, loaded bool) {
 // swap is Swap, returning the ErrFull error of a full RejectNew map; fn
 // names the method called. previous and loaded are returned only if prev
 // is set: Store and TryStore, which drop them, do not read the old value.
+//
+// It holds the light writes' calls (aswap, fwrite) and leaves the rest to
+// swapEngine, so that its frame is small: a frame holding the write
+// engine's writer and deferred close cost an arena map's Store 36
+// instructions (callgrind) before its light write was called.
 func (m *Map[K, V]) swap(fn string, key K, value V, prev bool) (previous V, loaded bool, err error) {
 	st := m.state()
 	if st.arena && st.extra == nil { // both immutable
 		return st.aswap(fn, key, value, prev)
 	}
 	h := st.hash(key)
-	if st.glock {
-		if table.FlatOneWord[K, V]() { // a constant
-			if previous, loaded, done := st.fwrite(fn, fSwap, key, h, value, value, prev, nil); done {
-				return previous, loaded, nil
-			}
+	if st.glock && table.FlatOneWord[K, V]() { // a constant, and immutable
+		var done bool
+		if previous, loaded, done = st.fwrite(fn, fSwap, key, h, value, value, prev, nil); done {
+			return previous, loaded, nil
 		}
+	}
+	return st.swapEngine(fn, key, h, value, prev)
+}
+
+// swapEngine is the rest of swap: key, hashed h, in its group's light
+// write (gbegin) or in the write engine.
+func (st *state[K, V]) swapEngine(fn string, key K, h uint64, value V, prev bool) (previous V, loaded bool, err error) {
+	if st.glock {
 		var g gwrite[K, V]
 		if st.gbegin(&g, h, key, true, false) {
 			if g.found() && prev {
@@ -657,37 +669,66 @@ func (m *Map[K, V]) LoadAndDelete(key K) (value V, loaded bool) {
 
 // loadAndDelete is LoadAndDelete; it reads the deleted value only if want
 // is set (Delete, which drops it, does not).
+//
+// It holds the light writes' calls and the lock-free tests of an absent
+// key that come before them, and leaves the rest to deleteEngine, so that
+// its frame is small (see swap): a short key of an arena map without
+// options takes adeleteShort (its home group's lock-free probe, then the
+// locked one, cheaper than a lookup's hint, which the locked step would
+// check: hint.holds, Arena.Holds); a one-word flat key takes Load's steps,
+// then fwrite.
 func (m *Map[K, V]) loadAndDelete(key K, want bool) (value V, loaded bool) {
 	st := m.loaded()
 	if st == nil {
 		return value, false
 	}
-	var h uint64
+	if st.arena && st.extra == nil && st.shortKey(key) { // immutable, but the key
+		return st.adeleteShort(key, want)
+	}
+	if !st.flat || !table.FlatOneWord[K, V]() { // a constant, and immutable
+		return m.deleteEngine(st, key, 0, false, want)
+	}
+	// Load's steps, inlined here: the key is hashed once, for the
+	// lock-free test of an absent key and the light write, and the home
+	// group settles most tests with no call. (The same steps behind one
+	// call, st.get, cost the uint64 50/25/25 mix 229 instructions per
+	// operation against 222, callgrind.)
+	h, isInt := st.hasher.IntHash(key)
+	if !isInt {
+		h = st.hasher.Hash(key)
+	}
+	t := st.table(h)
+	g := t.FlatHome(h)
+	_, ok := g.Find1(key)
+	if !g.Settled(h, ok) {
+		if !ok && !g.Moved() {
+			_, ok = t.Flat().FindAfter(h, key)
+		} else {
+			_, ok = t.Flat().Find(h, key)
+		}
+	}
+	if !ok {
+		return value, false
+	}
+	if st.glock {
+		var none V
+		var done bool
+		if value, loaded, done = st.fwrite("LoadAndDelete", fDelete, key, h, none, none, want, nil); done {
+			return value, loaded
+		}
+	}
+	return m.deleteEngine(st, key, h, true, want)
+}
+
+// deleteEngine is the rest of loadAndDelete: if found is not set, the
+// lock-free test of an absent key; then the group's light write (gbegin),
+// an arena map's (adelete) or the write engine. found reports that the
+// lock-free test found key present, hashed h.
+func (m *Map[K, V]) deleteEngine(st *state[K, V], key K, h uint64, found, want bool) (value V, loaded bool) {
 	var hn hint[K, V]
-	if st.flat && table.FlatOneWord[K, V]() { // a constant, and immutable
-		// Load's steps, inlined here: the key is hashed once, for the
-		// lock-free test of an absent key and the light write, and the
-		// home group settles most tests with no call. (The same steps
-		// behind one call, st.get, cost the uint64 50/25/25 mix 229
-		// instructions per operation against 222, callgrind.)
-		var isInt bool
-		if h, isInt = st.hasher.IntHash(key); !isInt {
-			h = st.hasher.Hash(key)
-		}
-		t := st.table(h)
-		g := t.FlatHome(h)
-		_, ok := g.Find1(key)
-		if !g.Settled(h, ok) {
-			if !ok && !g.Moved() {
-				_, ok = t.Flat().FindAfter(h, key)
-			} else {
-				_, ok = t.Flat().Find(h, key)
-			}
-		}
-		if !ok {
-			return value, false
-		}
-	} else if st.flat {
+	switch {
+	case found:
+	case st.flat:
 		// Load's inlined probe is the cheapest test of an absent key (no
 		// call when the key's home group settles it), and a flat table
 		// gives no hint for the locked step anyway.
@@ -695,18 +736,12 @@ func (m *Map[K, V]) loadAndDelete(key K, want bool) (value V, loaded bool) {
 			return value, false
 		}
 		h = st.hash(key)
-	} else if st.arena {
-		if st.extra == nil && st.shortKey(key) {
-			// Its home group's lock-free probe, then the locked one
-			// (adeleteShort): cheaper than a lookup's hint, which the
-			// locked step would check (hint.holds, Arena.Holds).
-			return st.adeleteShort(key, want)
-		}
+	case st.arena:
 		var ok bool
 		if h, _, ok, hn = st.lookupArena(key, 0, false); !ok {
 			return value, false
 		}
-	} else {
+	default:
 		h = st.hash(key)
 		var ok bool
 		if _, ok, hn = st.lookup(h, key); !ok {
@@ -714,12 +749,6 @@ func (m *Map[K, V]) loadAndDelete(key K, want bool) (value V, loaded bool) {
 		}
 	}
 	if st.glock {
-		if table.FlatOneWord[K, V]() { // a constant
-			var none V
-			if value, loaded, done := st.fwrite("LoadAndDelete", fDelete, key, h, none, none, want, nil); done {
-				return value, loaded
-			}
-		}
 		var g gwrite[K, V]
 		if st.gbegin(&g, h, key, false, true) {
 			if g.found() {
