@@ -93,14 +93,23 @@ func (m *Map[K, V]) Compute(key K, f func(old V, loaded bool) (newValue V, op Co
 		return actual, ok
 	}
 	h := st.hash(key)
-	if st.glock {
-		if table.FlatOneWord[K, V]() { // a constant
-			var none V
-			if actual, ok, done := st.fwrite("Compute", fCompute, key, h, none, none, false, f); done {
-				return actual, ok
-			}
+	if st.glock && table.FlatOneWord[K, V]() { // a constant, and immutable
+		var none V
+		var done bool
+		if actual, ok, done = st.fwrite("Compute", fCompute, key, h, none, none, false, f); done {
+			return actual, ok
 		}
-		if actual, ok, done := st.gcompute(key, h, f); done {
+	}
+	return st.computeEngine(key, h, f)
+}
+
+// computeEngine is the rest of Compute: key, hashed h, in its group's
+// light write (gcompute) or in the write engine. It is apart from Compute
+// so that the light writes are called from a small frame, as in Map.swap.
+func (st *state[K, V]) computeEngine(key K, h uint64, f func(old V, loaded bool) (V, ComputeOp)) (actual V, ok bool) {
+	if st.glock {
+		var done bool
+		if actual, ok, done = st.gcompute(key, h, f); done {
 			return actual, ok
 		}
 	}

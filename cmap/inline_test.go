@@ -156,6 +156,7 @@ func TestWritePathsCopyNoStructs(t *testing.T) {
 		`cmap\.\(\*state\[` + u64 + `\]\)\.swapEngine`,
 		`cmap\.\(\*Map\[` + u64 + `\]\)\.deleteEngine`,
 		`cmap\.\(\*Map\[` + u64 + `\]\)\.Compute`,
+		`cmap\.\(\*state\[` + u64 + `\]\)\.computeEngine`,
 		`cmap\.\(\*state\[` + u64 + `\]\)\.gopen`,
 		`cmap\.\(\*state\[` + u64 + `\]\)\.gcompute`,
 		`cmap\.\(\*gwrite\[` + u64 + `\]\)\.put`,
@@ -166,6 +167,7 @@ func TestWritePathsCopyNoStructs(t *testing.T) {
 		`cmap\.\(\*state\[` + ars + `\]\)\.swapEngine`,
 		`cmap\.\(\*Map\[` + ars + `\]\)\.deleteEngine`,
 		`cmap\.\(\*Map\[` + ars + `\]\)\.Compute`,
+		`cmap\.\(\*state\[` + ars + `\]\)\.computeEngine`,
 		`cmap\.\(\*writer\[` + ars + `\]\)\.open`,
 		`cmap\.\(\*writer\[` + ars + `\]\)\.put`,
 		`cmap\.\(\*writer\[` + ars + `\]\)\.remove`,
@@ -199,7 +201,7 @@ func dictCheck(line, file string) bool {
 // TestLightFlatWriteInlines checks the code of the light writes of a flat
 // map of one-word keys and values (flatwrite.go), instantiated in
 // testdata/inlineload (uint64 to uint64): Store, Delete and Compute call
-// fwrite, fwrite inlines internal/table's FlatHold steps, and it calls
+// fwrite from a frame that defers nothing (Map.swap), fwrite inlines internal/table's FlatHold steps, and it calls
 // nothing but the release stores, an insert's FlatHold.Insert (no
 // method of sync/atomic's types, calls in a program that does not import
 // it: the stripes' counts use its functions), the preparation test, the
@@ -240,8 +242,12 @@ func TestLightFlatWriteInlines(t *testing.T) {
 		t.Errorf("fwrite makes %d release stores, want 3: not found, or not written out", stores)
 	}
 	for _, fn := range []string{`swap`, `loadAndDelete`, `Compute`} {
-		if !strings.Contains(objdump(t, goCmd, bin, `cmap\.\(\*Map\[`+u64+`\]\)\.`+fn+`$`), ".fwrite(SB)") {
+		dis := objdump(t, goCmd, bin, `cmap\.\(\*Map\[`+u64+`\]\)\.`+fn+`$`)
+		if !strings.Contains(dis, ".fwrite(SB)") {
 			t.Errorf("Map.%s does not call fwrite", fn)
+		}
+		if strings.Contains(dis, "runtime.deferreturn(SB)") { // see Map.swap
+			t.Errorf("Map.%s defers a call: the write engine's frame is back in the light write's path", fn)
 		}
 	}
 }
@@ -249,7 +255,8 @@ func TestLightFlatWriteInlines(t *testing.T) {
 // TestLightArenaWriteInlines checks the code of the light writes of short
 // string keys of an arena map (arenawrite.go: aswap, acompute,
 // adeleteShort), instantiated in testdata/inlineload (string to int):
-// Store, Compute and Delete call them; they hash the key and probe its
+// Store, Compute and Delete call them from a frame that defers nothing
+// (Map.swap); they hash the key and probe its
 // home group with internal/table's steps inlined, compare the key's words
 // with no call (no runtime.memequal, no Arena.keyEq) and no dictionary
 // check in a step, and call nothing but the release store of an update,
@@ -313,8 +320,8 @@ func TestLightArenaWriteInlines(t *testing.T) {
 		}
 		// The frame the light write is called from holds no deferred
 		// call: the write engine's writer and its deferred close are in
-		// swapEngine and deleteEngine (see Map.swap).
-		if fn != "Compute" && strings.Contains(dis, "runtime.deferreturn(SB)") {
+		// swapEngine, deleteEngine and computeEngine (see Map.swap).
+		if strings.Contains(dis, "runtime.deferreturn(SB)") {
 			t.Errorf("Map.%s defers a call: the write engine's frame is back in the light write's path", fn)
 		}
 	}
