@@ -241,7 +241,7 @@ func TestLightFlatWriteInlines(t *testing.T) {
 	if stores != 3 {
 		t.Errorf("fwrite makes %d release stores, want 3: not found, or not written out", stores)
 	}
-	for _, fn := range []string{`swap`, `loadAndDelete`, `Compute`} {
+	for _, fn := range []string{`swap`, `loadAndDelete`, `Compute`, `LoadOrStore`, `CompareAndSwap`, `CompareAndDelete`} {
 		dis := objdump(t, goCmd, bin, `cmap\.\(\*Map\[`+u64+`\]\)\.`+fn+`$`)
 		if !strings.Contains(dis, ".fwrite(SB)") {
 			t.Errorf("Map.%s does not call fwrite", fn)
@@ -313,7 +313,10 @@ func TestLightArenaWriteInlines(t *testing.T) {
 			t.Errorf("no %s found in the disassembly", fn)
 		}
 	}
-	for fn, light := range map[string]string{"swap": "aswap", "loadAndDelete": "adeleteShort", "Compute": "acompute"} {
+	for fn, light := range map[string]string{
+		"swap": "aswap", "loadAndDelete": "adeleteShort", "Compute": "acompute",
+		"LoadOrStore": "aloadOrStore", "CompareAndSwap": "acompareAndSwap", "CompareAndDelete": "acompareAndDelete",
+	} {
 		dis := objdump(t, goCmd, bin, `cmap\.\(\*Map\[`+ars+`\]\)\.`+fn+`$`)
 		if !strings.Contains(dis, "."+light+"(SB)") {
 			t.Errorf("Map.%s does not call %s", fn, light)

@@ -625,12 +625,23 @@ func (m *Map[K, V]) LoadOrStore(key K, value V) (actual V, loaded bool) {
 	}
 	st := m.state()
 	h := st.hash(key)
-	if st.glock {
-		if table.FlatOneWord[K, V]() { // a constant
-			if actual, loaded, done := st.fwrite("LoadOrStore", fLoadOrStore, key, h, value, value, false, nil); done {
-				return actual, loaded
-			}
+	if st.arena && st.extra == nil { // both immutable
+		return st.aloadOrStore(key, h, value)
+	}
+	if st.glock && table.FlatOneWord[K, V]() { // a constant, and immutable
+		var done bool
+		if actual, loaded, done = st.fwrite("LoadOrStore", fLoadOrStore, key, h, value, value, false, nil); done {
+			return actual, loaded
 		}
+	}
+	return st.loadOrStoreEngine(key, h, value)
+}
+
+// loadOrStoreEngine is the rest of LoadOrStore: key, hashed h, in its
+// group's light write (gbegin) or in the write engine. (It is apart from
+// LoadOrStore for a small frame: see Map.swap.)
+func (st *state[K, V]) loadOrStoreEngine(key K, h uint64, value V) (actual V, loaded bool) {
+	if st.glock {
 		var g gwrite[K, V]
 		if st.gbegin(&g, h, key, true, false) {
 			if g.found() {
@@ -642,9 +653,6 @@ func (m *Map[K, V]) LoadOrStore(key K, value V) (actual V, loaded bool) {
 			g.close("LoadOrStore")
 			return actual, loaded
 		}
-	}
-	if st.arena && st.extra == nil { // both immutable
-		return st.aloadOrStore(key, h, value)
 	}
 	ne := st.entry(key, value)
 	var w writer[K, V]
@@ -831,12 +839,23 @@ func (m *Map[K, V]) CompareAndSwap(key K, old, new V) (swapped bool) {
 	if !maybe {
 		return false
 	}
-	if st.glock {
-		if table.FlatOneWord[K, V]() { // a constant
-			if _, swapped, done := st.fwrite("CompareAndSwap", fCompareSwap, key, h, new, old, false, nil); done {
-				return swapped
-			}
+	if st.arena && st.extra == nil { // both immutable
+		return st.acompareAndSwap(key, h, &hn, old, new)
+	}
+	if st.glock && table.FlatOneWord[K, V]() { // a constant, and immutable
+		var done bool
+		if _, swapped, done = st.fwrite("CompareAndSwap", fCompareSwap, key, h, new, old, false, nil); done {
+			return swapped
 		}
+	}
+	return st.compareAndSwapEngine(key, h, &hn, old, new)
+}
+
+// compareAndSwapEngine is the rest of CompareAndSwap: key, hashed h,
+// which holds found with hint hn, in its group's light write (gbegin) or
+// in the write engine. (It is apart for a small frame: see Map.swap.)
+func (st *state[K, V]) compareAndSwapEngine(key K, h uint64, hn *hint[K, V], old, new V) (swapped bool) {
+	if st.glock {
 		var g gwrite[K, V]
 		if st.gbegin(&g, h, key, false, false) {
 			if swapped = g.found() && any(g.value()) == any(old); swapped {
@@ -846,14 +865,11 @@ func (m *Map[K, V]) CompareAndSwap(key K, old, new V) (swapped bool) {
 			return swapped
 		}
 	}
-	if st.arena && st.extra == nil { // both immutable
-		return st.acompareAndSwap(key, h, &hn, old, new)
-	}
 	ne := st.entry(key, new)
 	var w writer[K, V]
 	defer w.close()
 	w.init(st, "CompareAndSwap", key, h)
-	w.open(hn)
+	w.open(*hn)
 	if !w.found() || any(w.value()) != any(old) {
 		return false
 	}
@@ -869,12 +885,22 @@ func (m *Map[K, V]) CompareAndDelete(key K, old V) (deleted bool) {
 	if !maybe {
 		return false
 	}
-	if st.glock {
-		if table.FlatOneWord[K, V]() { // a constant
-			if _, deleted, done := st.fwrite("CompareAndDelete", fCompareDelete, key, h, old, old, false, nil); done {
-				return deleted
-			}
+	if st.arena && st.extra == nil { // both immutable
+		return st.acompareAndDelete(key, h, &hn, old)
+	}
+	if st.glock && table.FlatOneWord[K, V]() { // a constant, and immutable
+		var done bool
+		if _, deleted, done = st.fwrite("CompareAndDelete", fCompareDelete, key, h, old, old, false, nil); done {
+			return deleted
 		}
+	}
+	return st.compareAndDeleteEngine(key, h, &hn, old)
+}
+
+// compareAndDeleteEngine is the rest of CompareAndDelete, as
+// compareAndSwapEngine is of CompareAndSwap.
+func (st *state[K, V]) compareAndDeleteEngine(key K, h uint64, hn *hint[K, V], old V) (deleted bool) {
+	if st.glock {
 		var g gwrite[K, V]
 		if st.gbegin(&g, h, key, false, true) {
 			if deleted = g.found() && any(g.value()) == any(old); deleted {
@@ -884,13 +910,10 @@ func (m *Map[K, V]) CompareAndDelete(key K, old V) (deleted bool) {
 			return deleted
 		}
 	}
-	if st.arena && st.extra == nil { // both immutable
-		return st.acompareAndDelete(key, h, &hn, old)
-	}
 	var w writer[K, V]
 	defer w.close()
 	w.init(st, "CompareAndDelete", key, h)
-	w.open(hn)
+	w.open(*hn)
 	if !w.found() || any(w.value()) != any(old) {
 		return false
 	}
