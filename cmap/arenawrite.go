@@ -57,6 +57,28 @@ func (st *state[K, V]) aunlock(fn string, i int) {
 	st.unlockMu(i)
 }
 
+// resumePut hands the rest of a light write that stores value for key,
+// hashed h, located at c with segment i's lock held, to the write engine
+// (writer.resume), as Map.swap's engine step would run it (previous and
+// loaded only if prev). resumeDelete does so for a delete. They are apart
+// from the light writes so that those hold no writer and defer nothing
+// (see Map.swap): the engine's deferred close, which releases the lock if
+// the engine panics, is theirs.
+func (st *state[K, V]) resumePut(fn string, key K, h uint64, i int, c *cursor[K, V], value V, prev bool) (previous V, loaded bool, err error) {
+	var w writer[K, V]
+	defer w.close()
+	w.resume(st, fn, key, h, i, *c)
+	return w.swap(value, nil, prev)
+}
+
+// resumeDelete: see resumePut.
+func (st *state[K, V]) resumeDelete(fn string, key K, h uint64, i int, c *cursor[K, V]) {
+	var w writer[K, V]
+	defer w.close()
+	w.resume(st, fn, key, h, i, *c)
+	w.del()
+}
+
 // aroom reports whether an insert at c, where key is absent, is a light
 // write: the engine's put would neither rebuild the table first (the load
 // bound: used slots, live and dead, at most MaxUsed) nor claim the
@@ -123,10 +145,7 @@ func (st *state[K, V]) aloadOrStore(key K, h uint64, value V) (actual V, loaded 
 		st.aunlock("LoadOrStore", i)
 		return value, false
 	}
-	var w writer[K, V]
-	defer w.close()
-	w.resume(st, "LoadOrStore", key, h, i, c)
-	if err := w.put(value, nil); err != nil { // (no options: never ErrFull)
+	if _, _, err := st.resumePut("LoadOrStore", key, h, i, &c, value, false); err != nil { // (no options: never ErrFull)
 		panic(err)
 	}
 	return value, false
@@ -148,10 +167,7 @@ func (st *state[K, V]) adelete(key K, h uint64, hn *hint[K, V], want bool) (valu
 		st.aunlock("LoadAndDelete", i)
 		return value, true
 	}
-	var w writer[K, V]
-	defer w.close()
-	w.resume(st, "LoadAndDelete", key, h, i, c)
-	w.del()
+	st.resumeDelete("LoadAndDelete", key, h, i, &c)
 	return value, true
 }
 
@@ -171,10 +187,8 @@ func (st *state[K, V]) acompareAndSwap(key K, h uint64, hn *hint[K, V], old, new
 		st.aunlock("CompareAndSwap", i)
 		return true
 	}
-	var w writer[K, V]
-	defer w.close()
-	w.resume(st, "CompareAndSwap", key, h, i, c)
-	return w.put(new, nil) == nil // a replace: never ErrFull
+	_, _, err := st.resumePut("CompareAndSwap", key, h, i, &c, new, false)
+	return err == nil // a replace: never ErrFull
 }
 
 // acompareAndDelete is CompareAndDelete's light write, as
@@ -190,10 +204,7 @@ func (st *state[K, V]) acompareAndDelete(key K, h uint64, hn *hint[K, V], old V)
 		st.aunlock("CompareAndDelete", i)
 		return true
 	}
-	var w writer[K, V]
-	defer w.close()
-	w.resume(st, "CompareAndDelete", key, h, i, c)
-	w.del()
+	st.resumeDelete("CompareAndDelete", key, h, i, &c)
 	return true
 }
 
@@ -289,10 +300,7 @@ func (st *state[K, V]) aswap(fn string, key K, value V, prev bool) (previous V, 
 		st.aunlock(fn, i)
 		return previous, loaded, nil
 	}
-	var w writer[K, V]
-	defer w.close()
-	w.resume(st, fn, key, h, i, c)
-	return w.swap(value, nil, prev)
+	return st.resumePut(fn, key, h, i, &c, value, prev)
 }
 
 // acompute is Compute's light write (see the file comment), of any key,
@@ -468,9 +476,6 @@ func (st *state[K, V]) adeleteShort(key K, want bool) (value V, loaded bool) {
 		st.aunlock("LoadAndDelete", i)
 		return value, true
 	}
-	var w writer[K, V]
-	defer w.close()
-	w.resume(st, "LoadAndDelete", key, h, i, c)
-	w.del()
+	st.resumeDelete("LoadAndDelete", key, h, i, &c)
 	return value, true
 }

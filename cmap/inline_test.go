@@ -292,7 +292,7 @@ func TestLightArenaWriteInlines(t *testing.T) {
 	}
 	allowed := regexp.MustCompile(`release\.Store\.abi0\(SB\)|sync\.\(\*Mutex\)\.Lock\(SB\)|sync\.\(\*Mutex\)\.(lockSlow|unlockSlow)\(SB\)|` +
 		`table\.\(\*Arena\[.*\]\)\.(Locate|ValueAt|Replace|Find|FindAfter)\(SB\)|table\.ArenaGroup\[.*\]\.Room\(SB\)|` +
-		`cmap\.\(\*segment\[.*\]\)\.(ainsert|aremove)\(SB\)|cmap\.\(\*state\[.*\]\)\.(hash|unlockMu|aunlock|mustCheckSegment)\(SB\)|` +
+		`cmap\.\(\*segment\[.*\]\)\.(ainsert|aremove)\(SB\)|cmap\.\(\*state\[.*\]\)\.(hash|unlockMu|aunlock|mustCheckSegment|resumePut|resumeDelete)\(SB\)|` +
 		`cmap\.\(\*writer\[.*\]\)\.(swap|compute|remove|del|close|resume|init)\(SB\)|fmt\.Sprintf\(SB\)|` +
 		`runtime\.(deferreturn|gopanic|panicBounds|convT64|convTstring)\(SB\)|runtime\.morestack_noctxt|\tCALL [A-Z0-9]+$`)
 	for _, fn := range []string{"aswap", "acompute", "adeleteShort"} {
