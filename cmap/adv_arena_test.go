@@ -659,3 +659,68 @@ func TestAdvArenaVsEntries(t *testing.T) {
 		}
 	}
 }
+
+// TestArenaEngineStepPanicUnlocks: a light write of an arena map that
+// hands the write engine the rest of an insert (resumePut: a rebuild of
+// its full segment) or of a delete (resumeDelete: a shrink) releases the
+// segment lock when that rebuild panics, and leaves the map as it was.
+// The hasher panics only on the keys already stored ("b…"), so the panic
+// comes from the rebuild, inside the engine's step.
+func TestArenaEngineStepPanicUnlocks(t *testing.T) {
+	for _, del := range []bool{false, true} {
+		var b advBombStr
+		m := cmap.New[string, uint64](cmap.WithSegments(1), cmap.WithHasher(b.hash), cmap.WithSeed(5))
+		model := map[string]uint64{}
+		for i := range 2000 {
+			k := fmt.Sprintf("b%d", i)
+			m.Store(k, uint64(i))
+			model[k] = uint64(i)
+		}
+		panicked := false
+		for i := range 20000 {
+			// An own key that hashes fine: "x…" to insert, or, to delete,
+			// stored first (disarmed) so that the delete empties the table.
+			k := fmt.Sprintf("x%d", i)
+			if del {
+				m.Store(k, 1)
+				delete(model, fmt.Sprintf("b%d", i))
+				m.Delete(fmt.Sprintf("b%d", i)) // disarmed: shrinks freely
+			}
+			b.armed.Store(true)
+			r := recovered(func() {
+				if del {
+					m.Delete(k)
+				} else {
+					m.Store(k, uint64(i))
+				}
+			})
+			b.armed.Store(false)
+			if r == nil {
+				if del {
+					delete(model, k)
+				} else {
+					model[k] = uint64(i)
+				}
+				if del && i >= 1999 {
+					break
+				}
+				continue
+			}
+			if r != "string hasher exploded" {
+				t.Fatalf("del=%v: op %d panicked with %v", del, i, r)
+			}
+			if del {
+				model[k] = 1
+			}
+			if m.SegmentLocked(k) {
+				t.Fatalf("del=%v: the segment is left locked after the engine's rebuild panicked", del)
+			}
+			panicked = true
+			break
+		}
+		if !panicked {
+			t.Fatalf("del=%v: no write reached a rebuild with the hasher armed: the test lost its teeth", del)
+		}
+		advSameAs(t, m, model)
+	}
+}
