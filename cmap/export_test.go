@@ -223,3 +223,18 @@ func (m *Map[K, V]) HoldKey(key K) (release func()) {
 	t.LockGroup(g)
 	return func() { t.UnlockGroup(g); st.locks.Unlock(i) }
 }
+
+// IdentityHash is a user hasher under which key k's hash, after the map's
+// final mixing of a hasher's result (murmur3's fmix64), is k itself: it
+// returns k unmixed (fmix64's steps inverted, with its multipliers'
+// inverses mod 2^64). With one segment, k's home group is k mod the
+// table's groups and its tag k>>32 & 0x7F.
+func IdentityHash(_ uint64, k int) uint64 {
+	h := uint64(k)
+	h ^= h >> 33
+	h *= 0x9cb4b2f8129337db
+	h ^= h >> 33
+	h *= 0x4f74430c22a54005
+	h ^= h >> 33
+	return h
+}

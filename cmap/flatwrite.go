@@ -142,10 +142,16 @@ func (st *state[K, V]) fwrite(fn string, op fop, key K, h uint64, value, old V, 
 		}
 	} else if op == fDelete || op == fCompareDelete || op == fCompute {
 		c = &sl.cs[t.Home(h)&(countStripes-1)]
-		if op != fCompute && atomic.LoadInt64(&c.live)-1 < c.liveMin {
-			// Beyond the stripe's share of the shrink rule.
-			g.Unlock()
-			return result, false, false
+		if op != fCompute {
+			// The delete's share of the shrink rule, taken with one add
+			// as gopen takes it (live counts the delete from here; a
+			// compare that fails gives it back). Beyond the stripe's
+			// share: the general path.
+			if atomic.AddInt64(&c.live, -1) < c.liveMin {
+				atomic.AddInt64(&c.live, 1)
+				g.Unlock()
+				return result, false, false
+			}
 		}
 	}
 	if testHookGroupLocked != nil {
@@ -195,6 +201,9 @@ func (st *state[K, V]) fwrite(fn string, op fop, key K, h uint64, value, old V, 
 	case op == fLoadOrStore:
 		result, ok = g.Value(i), true
 	case (op == fCompareSwap || op == fCompareDelete) && any(g.Value(i)) != any(old):
+		if op == fCompareDelete {
+			atomic.AddInt64(&c.live, 1) // the share taken above, unspent
+		}
 	case op == fSwap || op == fCompareSwap:
 		if want {
 			result = g.Value(i)
@@ -215,7 +224,9 @@ func (st *state[K, V]) fwrite(fn string, op fop, key K, h uint64, value, old V, 
 		if !tombstone {
 			atomic.AddInt64(&c.used, -1) // the slot became EMPTY
 		}
-		atomic.AddInt64(&c.live, -1)
+		if op == fComputeDelete { // the others took it before the lock's test hook
+			atomic.AddInt64(&c.live, -1)
+		}
 		ok, deleted = op != fComputeDelete, true // Compute returns old, false
 	}
 	if deleted {

@@ -68,6 +68,9 @@ type gwrite[K comparable, V any] struct {
 	free      table.Pos
 	freeEmpty bool
 	reserved  bool
+	// delTaken: a delete's share of the shrink rule is taken (live
+	// counts the delete already): del spends it, unlock gives it back.
+	delTaken bool
 	// bump: the write deleted from group bumpG (DeleteHeld), whose
 	// version unlock bumps as it releases the group's lock.
 	bump  bool
@@ -138,20 +141,13 @@ func (st *state[K, V]) gopen(g *gwrite[K, V], h uint64, key K, insert, del bool)
 		// store buffer (a stall of a dozen cycles per write).
 		g.st, g.sl, g.c, g.t, g.h, g.key = st, sl, c, t, h, key
 		g.g0, g.g1, g.free, g.freeEmpty, g.reserved, g.prep = g0, g0, table.NoPos, false, false, prepClaim[K, V]{}
-		g.bump = false
+		g.bump, g.delTaken = false, false
 		pos, free, _ := t.LocateFree(h, key)
 		g.pos = pos
 		var other uint64 // the second group to lock
 		switch {
 		case pos != table.NoPos:
 			other = table.GroupOf(pos)
-			if del && atomic.LoadInt64(&c.live)-1 < c.liveMin {
-				// Beyond the stripe's share of the deletes the shrink
-				// rule allows (setQuotas): the segment lock's holder
-				// applies it, with the exact count.
-				t.UnlockGroup(g0)
-				return gSlow
-			}
 		case insert:
 			other = table.GroupOf(free)
 		default:
@@ -183,6 +179,21 @@ func (st *state[K, V]) gopen(g *gwrite[K, V], h uint64, key K, insert, del bool)
 				}
 				g.reserved = true
 			}
+		}
+		if del && pos != table.NoPos {
+			// The delete's share of the shrink rule (setQuotas), taken
+			// from the stripe with one add, as an insert's room is
+			// (used above), so that deleters of other groups in the
+			// stripe, holding other locks, cannot all pass on the last
+			// share; del spends it, unlock gives it back. Beyond the
+			// share, the segment lock's holder applies the rule with the
+			// exact count.
+			if atomic.AddInt64(&c.live, -1) < c.liveMin {
+				atomic.AddInt64(&c.live, 1)
+				g.unlock()
+				return gSlow
+			}
+			g.delTaken = true
 		}
 		if testHookGroupLocked != nil {
 			testHookGroupLocked(key)
@@ -245,7 +256,11 @@ func (g *gwrite[K, V]) del() {
 	if !g.t.DeleteHeld(g.pos) { // unlock bumps the version
 		atomic.AddInt64(&g.c.used, -1) // the slot became EMPTY
 	}
-	atomic.AddInt64(&g.c.live, -1)
+	if g.delTaken {
+		g.delTaken = false // counted by gopen
+	} else {
+		atomic.AddInt64(&g.c.live, -1)
+	}
 	g.pos = table.NoPos
 }
 
@@ -254,6 +269,10 @@ func (g *gwrite[K, V]) unlock() {
 	if g.reserved {
 		atomic.AddInt64(&g.c.used, -1)
 		g.reserved = false
+	}
+	if g.delTaken {
+		atomic.AddInt64(&g.c.live, 1)
+		g.delTaken = false
 	}
 	if g.g1 != g.g0 {
 		g.unlockGroup(g.g1)

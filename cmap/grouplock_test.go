@@ -603,7 +603,7 @@ func TestGroupLockDeleteBumpsItsGroup(t *testing.T) {
 // value); it never puts a second copy in the group's TOMBSTONE. Absent,
 // the insert takes the TOMBSTONE.
 func TestLightInsertPastFullGroup(t *testing.T) {
-	m := cmap.New[int, int](cmap.WithSegments(1), cmap.WithHasher(identityHash))
+	m := cmap.New[int, int](cmap.WithSegments(1), cmap.WithHasher(cmap.IdentityHash))
 	m.Reserve(1000) // no growth or shrink below
 	g := m.TableGroups()[0]
 	key := func(i int) int { return i * g } // home group 0

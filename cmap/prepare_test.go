@@ -89,7 +89,7 @@ func TestPreparedGrowth(t *testing.T) {
 // the general path does: here no insert takes the general path to claim
 // it instead.
 func TestPreparedGrowthLightWrites(t *testing.T) {
-	m := cmap.New[int, int](cmap.WithSegments(1), cmap.WithHasher(identityHash))
+	m := cmap.New[int, int](cmap.WithSegments(1), cmap.WithHasher(cmap.IdentityHash))
 	const n = 40_000
 	want := 0
 	g := m.TableGroups()[0]
