@@ -136,3 +136,69 @@ func hintHookOnce(t *testing.T, f func()) *bool {
 	t.Cleanup(func() { testHookHint = nil })
 	return fired
 }
+
+// TestHintMovedSlot: in an arena map whose values take several words
+// (a spare table), an update moves a key to another slot of its group
+// (Arena.Replace), and the record stays. Here, between the lock-free
+// lookup of LoadAndDelete, CompareAndSwap or CompareAndDelete and its
+// lock, key is stored again with the value the operation expects, so it
+// moves: the hint's slot no longer holds it, and the locked step must
+// find it where it went and succeed, leaving no second copy.
+func TestHintMovedSlot(t *testing.T) {
+	type v3 [3]uint64
+	ops := map[string]struct {
+		op   func(m *Map[string, v3]) bool
+		want v3 // a's value after; zero: absent
+	}{
+		"LoadAndDelete": {func(m *Map[string, v3]) bool {
+			v, loaded := m.LoadAndDelete("a")
+			return loaded && v == v3{1, 1, 1}
+		}, v3{}},
+		"CompareAndSwap":   {func(m *Map[string, v3]) bool { return m.CompareAndSwap("a", v3{1, 1, 1}, v3{5, 5, 5}) }, v3{5, 5, 5}},
+		"CompareAndDelete": {func(m *Map[string, v3]) bool { return m.CompareAndDelete("a", v3{1, 1, 1}) }, v3{}},
+	}
+	for name, c := range ops {
+		t.Run(name, func(t *testing.T) {
+			m := New[string, v3](WithSegments(1))
+			if got := m.Stats().Layout; got != "arena" {
+				t.Fatalf("layout %q, want arena", got)
+			}
+			m.Store("a", v3{1, 1, 1})
+			st := m.state()
+			_, p0, _ := st.segs[0].table.Load().Arena().Lookup(st.hasher.Hash("a"), "a")
+			moved := false
+			fired := hintHookOnce(t, func() {
+				m.Store("a", v3{1, 1, 1})
+				_, p, _ := st.segs[0].table.Load().Arena().Lookup(st.hasher.Hash("a"), "a")
+				moved = p != p0
+			})
+			if !c.op(m) {
+				t.Errorf("%s(a) failed: a was stored again with the same value, in another slot", name)
+			}
+			if !*fired {
+				t.Fatal("the hook did not run: no hint was taken")
+			}
+			if !moved {
+				t.Fatalf("a stayed in slot %d: the test moved nothing", p0)
+			}
+			v, ok := m.Load("a")
+			if c.want == (v3{}) {
+				if ok {
+					t.Errorf("a = %v after %s, want absent", v, name)
+				}
+			} else if !ok || v != c.want {
+				t.Errorf("a = %v, %v after %s, want %v", v, ok, name, c.want)
+			}
+			wantLen := 0
+			if c.want != (v3{}) {
+				wantLen = 1
+			}
+			if n := m.Len(); n != wantLen {
+				t.Errorf("Len = %d, want %d", n, wantLen)
+			}
+			if err := m.CheckInvariants(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
