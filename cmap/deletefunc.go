@@ -147,16 +147,22 @@ func (st *state[K, V]) deleteFlat(p *flatPair[K, V], eq func(a, b *V) bool, keq 
 	}
 	if st.glock {
 		var g gwrite[K, V]
-		if st.gbegin(&g, h, p.key, false, true) {
-			ok := false
+		if st.gbegin(&g, h, p.key, false, false) {
+			match := false
 			if g.found() {
-				if k, v := g.t.At(g.pos); keq(&k, &p.key) && eq(&v, &p.value) {
+				k, v := g.t.At(g.pos)
+				match = keq(&k, &p.key) && eq(&v, &p.value)
+			}
+			// The share of the shrink rule once the entry matches
+			// (takeDelete); beyond it, the engine deletes.
+			if !match || g.takeDelete() {
+				if match {
 					g.del()
-					ok = true
 				}
+				g.close("DeleteFunc")
+				return match
 			}
 			g.close("DeleteFunc")
-			return ok
 		}
 	}
 	var w writer[K, V]

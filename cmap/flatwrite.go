@@ -142,15 +142,19 @@ func (st *state[K, V]) fwrite(fn string, op fop, key K, h uint64, value, old V, 
 		}
 	} else if op == fDelete || op == fCompareDelete || op == fCompute {
 		c = &sl.cs[t.Home(h)&(countStripes-1)]
-		if op != fCompute {
+		if op == fCompareDelete && any(g.Value(i)) != any(old) {
+			op = fNone // the compare fails: nothing to change
+		} else if op != fCompute {
 			// The delete's share of the shrink rule, taken with one add
-			// as gopen takes it (live counts the delete from here; a
-			// compare that fails gives it back). Beyond the stripe's
-			// share: the general path.
+			// as gopen takes it: live counts the delete from here, which
+			// now happens. Beyond the stripe's share: the general path.
 			if atomic.AddInt64(&c.live, -1) < c.liveMin {
 				atomic.AddInt64(&c.live, 1)
 				g.Unlock()
 				return result, false, false
+			}
+			if testHookDeleteTaken != nil {
+				testHookDeleteTaken(key)
 			}
 		}
 	}
@@ -200,10 +204,7 @@ func (st *state[K, V]) fwrite(fn string, op fop, key K, h uint64, value, old V, 
 	case i < 0 || op == fNone: // nothing to change
 	case op == fLoadOrStore:
 		result, ok = g.Value(i), true
-	case (op == fCompareSwap || op == fCompareDelete) && any(g.Value(i)) != any(old):
-		if op == fCompareDelete {
-			atomic.AddInt64(&c.live, 1) // the share taken above, unspent
-		}
+	case op == fCompareSwap && any(g.Value(i)) != any(old):
 	case op == fSwap || op == fCompareSwap:
 		if want {
 			result = g.Value(i)
@@ -224,7 +225,7 @@ func (st *state[K, V]) fwrite(fn string, op fop, key K, h uint64, value, old V, 
 		if !tombstone {
 			atomic.AddInt64(&c.used, -1) // the slot became EMPTY
 		}
-		if op == fComputeDelete { // the others took it before the lock's test hook
+		if op == fComputeDelete { // fDelete and fCompareDelete took theirs above
 			atomic.AddInt64(&c.live, -1)
 		}
 		ok, deleted = op != fComputeDelete, true // Compute returns old, false

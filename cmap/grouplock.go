@@ -180,20 +180,9 @@ func (st *state[K, V]) gopen(g *gwrite[K, V], h uint64, key K, insert, del bool)
 				g.reserved = true
 			}
 		}
-		if del && pos != table.NoPos {
-			// The delete's share of the shrink rule (setQuotas), taken
-			// from the stripe with one add, as an insert's room is
-			// (used above), so that deleters of other groups in the
-			// stripe, holding other locks, cannot all pass on the last
-			// share; del spends it, unlock gives it back. Beyond the
-			// share, the segment lock's holder applies the rule with the
-			// exact count.
-			if atomic.AddInt64(&c.live, -1) < c.liveMin {
-				atomic.AddInt64(&c.live, 1)
-				g.unlock()
-				return gSlow
-			}
-			g.delTaken = true
+		if del && pos != table.NoPos && !g.takeDelete() {
+			g.unlock()
+			return gSlow
 		}
 		if testHookGroupLocked != nil {
 			testHookGroupLocked(key)
@@ -249,6 +238,32 @@ func (g *gwrite[K, V]) prepareClaimed() {
 		g.st.prepare(i, c)
 	}
 }
+
+// takeDelete takes the share of the shrink rule (setQuotas) of a delete
+// of key, which is present, from the stripe, for a writer that will
+// delete it: with one add, as an insert's room is taken (gopen), so that
+// deleters of other groups in the stripe, holding other locks, cannot
+// all pass on its last share. It reports false, taking nothing, beyond
+// the share: the segment lock's holder applies the rule, with the exact
+// count. del spends the share; unlock gives back one not spent. A
+// conditional delete takes it once its condition holds, so that Len
+// never counts a delete that does not happen.
+func (g *gwrite[K, V]) takeDelete() bool {
+	if atomic.AddInt64(&g.c.live, -1) < g.c.liveMin {
+		atomic.AddInt64(&g.c.live, 1)
+		return false
+	}
+	g.delTaken = true
+	if testHookDeleteTaken != nil {
+		testHookDeleteTaken(g.key)
+	}
+	return true
+}
+
+// testHookDeleteTaken, if set (by tests only, while no writer runs), is
+// called by a group-lock delete once it has taken its share of the
+// shrink rule (takeDelete, fwrite), holding its group locks.
+var testHookDeleteTaken func(key any)
 
 // del deletes key, which is present.
 func (g *gwrite[K, V]) del() {

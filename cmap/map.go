@@ -902,12 +902,18 @@ func (m *Map[K, V]) CompareAndDelete(key K, old V) (deleted bool) {
 func (st *state[K, V]) compareAndDeleteEngine(key K, h uint64, hn *hint[K, V], old V) (deleted bool) {
 	if st.glock {
 		var g gwrite[K, V]
-		if st.gbegin(&g, h, key, false, true) {
-			if deleted = g.found() && any(g.value()) == any(old); deleted {
-				g.del()
+		if st.gbegin(&g, h, key, false, false) {
+			// The delete's share of the shrink rule is taken once the
+			// compare holds (takeDelete); beyond it, the engine deletes.
+			deleted = g.found() && any(g.value()) == any(old)
+			if !deleted || g.takeDelete() {
+				if deleted {
+					g.del()
+				}
+				g.close("CompareAndDelete")
+				return deleted
 			}
 			g.close("CompareAndDelete")
-			return deleted
 		}
 	}
 	var w writer[K, V]
