@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -242,6 +243,48 @@ func TestReserve(t *testing.T) {
 	if c := m.Stats().Capacity; c >= capBefore {
 		t.Fatalf("capacity %d did not shrink after Reserve(0)", c)
 	}
+}
+
+// TestReserveRacesClear: Reserve looks at each segment's table before it
+// takes the segment's lock, while Clear, holding every lock, gives each
+// segment a new table in a new readers' array. The look must go through
+// that array, atomically, as a reader's does: a read of the segment's
+// own pointer to its slot, which Clear rewrites, is a data race, which
+// the race detector (go test -race, as CI runs it) reports here. Once
+// both are done, every table has at least the reserved size (Clear
+// makes tables of the floor that Reserve set), in each layout.
+func TestReserveRacesClear(t *testing.T) {
+	run := func(t *testing.T, clear func(), reserve func(), groups func() []int) {
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			for range 500 {
+				clear()
+			}
+		})
+		wg.Go(func() {
+			for range 500 {
+				reserve()
+			}
+		})
+		wg.Wait()
+		for i, g := range groups() {
+			if g*7 < 1000 {
+				t.Fatalf("segment %d: %d groups after Reserve(1000) and Clear", i, g)
+			}
+		}
+	}
+	t.Run("flat", func(t *testing.T) {
+		m := cmap.New[uint64, uint64](cmap.WithSegments(1))
+		run(t, m.Clear, func() { m.Reserve(1000) }, m.TableGroups)
+	})
+	t.Run("arena", func(t *testing.T) {
+		m := cmap.New[string, uint64](cmap.WithSegments(1))
+		run(t, m.Clear, func() { m.Reserve(1000) }, m.TableGroups)
+	})
+	t.Run("entries", func(t *testing.T) {
+		m := cmap.New[string, *int](cmap.WithSegments(1))
+		run(t, m.Clear, func() { m.Reserve(1000) }, m.TableGroups)
+	})
 }
 
 func TestStringKeysDeterministicLayout(t *testing.T) {

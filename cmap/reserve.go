@@ -2,6 +2,7 @@ package cmap
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/segmap/segmap/internal/table"
 )
@@ -51,7 +52,11 @@ func (m *Map[K, V]) Reserve(n int) {
 func (st *state[K, V]) reserveSegment(i, g int) {
 	s := &st.segs[i]
 	var nt *table.Table[K, V]
-	if t := s.table.Load(); t.Groups() < g { // an atomic load, as readers do
+	// The table as a lock-free reader reaches it, through the readers'
+	// array: s.table, the segment's pointer to its slot there, is
+	// rewritten by Clear under the lock not yet held
+	// [TestReserveRacesClear].
+	if t := unsafe.Slice(st.rd.Load(), len(st.segs))[i].table.Load(); t.Groups() < g {
 		nt = t.Prepare(g) // reads only t's layout
 	}
 	st.lockSeg(i)
