@@ -137,6 +137,54 @@ func TestCallbackSafeMethods(t *testing.T) {
 	check(t, m)
 }
 
+// TestCallbackDeadlocksFullBoundedMap: on a full bounded map, an insert of
+// a new key takes every segment lock (to evict the oldest entry, or to
+// tell exactly that the map is full), so inside a Compute callback it
+// waits for the callback's own lock even when the key is of another
+// segment, unlike other writes to other segments (Compute's doc): started
+// from the callback in another goroutine, it must not finish until the
+// callback returns; in the callback's own goroutine it would wait
+// forever. With both policies; on a map that is not full the same insert
+// does not wait.
+func TestCallbackDeadlocksFullBoundedMap(t *testing.T) {
+	for _, policy := range []cmap.BoundPolicy{cmap.EvictOldest, cmap.RejectNew} {
+		m := cmap.New[int, int](cmap.WithSegments(4), cmap.WithMaxLen(2, policy))
+		seg := m.SegmentOf(1)
+		other := 2 // a new key of another segment
+		for m.SegmentOf(other) == seg {
+			other++
+		}
+		insert := func() { _ = m.TryStore(other, 1) }
+		if policy == cmap.EvictOldest {
+			insert = func() { m.Store(other, 1) }
+		}
+		m.Store(1, 1)
+		var finished chan struct{}
+		m.Compute(1, func(v int, _ bool) (int, cmap.ComputeOp) {
+			var blocked bool
+			if blocked, finished = waits(insert); blocked {
+				t.Errorf("policy %v: an insert into a map that is not full waited for a callback of another segment", policy)
+			}
+			return v, cmap.CancelOp
+		})
+		<-finished
+		m.Delete(other)
+		m.Store(-1, 1) // full: 1 and -1
+		if m.Len() != 2 {
+			t.Fatalf("policy %v: Len %d, want a full map of 2", policy, m.Len())
+		}
+		m.Compute(1, func(v int, _ bool) (int, cmap.ComputeOp) {
+			var blocked bool
+			if blocked, finished = waits(insert); !blocked {
+				t.Errorf("policy %v: an insert into a full bounded map finished while a callback held a segment's lock", policy)
+			}
+			return v, cmap.CancelOp
+		})
+		<-finished
+		check(t, m)
+	}
+}
+
 // The methods that deadlock in a Compute callback (Compute's doc) are
 // those that wait for the lock the callback holds: each is started from
 // inside a callback, in another goroutine, and must not finish until the

@@ -67,12 +67,15 @@ func (op ComputeOp) String() string {
 //     LoadOrTryCompute of a key that is present (they then take no lock);
 //     a write to a key of another segment waits for that segment's writers
 //     only (but two Compute callbacks that each write to the other's
-//     segment deadlock).
+//     segment deadlock, and so does an insert into a full bounded map:
+//     see below).
 //   - Deadlocks: any other write (Store, Swap, TryStore, Delete,
 //     LoadAndDelete, CompareAndSwap, CompareAndDelete, Compute, and the
 //     LoadOr methods for an absent key) to a key of the same segment,
 //     which for a key other than f's own depends on the hash, and so
-//     passes tests and hangs in production; and Range, All, Keys, Values,
+//     passes tests and hangs in production; an insert of a new key of any
+//     segment into a full bounded map ([WithMaxLen]), which takes every
+//     segment's lock to evict or to refuse; and Range, All, Keys, Values,
 //     Snapshot, Stats, Clear, Reserve, Oldest, Newest and PopOldest, which
 //     need every segment's lock.
 //   - If f panics, the panic propagates, the map is left as it was and the
