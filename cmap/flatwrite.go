@@ -145,11 +145,10 @@ func (st *state[K, V]) fwrite(fn string, op fop, key K, h uint64, value, old V, 
 		if op == fCompareDelete && any(g.Value(i)) != any(old) {
 			op = fNone // the compare fails: nothing to change
 		} else if op != fCompute {
-			// The delete's share of the shrink rule, taken with one add
-			// as gopen takes it: live counts the delete from here, which
-			// now happens. Beyond the stripe's share: the general path.
-			if atomic.AddInt64(&c.live, -1) < c.liveMin {
-				atomic.AddInt64(&c.live, 1)
+			// The delete's share of the shrink rule (stripe.takeDelete):
+			// live counts the delete from here, which now happens.
+			// Beyond the stripe's share: the general path.
+			if !c.takeDelete() {
 				g.Unlock()
 				return result, false, false
 			}

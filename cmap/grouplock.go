@@ -95,9 +95,12 @@ var testHookGroupLocked func(key any)
 
 // gbegin starts a group-lock write of key, hashed h, holding the locks it
 // needs: for an insert (insert: if key is absent) the free slot's group
-// and its reservation; del: the write may delete key, so it falls back if
-// the delete would shrink the table. It reports false if the write must
-// take the segment-lock path instead (nothing held then).
+// and its reservation; del: the write deletes key if present, with no
+// condition, so it takes the delete's share of the shrink rule
+// (takeDelete) and falls back beyond it (a conditional delete passes
+// false and takes the share once its condition holds). It reports false
+// if the write must take the segment-lock path instead (nothing held
+// then).
 func (st *state[K, V]) gbegin(g *gwrite[K, V], h uint64, key K, insert, del bool) bool {
 	for {
 		switch st.gopen(g, h, key, insert, del) {
@@ -249,13 +252,25 @@ func (g *gwrite[K, V]) prepareClaimed() {
 // conditional delete takes it once its condition holds, so that Len
 // never counts a delete that does not happen.
 func (g *gwrite[K, V]) takeDelete() bool {
-	if atomic.AddInt64(&g.c.live, -1) < g.c.liveMin {
-		atomic.AddInt64(&g.c.live, 1)
+	if !g.c.takeDelete() {
 		return false
 	}
 	g.delTaken = true
 	if testHookDeleteTaken != nil {
 		testHookDeleteTaken(g.key)
+	}
+	return true
+}
+
+// takeDelete takes one delete's share of the shrink rule from the stripe
+// (live counts the delete from then on), or reports false, taking
+// nothing, if the stripe has none left: the add is the test, so that two
+// writers holding different group locks cannot both take the last share.
+// The caller holds the lock of the key's home group, in this stripe.
+func (c *stripe) takeDelete() bool {
+	if atomic.AddInt64(&c.live, -1) < c.liveMin {
+		atomic.AddInt64(&c.live, 1)
+		return false
 	}
 	return true
 }
@@ -272,7 +287,7 @@ func (g *gwrite[K, V]) del() {
 		atomic.AddInt64(&g.c.used, -1) // the slot became EMPTY
 	}
 	if g.delTaken {
-		g.delTaken = false // counted by gopen
+		g.delTaken = false // counted by takeDelete
 	} else {
 		atomic.AddInt64(&g.c.live, -1)
 	}

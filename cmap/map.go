@@ -284,6 +284,12 @@ func (st *state[K, V]) slotOf(rd *slot[K, V], h uint64) *slot[K, V] {
 	return (*slot[K, V])(unsafe.Add(unsafe.Pointer(rd), uintptr(h>>(st.shift&63)&st.mask)*unsafe.Sizeof(slot[K, V]{})))
 }
 
+// slots returns the current readers' array, one slot per segment,
+// loaded atomically as a reader loads it.
+func (st *state[K, V]) slots() []slot[K, V] {
+	return unsafe.Slice(st.rd.Load(), len(st.segs))
+}
+
 // entry returns a new entry of key and value for a map of the entry
 // layout, allocated before the writer takes its lock; nil for a flat or
 // arena map, which stores key and value themselves.
@@ -942,7 +948,7 @@ func (m *Map[K, V]) Len() int {
 	// The counts are in the readers' array, beside the tables, so that a
 	// Clear replaces both at one instant: a count read from an array that
 	// a Clear replaced meanwhile is its last, exact at that instant.
-	rd := unsafe.Slice(st.rd.Load(), len(st.segs))
+	rd := st.slots()
 	n := int64(0)
 	for i := range rd {
 		n += rd[i].liveN()
@@ -968,7 +974,7 @@ func (m *Map[K, V]) Clear() {
 	}
 	st.lockAll()
 	defer st.unlockAll()
-	old := unsafe.Slice(st.rd.Load(), len(st.segs))
+	old := st.slots()
 	rd := make([]slot[K, V], len(st.segs))
 	cleared := 0
 	for i := range st.segs {

@@ -2,7 +2,6 @@ package cmap
 
 import (
 	"fmt"
-	"unsafe"
 
 	"github.com/segmap/segmap/internal/table"
 )
@@ -56,7 +55,7 @@ func (st *state[K, V]) reserveSegment(i, g int) {
 	// array: s.table, the segment's pointer to its slot there, is
 	// rewritten by Clear under the lock not yet held
 	// [TestReserveRacesClear].
-	if t := unsafe.Slice(st.rd.Load(), len(st.segs))[i].table.Load(); t.Groups() < g {
+	if t := st.slots()[i].table.Load(); t.Groups() < g {
 		nt = t.Prepare(g) // reads only t's layout
 	}
 	st.lockSeg(i)
