@@ -124,7 +124,7 @@ func (st *state[K, V]) fwrite(fn string, op fop, key K, h uint64, value, old V, 
 			// of the load bound, and the preparation point.
 			var used int64
 			if empty {
-				if used = atomic.AddInt64(&c.used, 1); used > c.usedMax {
+				if used = atomic.AddInt64(&c.used, 1); used > atomic.LoadInt64(&c.usedMax) {
 					atomic.AddInt64(&c.used, -1)
 					g.Unlock()
 					return result, false, false
@@ -132,7 +132,7 @@ func (st *state[K, V]) fwrite(fn string, op fop, key K, h uint64, value, old V, 
 			} else {
 				used = atomic.LoadInt64(&c.used)
 			}
-			if used >= c.prepUsed && st.prepClaimable(t, h) {
+			if used >= atomic.LoadInt64(&c.prepUsed) && st.prepClaimable(t, h) {
 				if empty {
 					atomic.AddInt64(&c.used, -1)
 				}

@@ -102,12 +102,18 @@ var testHookGroupLocked func(key any)
 // if the write must take the segment-lock path instead (nothing held
 // then).
 func (st *state[K, V]) gbegin(g *gwrite[K, V], h uint64, key K, insert, del bool) bool {
-	for {
+	for reshared := false; ; {
 		switch st.gopen(g, h, key, insert, del) {
 		case gOK:
 			return true
 		case gSlow:
-			return false
+			// The stripe's share is spent: share out the room again
+			// and try once more, unless the room is spent too.
+			if reshared || !st.reshareFor(g) {
+				return false
+			}
+			reshared = true
+			continue
 		}
 		// Sealed: wait for the sealer, then try again, unless the table
 		// stays sealed (frozen or pinned: the engine copies it).
@@ -172,7 +178,7 @@ func (st *state[K, V]) gopen(g *gwrite[K, V], h uint64, key K, insert, del bool)
 				continue
 			}
 			if g.freeEmpty {
-				if atomic.AddInt64(&c.used, 1) > c.usedMax {
+				if atomic.AddInt64(&c.used, 1) > atomic.LoadInt64(&c.usedMax) {
 					// Beyond the stripe's share of the load bound's
 					// room (setQuotas): the segment lock's holder
 					// inserts, or rebuilds, with the exact count.
@@ -192,6 +198,20 @@ func (st *state[K, V]) gopen(g *gwrite[K, V], h uint64, key K, insert, del bool)
 		}
 		return gOK
 	}
+}
+
+// reshareFor reshares the room of the segment of write g, whose stripe
+// g.c ran out of its share (gopen returned gSlow, holding nothing), and
+// reports whether g.c has a share again: of the load bound's room if g
+// was to insert into an EMPTY slot, of the shrink rule's deletes if it
+// was to delete.
+func (st *state[K, V]) reshareFor(g *gwrite[K, V]) bool {
+	_, i := st.seg(g.h)
+	if !st.reshare(i, g.c) {
+		return false
+	}
+	c := g.c
+	return atomic.LoadInt64(&c.used) < atomic.LoadInt64(&c.usedMax) || atomic.LoadInt64(&c.live) > atomic.LoadInt64(&c.liveMin)
 }
 
 // backoff is attempt try's pause before a group-lock write starts over
@@ -225,7 +245,7 @@ func (g *gwrite[K, V]) put(v V) {
 	// The table is filling up: claim its successor's preparation, as the
 	// segment-lock path does (write.go's put), once the stripe has used
 	// its share of the room before prepAt (setQuotas).
-	if tt := g.sl.table.Load(); tt.Groups() >= prepMinGroups && atomic.LoadInt64(&g.c.used) >= g.c.prepUsed {
+	if tt := g.sl.table.Load(); tt.Groups() >= prepMinGroups && atomic.LoadInt64(&g.c.used) >= atomic.LoadInt64(&g.c.prepUsed) {
 		if s, _ := g.st.seg(g.h); s.prep.state.Load() == prepNone {
 			g.prep = s.claim(tt)
 		}
@@ -268,7 +288,7 @@ func (g *gwrite[K, V]) takeDelete() bool {
 // writers holding different group locks cannot both take the last share.
 // The caller holds the lock of the key's home group, in this stripe.
 func (c *stripe) takeDelete() bool {
-	if atomic.AddInt64(&c.live, -1) < c.liveMin {
+	if atomic.AddInt64(&c.live, -1) < atomic.LoadInt64(&c.liveMin) {
 		atomic.AddInt64(&c.live, 1)
 		return false
 	}
@@ -343,12 +363,19 @@ func (st *state[K, V]) lockSeg(i int) {
 	st.mus[i].Lock()
 	if st.glock {
 		if t := st.segs[i].table.Load().Flat(); !t.Sealed() {
+			if testHookSeal != nil {
+				testHookSeal(i)
+			}
 			t.Seal()
 			t.WaitAllUnlocked(0)
 			st.segs[i].quiet = true
 		}
 	}
 }
+
+// testHookSeal, if set (by tests only, while no writer runs), is called
+// by lockSeg before it seals segment i's table.
+var testHookSeal func(i int)
 
 // unlockSeg releases segment i's lock, taken by lockSeg (or plainly),
 // unsealing its current table unless it is frozen or pinned.
@@ -372,7 +399,7 @@ func (st *state[K, V]) unsealLocked(i int) {
 	if s := &st.segs[i]; !s.frozen && s.pins == 0 {
 		t := s.table.Load()
 		if s.quiet {
-			s.setQuotas(t)
+			s.setQuotas(t, 0)
 			s.quiet = false
 		}
 		t.Flat().Unseal()
@@ -380,23 +407,39 @@ func (st *state[K, V]) unsealLocked(i int) {
 }
 
 // setQuotas shares out, among the count stripes of segment s, the room
-// that its table t (current, sealed, with every group lock free, or not
-// yet published) leaves group-lock writers before the segment lock must
-// take over: the inserts into EMPTY slots before the load bound
-// (MaxUsed), the deletes before the shrink rule (shrinkGroups) applies,
-// and the inserts before the next table's preparation is due (prepAt).
-// The shares of each add up to the room, so that the stripes together
-// never go beyond a rule the exact count would apply; a writer at its
-// stripe's limit takes the segment lock, whose holder counts exactly,
-// and whose unlock shares out the room again. A share may run out while
-// others have room: the segment lock then serves the writers of that
-// stripe, which costs time, never correctness.
-func (s *segment[K, V]) setQuotas(t *table.Table[K, V]) {
+// that its table t (current, or not yet published) leaves group-lock
+// writers before the segment lock must take over: the inserts into EMPTY
+// slots before the load bound (MaxUsed), the deletes before the shrink
+// rule (shrinkGroups) applies, and the inserts before the next table's
+// preparation is due (prepAt). The shares of each add up to the room, so
+// that the stripes together never go beyond a rule the exact count would
+// apply; a writer at its stripe's limit reshares (state.reshare) or
+// takes the segment lock, whose holder counts exactly. Stripe first gets
+// the shares' remainders: the stripe of the writer that asked for the
+// reshare, so that it gets room while there is any.
+//
+// The segment lock must be held, and either the table sealed with every
+// group lock free (no writer is counting) or every stripe closed
+// (state.reshare: a writer still counting only moves its count by an add
+// that its failed test gives back, a reservation given back, or a slot
+// emptied, each of which leaves at least the room computed here). Each
+// stripe's counts are read once: a bound computed from a second read
+// could count such an add in one read and not the other, and go one
+// beyond the room.
+func (s *segment[K, V]) setQuotas(t *table.Table[K, V], first int) {
 	cs := s.live.cs
 	if cs == nil {
 		return
 	}
-	used, live := s.used.Load(), s.live.Load()
+	var cu, cl [countStripes]int64
+	used, live := s.used.base.Load(), s.live.base.Load()
+	for i := range cs {
+		cu[i], cl[i] = atomic.LoadInt64(&cs[i].used), atomic.LoadInt64(&cs[i].live)
+		used, live = used+cu[i], live+cl[i]
+	}
+	if testHookQuotasRead != nil {
+		testHookQuotasRead()
+	}
 	room := max(0, int64(t.MaxUsed())-used)
 	prep := max(0, int64(prepAt(t.Groups()))-used)
 	// Deletes allowed before one leaves fewer than an eighth of the slots
@@ -406,22 +449,71 @@ func (s *segment[K, V]) setQuotas(t *table.Table[K, V]) {
 	dels := live - int64(t.Capacity()/8)
 	floor := t.Groups() <= s.minGroups
 	for i := range cs {
-		c := &cs[i]
-		c.usedMax = atomic.LoadInt64(&c.used) + share(room, i)
-		c.prepUsed = atomic.LoadInt64(&c.used) + share(prep, i)
+		c, r := &cs[i], (i-first)&(countStripes-1)
+		prepUsed := cu[i] + share(prep, r)
 		if t.Groups() < prepMinGroups { // no preparation: never reached
-			c.prepUsed = math.MaxInt64
+			prepUsed = math.MaxInt64
 		}
+		liveMin := cl[i] - share(max(dels, 0), r)
 		switch {
 		case floor:
-			c.liveMin = math.MinInt64
+			liveMin = math.MinInt64
 		case dels < 0:
-			c.liveMin = math.MaxInt64
-		default:
-			c.liveMin = atomic.LoadInt64(&c.live) - share(dels, i)
+			liveMin = math.MaxInt64
 		}
+		atomic.StoreInt64(&c.prepUsed, prepUsed)
+		atomic.StoreInt64(&c.liveMin, liveMin)
+		atomic.StoreInt64(&c.usedMax, cu[i]+share(room, r))
 	}
 }
+
+// reshare shares out segment i's room among its count stripes again
+// (setQuotas), with the segment lock held but the table not sealed, for a
+// group-lock writer whose stripe c ran out of its share: so that a share
+// spent while others have room costs a few atomic operations, not a seal
+// (which waits for every group lock of the table, a pass over all its
+// groups). It first closes every stripe, so that the counts it reads hold
+// every insert and delete that passed its test (see stripe.usedMax).
+// It reports false, changing nothing, if the table is sealed (a rebuild,
+// a snapshot or an iteration has it: the writer takes the segment-lock
+// path) or c is not one of the current table's stripes; the writer then
+// takes the segment-lock path, as it does if its stripe still has no
+// share after a reshare (the room is spent: a rebuild is due). The
+// caller holds no lock.
+func (st *state[K, V]) reshare(i int, c *stripe) bool {
+	st.mus[i].Lock()
+	defer st.unlockMu(i)
+	s := &st.segs[i]
+	t := s.table.Load()
+	cs := s.live.cs
+	if cs == nil || t.Flat().Sealed() {
+		return false
+	}
+	first := -1
+	for j := range cs {
+		if &cs[j] == c {
+			first = j
+		}
+	}
+	if first < 0 {
+		return false
+	}
+	for j := range cs {
+		atomic.StoreInt64(&cs[j].usedMax, math.MinInt64)
+		atomic.StoreInt64(&cs[j].liveMin, math.MaxInt64)
+	}
+	if testHookReshareClosed != nil {
+		testHookReshareClosed()
+	}
+	s.setQuotas(t, first)
+	return true
+}
+
+// testHookReshareClosed, if set (by tests only, while no writer runs), is
+// called by reshare once it closed the stripes, before it reads the
+// counts; testHookQuotasRead by setQuotas once it read them, before it
+// stores the bounds.
+var testHookReshareClosed, testHookQuotasRead func()
 
 // share returns stripe i's share of n >= 0: the shares of the stripes add
 // up to n, and differ by one at most.

@@ -222,7 +222,7 @@ func (st *state[K, V]) init(opts []Option) {
 			}
 		}
 		s.table.Store(st.newTable(s.minGroups))
-		s.setQuotas(s.table.Load()) // born unsealed (NewFlat)
+		s.setQuotas(s.table.Load(), 0) // born unsealed (NewFlat)
 	}
 	st.rd.Store(&rd[0])
 }

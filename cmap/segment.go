@@ -75,11 +75,15 @@ type stripe struct {
 	// segment lock beyond them (grouplock.go): the stripe's share of the
 	// table's room for inserts into EMPTY slots (the load bound) and for
 	// deletes (the shrink rule), so that together the stripes never
-	// break either rule. Written by setQuotas, with the segment lock held,
-	// the table sealed and its group locks free, before the Unseal that
-	// lets writers in; read by group-lock writers that saw the table
-	// unsealed while holding a group lock, which that Unseal orders after
-	// the writes (as minGroups: see grouplock.go).
+	// break either rule. Written by setQuotas with the segment lock held:
+	// at an unseal, or in a reshare (state.reshare), while group-lock
+	// writers run; so written and read atomically. A writer adds to its
+	// count first and loads the bound after: a reshare closes every
+	// stripe (usedMax = math.MinInt64, liveMin = math.MaxInt64) before it
+	// reads the counts, so that any writer whose test passed had its add
+	// in the counts the reshare reads (sync/atomic's operations are
+	// sequentially consistent), and any later one fails and gives its
+	// add back.
 	usedMax, liveMin int64
 	// prepUsed is the used share at which a group-lock insert claims the
 	// preparation of the next table (prepAt), set and read as usedMax;

@@ -15,7 +15,8 @@ import (
 // test, both delete, and the table is left below the shrink rule with no
 // rebuild. Both are held at testHookDeleteTaken, which a group-lock
 // delete reaches once it has taken its share, with its locks held; the
-// second must not reach it, but take the segment lock, whose holder
+// second must not reach it, but (after a reshare that finds no share left)
+// take the segment lock, whose holder
 // applies the rule. Run for a one-word shape
 // (the light writes of flatwrite.go) and a two-word key (gopen's path),
 // through Delete, LoadAndDelete and CompareAndDelete; and a
@@ -137,7 +138,7 @@ func shareSetup[K comparable](t *testing.T, mk func(int) K, hash func(uint64, K)
 		}
 		c := &sl.cs[i]
 		for k := range shareKeys {
-			if atomic.LoadInt64(&c.live)-c.liveMin <= keep {
+			if atomic.LoadInt64(&c.live)-atomic.LoadInt64(&c.liveMin) <= keep {
 				break
 			}
 			if stripe(k) == i {
@@ -145,7 +146,7 @@ func shareSetup[K comparable](t *testing.T, mk func(int) K, hash func(uint64, K)
 				delete(present, k)
 			}
 		}
-		if got := atomic.LoadInt64(&c.live) - c.liveMin; got != keep {
+		if got := atomic.LoadInt64(&c.live) - atomic.LoadInt64(&c.liveMin); got != keep {
 			t.Fatalf("setup: stripe %d has room for %d deletes, want %d", i, got, keep)
 		}
 	}

@@ -1,0 +1,178 @@
+package cmap
+
+import (
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestReshareWithoutSeal: a group-lock segment whose count stripes spend
+// their shares of the load bound's room one after another reshares the
+// room (state.reshare) instead of sealing its table, so that no insert
+// before the bound waits for a pass over every group lock; and the bound
+// stays exact: the table takes MaxUsed inserts into EMPTY slots with no
+// rebuild, and rebuilds at the next one.
+func TestReshareWithoutSeal(t *testing.T) {
+	if invariants {
+		t.Skip("a segmap_invariants build seals every table after every write to check it")
+	}
+	m := New[uint64, uint64](WithSegments(1), WithCapacity(20000))
+	st := m.state()
+	if !st.glock {
+		t.Fatal("the map does not write with group locks: the test proves nothing")
+	}
+	s := &st.segs[0]
+	tb := s.table.Load()
+	bound := tb.MaxUsed()
+	before := m.Stats().Resizes // seals once, and shares the room out exactly
+	seals, reshares := 0, 0
+	testHookSeal = func(int) { seals++ }
+	testHookReshareClosed = func() { reshares++ }
+	defer func() { testHookSeal, testHookReshareClosed = nil, nil }()
+	r := rand.New(rand.NewPCG(1, 2))
+	keys := make(map[uint64]bool)
+	for len(keys) < bound {
+		k := r.Uint64()
+		if !keys[k] {
+			keys[k] = true
+			m.Store(k, k)
+		}
+	}
+	if s.table.Load() != tb {
+		t.Fatalf("the table was replaced before the load bound (%d inserts)", bound)
+	}
+	if seals != 0 {
+		t.Fatalf("%d seals while the table had room (%d reshares)", seals, reshares)
+	}
+	if reshares == 0 {
+		t.Fatal("no reshare: the stripes never ran out of their shares, so the test proves nothing")
+	}
+	if got := s.used.Load(); got != int64(bound) {
+		t.Fatalf("used %d after %d inserts into an empty table", got, bound)
+	}
+	for {
+		k := r.Uint64()
+		if !keys[k] {
+			m.Store(k, k)
+			break
+		}
+	}
+	testHookSeal, testHookReshareClosed = nil, nil
+	if s.table.Load() == tb {
+		t.Fatalf("no rebuild at insert %d, beyond the load bound %d", bound+1, bound)
+	}
+	if got := m.Stats().Resizes; got != before+1 {
+		t.Fatalf("%d rebuilds, want 1", got-before)
+	}
+	if m.Len() != bound+1 {
+		t.Fatalf("Len %d, want %d", m.Len(), bound+1)
+	}
+}
+
+// TestReshareRacesWriters: writers of one segment insert and delete while
+// reshares run, each reshare held between reading the stripes' counts and
+// storing their new bounds (testHookQuotasRead) so that writers race
+// it. A reshare that read the counts with the stripes open would let
+// a writer whose add came after the read pass the test against the old
+// bound, uncounted, and the table go beyond its load bound (used >
+// MaxUsed) or below the shrink rule. A checker seals the segment again
+// and again (lockSeg, where the counts are exact) and checks both; at the
+// end the map holds exactly what the writers left.
+func TestReshareRacesWriters(t *testing.T) {
+	if invariants {
+		t.Skip("a segmap_invariants build seals every table after every write, so no reshare races a writer")
+	}
+	const writers, perWriter = 4, 20000
+	m := New[uint64, uint64](WithSegments(1))
+	st := m.state()
+	if !st.glock {
+		t.Fatal("the map does not write with group locks: the test proves nothing")
+	}
+	var reshares atomic.Int64
+	testHookReshareClosed = func() { reshares.Add(1) }
+	testHookQuotasRead = func() { time.Sleep(50 * time.Microsecond) }
+	defer func() { testHookReshareClosed, testHookQuotasRead = nil, nil }()
+	var failed atomic.Value
+	stop := make(chan struct{})
+	var checker sync.WaitGroup
+	checker.Add(1)
+	go func() {
+		defer checker.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			st.lockSeg(0)
+			s := &st.segs[0]
+			tb := s.table.Load()
+			used, live := s.used.Load(), s.live.Load()
+			if used > int64(tb.MaxUsed()) {
+				failed.CompareAndSwap(nil, "used beyond the load bound")
+				t.Errorf("used %d, beyond the load bound %d of a table of %d groups", used, tb.MaxUsed(), tb.Groups())
+			}
+			if live < 0 || used < live {
+				t.Errorf("live %d, used %d", live, used)
+			}
+			st.unlockSeg(0)
+			time.Sleep(20 * time.Microsecond)
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(w), 7))
+			for i := range perWriter {
+				k := uint64(w)<<32 | uint64(i)
+				m.Store(k, k)
+				if i%3 == 2 { // delete a third of this writer's keys
+					if d := uint64(r.IntN(i + 1)); d%3 != 2 {
+						m.Delete(uint64(w)<<32 | d)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	checker.Wait()
+	if reshares.Load() == 0 {
+		t.Fatal("no reshare ran: the test proves nothing")
+	}
+	// What the writers left: keys deleted by the rule above are those
+	// with d%3 != 2 drawn by the same sequence.
+	want := 0
+	for w := range writers {
+		r := rand.New(rand.NewPCG(uint64(w), 7))
+		gone := make(map[uint64]bool)
+		for i := range perWriter {
+			if i%3 == 2 {
+				if d := uint64(r.IntN(i + 1)); d%3 != 2 {
+					gone[d] = true
+				}
+			}
+		}
+		for i := range perWriter {
+			k := uint64(w)<<32 | uint64(i)
+			v, ok := m.Load(k)
+			if ok == gone[uint64(i)] || ok && v != k {
+				t.Fatalf("key %#x: %d, %v after the writers (deleted: %v)", k, v, ok, gone[uint64(i)])
+			}
+			if ok {
+				want++
+			}
+		}
+	}
+	if m.Len() != want {
+		t.Fatalf("Len %d, want %d", m.Len(), want)
+	}
+	if err := m.state().checkSegment(0); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d reshares", reshares.Load())
+}
