@@ -145,24 +145,29 @@ func (st *state[K, V]) deleteFlat(p *flatPair[K, V], eq func(a, b *V) bool, keq 
 	if !ok || !eq(&v, &p.value) {
 		return false
 	}
-	if st.glock {
+	for try := 0; st.glock && try < 2; try++ {
 		var g gwrite[K, V]
-		if st.gbegin(&g, h, p.key, false, false) {
-			match := false
-			if g.found() {
-				k, v := g.t.At(g.pos)
-				match = keq(&k, &p.key) && eq(&v, &p.value)
-			}
-			// The share of the shrink rule once the entry matches
-			// (takeDelete); beyond it, the engine deletes.
-			if !match || g.takeDelete() {
-				if match {
-					g.del()
-				}
-				g.close("DeleteFunc")
-				return match
+		if !st.gbegin(&g, h, p.key, false, false) {
+			break
+		}
+		match := false
+		if g.found() {
+			k, v := g.t.At(g.pos)
+			match = keq(&k, &p.key) && eq(&v, &p.value)
+		}
+		// The share of the shrink rule once the entry matches
+		// (takeDelete); beyond it, a reshare (reshareFor) and one more
+		// try, then the engine deletes.
+		if !match || g.takeDelete() {
+			if match {
+				g.del()
 			}
 			g.close("DeleteFunc")
+			return match
+		}
+		g.close("DeleteFunc")
+		if try > 0 || !st.reshareFor(&g) {
+			break
 		}
 	}
 	var w writer[K, V]

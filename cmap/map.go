@@ -906,20 +906,25 @@ func (m *Map[K, V]) CompareAndDelete(key K, old V) (deleted bool) {
 // compareAndDeleteEngine is the rest of CompareAndDelete, as
 // compareAndSwapEngine is of CompareAndSwap.
 func (st *state[K, V]) compareAndDeleteEngine(key K, h uint64, hn *hint[K, V], old V) (deleted bool) {
-	if st.glock {
+	for try := 0; st.glock && try < 2; try++ {
 		var g gwrite[K, V]
-		if st.gbegin(&g, h, key, false, false) {
-			// The delete's share of the shrink rule is taken once the
-			// compare holds (takeDelete); beyond it, the engine deletes.
-			deleted = g.found() && any(g.value()) == any(old)
-			if !deleted || g.takeDelete() {
-				if deleted {
-					g.del()
-				}
-				g.close("CompareAndDelete")
-				return deleted
+		if !st.gbegin(&g, h, key, false, false) {
+			break
+		}
+		// The delete's share of the shrink rule is taken once the
+		// compare holds (takeDelete); beyond it, a reshare (reshareFor)
+		// and one more try, then the engine deletes.
+		deleted = g.found() && any(g.value()) == any(old)
+		if !deleted || g.takeDelete() {
+			if deleted {
+				g.del()
 			}
 			g.close("CompareAndDelete")
+			return deleted
+		}
+		g.close("CompareAndDelete")
+		if try > 0 || !st.reshareFor(&g) {
+			break
 		}
 	}
 	var w writer[K, V]

@@ -176,3 +176,69 @@ func TestReshareRacesWriters(t *testing.T) {
 	}
 	t.Logf("%d reshares", reshares.Load())
 }
+
+// TestReshareDeletesWithoutSeal: deletes (Delete and CompareAndDelete)
+// that spend their stripes' shares of the shrink rule reshare them
+// instead of sealing the table, and the rule stays exact: the table keeps
+// every delete that leaves at least an eighth of its slots live, the last
+// fifty made by one DeleteFunc (which seals for its own scan, so its
+// reshares are checked by the count only), and shrinks at the next.
+func TestReshareDeletesWithoutSeal(t *testing.T) {
+	if invariants {
+		t.Skip("a segmap_invariants build seals every table after every write to check it")
+	}
+	m := New[uint64, uint64](WithSegments(1))
+	st := m.state()
+	if !st.glock {
+		t.Fatal("the map does not write with group locks: the test proves nothing")
+	}
+	const n, last = 20000, 50
+	for k := range uint64(n) {
+		m.Store(k, k)
+	}
+	_ = m.Stats() // seals once, and shares the rule out exactly
+	s := &st.segs[0]
+	tb := s.table.Load()
+	floor := tb.Capacity() / 8
+	if floor <= countStripes {
+		t.Fatalf("setup: a table of %d slots", tb.Capacity())
+	}
+	seals, reshares := 0, 0
+	testHookSeal = func(int) { seals++ }
+	testHookReshareClosed = func() { reshares++ }
+	defer func() { testHookSeal, testHookReshareClosed = nil, nil }()
+	k := uint64(0)
+	for live := n; live > floor+last; live-- {
+		if k%2 == 0 {
+			m.Delete(k)
+		} else if !m.CompareAndDelete(k, k) {
+			t.Fatalf("CompareAndDelete(%d) found no match", k)
+		}
+		k++
+	}
+	if seals != 0 {
+		t.Fatalf("%d seals while deletes had room (%d reshares)", seals, reshares)
+	}
+	if reshares == 0 {
+		t.Fatal("no reshare: the stripes never ran out of their shares, so the test proves nothing")
+	}
+	from := k
+	m.DeleteFunc(func(key, _ uint64) bool { return key >= from && key < from+last })
+	k += last
+	if s.table.Load() != tb {
+		t.Fatalf("the table was replaced before the shrink rule applied (%d live of %d slots)", m.Len(), tb.Capacity())
+	}
+	m.Delete(k)
+	testHookSeal, testHookReshareClosed = nil, nil
+	if s.table.Load() == tb {
+		t.Fatalf("no shrink at the delete that left %d live of %d slots", floor-1, tb.Capacity())
+	}
+	if got := m.Len(); got != floor-1 {
+		t.Fatalf("Len %d, want %d", got, floor-1)
+	}
+	for j := range uint64(n) {
+		if v, ok := m.Load(j); ok != (j > k) || ok && v != j {
+			t.Fatalf("key %d: %d, %v", j, v, ok)
+		}
+	}
+}
