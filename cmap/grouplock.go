@@ -422,7 +422,8 @@ func (st *state[K, V]) unsealLocked(i int) {
 // group lock free (no writer is counting) or every stripe closed
 // (state.reshare: a writer still counting only moves its count by an add
 // that its failed test gives back, a reservation given back, or a slot
-// emptied, each of which leaves at least the room computed here). Each
+// emptied, each of which leaves at least the room computed here, if that
+// room is not below zero: see below). Each
 // stripe's counts are read once: a bound computed from a second read
 // could count such an add in one read and not the other, and go one
 // beyond the room.
@@ -440,7 +441,13 @@ func (s *segment[K, V]) setQuotas(t *table.Table[K, V], first int) {
 	if testHookQuotasRead != nil {
 		testHookQuotasRead()
 	}
-	room := max(0, int64(t.MaxUsed())-used)
+	// A room below zero is possible only in a reshare, from adds given
+	// back after the read: clamped to zero, it would leave each such
+	// stripe an insert the table does not have once its add is given
+	// back, so it closes the room instead (every insert into an EMPTY
+	// slot then takes the segment-lock path, which seals and counts
+	// exactly) [TestReshareTransientAddAtBound].
+	room := int64(t.MaxUsed()) - used
 	prep := max(0, int64(prepAt(t.Groups()))-used)
 	// Deletes allowed before one leaves fewer than an eighth of the slots
 	// live: all of them if the table is at its floor and never shrinks;
@@ -463,7 +470,11 @@ func (s *segment[K, V]) setQuotas(t *table.Table[K, V], first int) {
 		}
 		atomic.StoreInt64(&c.prepUsed, prepUsed)
 		atomic.StoreInt64(&c.liveMin, liveMin)
-		atomic.StoreInt64(&c.usedMax, cu[i]+share(room, r))
+		usedMax := int64(math.MinInt64)
+		if room >= 0 {
+			usedMax = cu[i] + share(room, r)
+		}
+		atomic.StoreInt64(&c.usedMax, usedMax)
 	}
 }
 

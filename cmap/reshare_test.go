@@ -242,3 +242,66 @@ func TestReshareDeletesWithoutSeal(t *testing.T) {
 		}
 	}
 }
+
+// TestReshareTransientAddAtBound: a reshare that reads a stripe's used
+// while another writer's failed insert is in it (its add, made after the
+// close, fails its test and is given back after the read), on a table
+// with no room left (used == MaxUsed). The hooks make exactly that
+// writer's two atomic operations, in an order sequential consistency
+// allows. The read then counts MaxUsed+1: a room clamped to zero, with
+// the stripe's bound set from that read, would leave the stripe one
+// insert the table does not have once the add is given back; the room
+// must be closed instead, so that the next insert rebuilds.
+func TestReshareTransientAddAtBound(t *testing.T) {
+	if invariants {
+		t.Skip("a segmap_invariants build seals every table after every write, so the stripes are shared out from exact counts")
+	}
+	m := New[int, int](WithSegments(1), WithCapacity(200))
+	st := m.state()
+	s := &st.segs[0]
+	tb := s.table.Load()
+	bound := tb.MaxUsed()
+	for k := range bound {
+		m.Store(k, k)
+	}
+	if s.table.Load() != tb || s.used.Load() != int64(bound) {
+		t.Fatalf("setup: used %d of %d, table replaced: %v", s.used.Load(), bound, s.table.Load() != tb)
+	}
+	k := bound
+	j := int(st.hasher.Hash(k) & uint64(tb.Groups()-1) & (countStripes - 1))
+	cs := s.live.cs
+	reshares, added := 0, false
+	testHookReshareClosed = func() { // another writer's add, in the first reshare
+		if reshares++; reshares == 1 {
+			atomic.AddInt64(&cs[j].used, 1)
+			added = true
+		}
+	}
+	testHookQuotasRead = func() { // given back
+		if added {
+			atomic.AddInt64(&cs[j].used, -1)
+			added = false
+		}
+	}
+	defer func() { testHookReshareClosed, testHookQuotasRead = nil, nil }()
+	m.Store(k, k)
+	testHookReshareClosed, testHookQuotasRead = nil, nil
+	if reshares == 0 {
+		t.Fatal("no reshare: the test proves nothing")
+	}
+	st.lockSeg(0)
+	used, nt := s.used.Load(), s.table.Load()
+	st.unlockSeg(0)
+	if used > int64(nt.MaxUsed()) {
+		t.Fatalf("used %d, beyond the load bound %d (table replaced: %v)", used, nt.MaxUsed(), nt != tb)
+	}
+	if nt == tb {
+		t.Fatal("the insert beyond the load bound did not rebuild")
+	}
+	if err := st.checkSegment(0); err != nil {
+		t.Fatal(err)
+	}
+	if m.Len() != bound+1 {
+		t.Fatalf("Len %d, want %d", m.Len(), bound+1)
+	}
+}
