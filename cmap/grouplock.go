@@ -202,9 +202,9 @@ func (st *state[K, V]) gopen(g *gwrite[K, V], h uint64, key K, insert, del bool)
 
 // reshareFor reshares the room of the segment of write g, whose stripe
 // g.c ran out of its share (gopen returned gSlow, holding nothing), and
-// reports whether g.c has a share again: of the load bound's room if g
-// was to insert into an EMPTY slot, of the shrink rule's deletes if it
-// was to delete.
+// reports whether g.c has a share again, of the load bound's room or of
+// the shrink rule's deletes (either: a write that needed the other fails
+// its one more try and takes the segment-lock path).
 func (st *state[K, V]) reshareFor(g *gwrite[K, V]) bool {
 	_, i := st.seg(g.h)
 	if !st.reshare(i, g.c) {
@@ -423,10 +423,9 @@ func (st *state[K, V]) unsealLocked(i int) {
 // (state.reshare: a writer still counting only moves its count by an add
 // that its failed test gives back, a reservation given back, or a slot
 // emptied, each of which leaves at least the room computed here, if that
-// room is not below zero: see below). Each
-// stripe's counts are read once: a bound computed from a second read
-// could count such an add in one read and not the other, and go one
-// beyond the room.
+// room is not below zero: see below). Each stripe's counts are read
+// once: a bound computed from a second read could count such an add in
+// one read and not the other, and go one beyond the room.
 func (s *segment[K, V]) setQuotas(t *table.Table[K, V], first int) {
 	cs := s.live.cs
 	if cs == nil {
